@@ -1,0 +1,114 @@
+"""Catalog tables: metadata about models, uploads, studies, metrics and value assumptions.
+
+Lists and settings are JSON columns so the same schema runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+StudyKind = Literal["ab", "did"]
+Aggregation = Literal["sum", "mean", "proportion", "ratio"]
+Direction = Literal["higher", "lower"]
+ValueKind = Literal["revenue", "cost", "time", "count"]
+Period = Literal["day", "week", "month"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Model(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    description: str = ""
+    owner: str = ""
+    task: str = "classification"  # or "regression"
+    decision_threshold: float = 0.5
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelVersion(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("model_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: int = Field(foreign_key="model.id", index=True)
+    version: str
+    released_at: datetime | None = None
+    notes: str = ""
+
+
+class Dataset(SQLModel, table=True):
+    """One upload. Uploads sharing a `name` form one logical dataset (appended over time)."""
+
+    id: str = Field(primary_key=True)  # same id as the warehouse rows carry
+    name: str = Field(index=True)
+    kind: str
+    file_name: str
+    rows: int
+    checksum: str = Field(index=True)
+    mapping: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    uploaded_by: str
+    uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class StudyBase(SQLModel):
+    name: str = Field(index=True, unique=True)
+    kind: str  # StudyKind
+    model: str = ""
+    description: str = ""
+    unit: str = "customer"
+    start: datetime | None = None
+    end: datetime | None = None
+    analysis_window_days: int = 28
+    arms: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    control_arm: str | None = None
+    planned_split: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+    primary_metric: str | None = None
+    guardrail_metrics: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    secondary_metrics: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    period: str = "week"  # Period, for rollouts
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class Study(StudyBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MetricDefinitionBase(SQLModel):
+    name: str = Field(index=True, unique=True)
+    dataset: str  # logical dataset name
+    column: str
+    denominator: str | None = None  # ratio metrics: Σcolumn / Σdenominator
+    aggregation: str = "sum"  # Aggregation
+    direction: str = "higher"  # Direction
+    value_kind: str = "revenue"  # ValueKind
+    unit: str = "currency"  # currency, minutes, hours, events
+    value_per_unit: float = 1.0  # money per one unit, before assumptions (e.g. hours/minute)
+    rate_assumption: str | None = None  # e.g. "loaded_hourly_rate" multiplies the value
+    owner: str = ""
+    description: str = ""
+
+
+class MetricDefinition(MetricDefinitionBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ValueAssumption(SQLModel, table=True):
+    """Versioned: a change adds a row; the newest row per (name, scope) is current."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)  # currency, loaded_hourly_rate, yearly_volume, running_cost
+    scope: str = ""  # "" for global, else a model or study name
+    value: float | None = None
+    text: str | None = None  # for non-numeric assumptions (currency code)
+    unit: str = ""
+    version: int = 1
+    note: str = ""
+    changed_by: str = ""
+    changed_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,36 @@
+"""One exception family for problems a person can fix. Messages say what and what to do."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from impact.ingest.report import ValidationReport
+
+
+class ImpactError(Exception):
+    """Base of every error meant for people rather than developers."""
+
+
+class InvalidInput(ImpactError):
+    """An argument or option the user gave is not one Impact accepts."""
+
+
+class NotFound(ImpactError):
+    """A named dataset, study, metric or model does not exist."""
+
+
+class DuplicateUpload(ImpactError):
+    """The same file (same checksum) was already stored."""
+
+
+class WarehouseBusy(ImpactError):
+    """Another process held the warehouse for longer than we are willing to wait."""
+
+
+class ValidationFailed(ImpactError):
+    """A file broke one or more rules of the data contract; nothing was written."""
+
+    def __init__(self, report: ValidationReport):
+        self.report = report
+        super().__init__(report.summary())

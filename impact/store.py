@@ -1,0 +1,21 @@
+"""The pair of databases every operation works on: facts (DuckDB) and catalog (SQLModel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from impact.catalog import Catalog
+from impact.config import Settings, settings
+from impact.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class Store:
+    warehouse: Warehouse
+    catalog: Catalog
+    user: str = "local"
+
+
+def open_store(config: Settings | None = None) -> Store:
+    config = config or settings()
+    return Store(Warehouse(config.warehouse_path), Catalog(config.catalog_url), config.user)

@@ -1,0 +1,218 @@
+"""DuckDB access: one class for the warehouse file, one for a private staging database.
+
+Who holds the file: DuckDB lets one process at a time open a database file. The app and the
+CLI run at once, so no process keeps the file open. Every unit of work opens it, runs, and
+closes it; a process that finds the file locked retries with back-off for `busy_timeout`
+seconds before raising WarehouseBusy. Within a process every connection uses the same
+configuration, so threads share one DuckDB instance and each gets its own connection.
+Uploads are parsed and checked in a staging database first, so the warehouse is held only
+for the final insert, inside one transaction.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from impact.errors import ImpactError, WarehouseBusy
+from impact.warehouse.schema import TABLES
+
+Params = Sequence[Any] | dict[str, Any] | None
+
+_schema_ready: set[str] = set()
+_schema_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Result:
+    columns: list[str]
+    rows: list[tuple]
+
+    def scalar(self) -> Any:
+        return self.rows[0][0] if self.rows else None
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
+
+    def df(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=self.columns)
+
+
+class _Session:
+    """Runs statements on one open connection (shared by Transaction and Staging)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self._con = con
+
+    def execute(self, sql: str, params: Params = None) -> Result:
+        cur = self._con.execute(sql, params or [])
+        if cur.description is None:
+            return Result([], [])
+        return Result([d[0] for d in cur.description], cur.fetchall())
+
+    def frame(self, sql: str, params: Params = None) -> pd.DataFrame:
+        return self._con.execute(sql, params or []).df()
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        return self.execute(sql, params).scalar()
+
+    def insert_frame(self, table: str, frame: pd.DataFrame) -> None:
+        """Append a DataFrame whose columns match `table` (a name from our own code)."""
+        self._con.register("_frame", frame)
+        try:
+            cols = ", ".join(f'"{c}"' for c in frame.columns)
+            self._con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
+        finally:
+            self._con.unregister("_frame")
+
+
+class Transaction(_Session):
+    def attach(self, path: Path, alias: str) -> None:
+        self._con.execute(f"ATTACH '{_literal_path(path)}' AS {alias} (READ_ONLY)")
+
+    def detach(self, alias: str) -> None:
+        self._con.execute(f"DETACH {alias}")
+
+
+class Warehouse:
+    """The facts database. Cheap to construct; opens the file only while working."""
+
+    def __init__(self, path: Path | str, busy_timeout: float = 30.0):
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+
+    @contextmanager
+    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._open_with_retry()
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            self._ensure_schema(con)
+            yield con
+        finally:
+            con.close()
+
+    def _open_with_retry(self) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.01
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise ImpactError(f"Cannot open the warehouse {self.path}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"The warehouse {self.path} is in use by another process "
+                        f"(probably an ingest) for over {self.busy_timeout:.0f} s. "
+                        "Try again when it finishes."
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+        key = str(self.path.resolve())
+        if key in _schema_ready:
+            return
+        with _schema_lock:
+            for ddl in TABLES.values():
+                con.execute(ddl)
+            _schema_ready.add(key)
+
+    def execute(self, sql: str, params: Params = None) -> Result:
+        with self._connect() as con:
+            return _Session(con).execute(sql, params)
+
+    def frame(self, sql: str, params: Params = None) -> pd.DataFrame:
+        with self._connect() as con:
+            return _Session(con).frame(sql, params)
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        return self.execute(sql, params).scalar()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """All statements inside commit together or not at all."""
+        with self._connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield Transaction(con)
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def table_checksums(self) -> dict[str, str]:
+        """Order-independent fingerprint of every table, to prove nothing changed."""
+        sums = {}
+        with self._connect() as con:
+            for table in TABLES:
+                row = con.execute(
+                    f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM {table} AS t"
+                ).fetchone()
+                sums[table] = f"{row[0]}:{row[1]}"
+        return sums
+
+
+class Staging(_Session):
+    """A throw-away DuckDB file where one upload is parsed and checked."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="impact-staging-")
+        self.path = Path(self._dir.name) / "staging.duckdb"
+        super().__init__(duckdb.connect(str(self.path)))
+        self._con.execute("SET TimeZone = 'UTC'")
+
+    def read_csv(self, table: str, file: Path, delimiter: str | None = None) -> None:
+        """Every column as text: types are checked by our rules, row by row."""
+        options = "header = true, all_varchar = true, auto_detect = true"
+        params: list[Any] = [str(file)]
+        if delimiter:
+            options += ", delim = ?"
+            params.append(delimiter)
+        self._con.execute(
+            f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, {options})", params
+        )
+
+    def read_parquet(self, table: str, file: Path) -> None:
+        self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(file)])
+
+    def load_frame(self, table: str, frame: pd.DataFrame) -> None:
+        self._con.register("_frame", frame)
+        try:
+            self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM _frame")
+        finally:
+            self._con.unregister("_frame")
+
+    def columns(self, table: str) -> list[tuple[str, str]]:
+        rows = self._con.execute(f"DESCRIBE {table}").fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def close(self) -> None:
+        """Close the connection but keep the file, so the warehouse can attach it."""
+        self._con.close()
+
+    def cleanup(self) -> None:
+        self._dir.cleanup()
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._con.close()
+        finally:
+            self.cleanup()
+
+
+def _literal_path(path: Path) -> str:
+    return str(path).replace("'", "''")
