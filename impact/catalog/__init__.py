@@ -79,8 +79,10 @@ class Catalog:
                 model = Model(name=name, **fields)
                 s.add(model)
                 s.flush()
-            known = {v.version for v in s.exec(select(ModelVersion).where(
-                ModelVersion.model_id == model.id))}
+            known = {
+                v.version
+                for v in s.exec(select(ModelVersion).where(ModelVersion.model_id == model.id))
+            }
             for v in versions:
                 if v not in known:
                     s.add(ModelVersion(model_id=model.id, version=v))
@@ -154,8 +156,13 @@ class Catalog:
     def assumptions(self) -> list[ValueAssumption]:
         """The current version of every assumption."""
         with session(self.url) as s:
-            rows = list(s.exec(select(ValueAssumption).order_by(
-                ValueAssumption.name, ValueAssumption.scope, ValueAssumption.version)))
+            rows = list(
+                s.exec(
+                    select(ValueAssumption).order_by(
+                        ValueAssumption.name, ValueAssumption.scope, ValueAssumption.version
+                    )
+                )
+            )
         current: dict[tuple[str, str], ValueAssumption] = {}
         for r in rows:
             current[(r.name, r.scope)] = r
@@ -163,19 +170,36 @@ class Catalog:
 
     def assumption_history(self, name: str, scope: str = "") -> list[ValueAssumption]:
         with session(self.url) as s:
-            stmt = select(ValueAssumption).where(
-                ValueAssumption.name == name, ValueAssumption.scope == scope
-            ).order_by(ValueAssumption.version)
+            stmt = (
+                select(ValueAssumption)
+                .where(ValueAssumption.name == name, ValueAssumption.scope == scope)
+                .order_by(ValueAssumption.version)
+            )
             return list(s.exec(stmt))
 
-    def set_assumption(self, name: str, value: float | None = None, *, scope: str = "",
-                       text: str | None = None, unit: str = "", note: str = "",
-                       changed_by: str = "") -> ValueAssumption:
+    def set_assumption(
+        self,
+        name: str,
+        value: float | None = None,
+        *,
+        scope: str = "",
+        text: str | None = None,
+        unit: str = "",
+        note: str = "",
+        changed_by: str = "",
+    ) -> ValueAssumption:
         """Record a new version; earlier versions stay for the audit trail."""
         history = self.assumption_history(name, scope)
-        row = ValueAssumption(name=name, scope=scope, value=value, text=text, unit=unit,
-                              note=note, changed_by=changed_by,
-                              version=(history[-1].version + 1) if history else 1)
+        row = ValueAssumption(
+            name=name,
+            scope=scope,
+            value=value,
+            text=text,
+            unit=unit,
+            note=note,
+            changed_by=changed_by,
+            version=(history[-1].version + 1) if history else 1,
+        )
         with session(self.url) as s:
             s.add(row)
             s.commit()

@@ -179,9 +179,7 @@ class Staging(_Session):
         if delimiter:
             options += ", delim = ?"
             params.append(delimiter)
-        self._con.execute(
-            f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, {options})", params
-        )
+        self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, {options})", params)
 
     def read_parquet(self, table: str, file: Path) -> None:
         self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(file)])

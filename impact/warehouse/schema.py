@@ -80,5 +80,11 @@ TABLES = {
 }
 
 # Tables that hold rows of an upload (everything but the ledger).
-FACT_TABLES = ("predictions", "prediction_features", "outcomes", "unit_segments",
-               "assignments", "rollouts")
+FACT_TABLES = (
+    "predictions",
+    "prediction_features",
+    "outcomes",
+    "unit_segments",
+    "assignments",
+    "rollouts",
+)

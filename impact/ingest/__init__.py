@@ -1,0 +1,226 @@
+"""Ingest one file of one fact: read, validate, then store atomically or not at all."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from impact.catalog import Dataset, StudyBase
+from impact.contract import fact as fact_of
+from impact.errors import DuplicateUpload, InvalidInput, ValidationFailed
+from impact.ingest.read import checksum, read_into
+from impact.ingest.report import RuleResult, ValidationReport
+from impact.ingest.rules import FileContext, StagedFile, check_file
+from impact.ingest.write import LoadRecord, now, write_load
+from impact.store import Store
+from impact.warehouse import Staging
+from impact.warehouse.schema import FACT_TABLES
+
+Progress = Callable[[float, str], None]
+
+__all__ = ["IngestResult", "RuleResult", "ValidationReport", "ingest_file", "validate_file"]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    dataset: Dataset
+    report: ValidationReport
+    notes: list[str] = field(default_factory=list)
+
+
+def ingest_file(
+    store: Store,
+    path: Path | str,
+    kind: str,
+    *,
+    dataset: str | None = None,
+    mapping: dict[str, str] | None = None,
+    sheet: str | None = None,
+    allow_unknown_units: bool = False,
+    file_name: str | None = None,
+    progress: Progress | None = None,
+    upload_limit_mb: float | None = None,
+) -> IngestResult:
+    """Validate `path` against the contract for `kind` and store it as one upload.
+
+    Raises ValidationFailed (with the report), DuplicateUpload or InvalidInput; in every
+    failure the warehouse and catalog are left exactly as they were.
+    """
+    path = Path(path)
+    fact = fact_of(kind)
+    step = progress or (lambda fraction, message: None)
+    name = dataset or Path(file_name or path.name).stem
+    file_name = file_name or path.name
+    _check_size(path, file_name, upload_limit_mb)
+
+    step(0.02, "Computing checksum")
+    digest = checksum(path)
+    earlier = store.catalog.dataset_with_checksum(digest, kind)
+    if earlier is not None:
+        raise DuplicateUpload(
+            f"This file was already uploaded as dataset {earlier.name!r} ({earlier.file_name}, "
+            f"{earlier.uploaded_at:%Y-%m-%d %H:%M} UTC, {earlier.rows:,} rows); nothing was "
+            "written."
+        )
+
+    report = ValidationReport(file_name, kind)
+    with Staging() as staging:
+        step(0.05, f"Reading {file_name}")
+        read_into(staging, path, sheet)
+        step(0.35, "Checking the data contract")
+        staged = check_file(staging, fact, mapping or {}, _context(store, kind, name), report)
+        if staged is None or not report.ok:
+            raise ValidationFailed(report)
+        entities = _entities(staging, kind)
+        notes = _notes(fact.extras, staged)
+        staging.close()
+        record = LoadRecord(
+            str(uuid.uuid4()),
+            name,
+            kind,
+            file_name,
+            digest,
+            report.rows,
+            staged.plan.mapping_used,
+            store.user,
+            now(),
+        )
+        step(0.6, "Checking against stored data and writing")
+        write_load(store.warehouse, staging.path, fact, staged, record, report, allow_unknown_units)
+    step(0.9, "Recording the upload in the catalog")
+    try:
+        saved = _record(store, record, entities, notes)
+    except Exception:
+        remove_load(store, record.dataset_id)  # keep the two databases in agreement
+        raise
+    step(1.0, f"Stored {report.rows:,} rows")
+    return IngestResult(saved, report, notes)
+
+
+def validate_file(
+    store: Store,
+    path: Path | str,
+    kind: str,
+    *,
+    mapping: dict[str, str] | None = None,
+    dataset: str | None = None,
+    sheet: str | None = None,
+) -> ValidationReport:
+    """The file rules alone (no write): what an upload of this file would report."""
+    path = Path(path)
+    report = ValidationReport(path.name, kind)
+    with Staging() as staging:
+        read_into(staging, path, sheet)
+        name = dataset or path.stem
+        check_file(staging, fact_of(kind), mapping or {}, _context(store, kind, name), report)
+    return report
+
+
+def remove_load(store: Store, dataset_id: str) -> None:
+    with store.warehouse.transaction() as tx:
+        for table in (*FACT_TABLES, "loads"):
+            tx.execute(f"DELETE FROM {table} WHERE dataset_id = ?", [dataset_id])
+
+
+def _check_size(path: Path, file_name: str, limit_mb: float | None) -> None:
+    if not path.is_file():
+        raise InvalidInput(f"{path} does not exist or is not a file.")
+    if limit_mb is None:
+        from impact.config import settings
+
+        limit_mb = settings().upload_limit_mb
+    size_mb = path.stat().st_size / 2**20
+    if size_mb > limit_mb:
+        raise InvalidInput(
+            f"{file_name} is {size_mb:,.1f} MB, above the upload limit of {limit_mb:,.0f} MB. "
+            "Split the file, or raise IMPACT_UPLOAD_LIMIT_MB."
+        )
+
+
+def _context(store: Store, kind: str, dataset: str) -> FileContext:
+    context = FileContext()
+    if kind == "assignments":
+        context.declared_arms = {
+            s.name: list(s.arms) for s in store.catalog.studies("ab") if s.arms
+        }
+    if kind == "outcomes":
+        defined = [m for m in store.catalog.metrics() if m.dataset == dataset]
+        context.duration_metrics = {m.column for m in defined if m.value_kind == "time"}
+        context.numeric_columns = {c for m in defined for c in (m.column, m.denominator) if c}
+    return context
+
+
+def _entities(staging: Staging, kind: str) -> dict[str, list[tuple]]:
+    """Models, experiments or studies the file mentions, for the catalog."""
+    if kind == "predictions":
+        sql = "SELECT model, list(DISTINCT model_version ORDER BY model_version) FROM clean"
+        return {"models": staging.execute(sql + " GROUP BY model ORDER BY model").rows}
+    if kind == "assignments":
+        sql = (
+            "SELECT experiment, list(DISTINCT arm ORDER BY arm), min(assigned_at), "
+            "max(assigned_at) FROM clean GROUP BY experiment ORDER BY experiment"
+        )
+        return {"experiments": staging.execute(sql).rows}
+    if kind == "rollouts":
+        sql = "SELECT DISTINCT study FROM clean ORDER BY study"
+        return {"studies": staging.execute(sql).rows}
+    return {}
+
+
+def _notes(extras: str, staged: StagedFile) -> list[str]:
+    notes = []
+    if staged.plan.mapping_used:
+        pairs = ", ".join(f"{s} → {t}" for s, t in staged.plan.mapping_used.items())
+        notes.append(f"Columns mapped: {pairs}.")
+    if extras == "metrics":
+        notes.append(f"Metrics: {', '.join(staged.number_extras)}.")
+        if staged.text_extras:
+            notes.append(f"Segments: {', '.join(staged.text_extras)}.")
+    elif extras == "features" and (staged.number_extras or staged.text_extras):
+        notes.append(f"Features kept: {', '.join(staged.number_extras + staged.text_extras)}.")
+    elif extras == "none" and staged.plan.extras:
+        notes.append(f"Ignored columns not in the contract: {', '.join(staged.plan.extras)}.")
+    return notes
+
+
+def _record(store: Store, record: LoadRecord, entities: dict, notes: list[str]) -> Dataset:
+    catalog = store.catalog
+    for model, versions in entities.get("models", []):
+        catalog.ensure_model(model, list(versions))
+    for experiment, arms, first, last in entities.get("experiments", []):
+        if catalog.find_study(experiment) is None:
+            control = "control" if "control" in arms else arms[0]
+            catalog.save_study(
+                StudyBase(
+                    name=experiment,
+                    kind="ab",
+                    arms=list(arms),
+                    control_arm=control,
+                    start=first,
+                    end=last,
+                    planned_split={a: 1 / len(arms) for a in arms},
+                )
+            )
+            notes.append(
+                f"Declared experiment {experiment!r} with arms {', '.join(arms)} "
+                f"(control: {control}, equal split); edit it if that is wrong."
+            )
+    for (study,) in entities.get("studies", []):
+        if catalog.find_study(study) is None:
+            catalog.save_study(StudyBase(name=study, kind="did", unit="unit"))
+            notes.append(f"Declared rollout study {study!r}.")
+    return catalog.add_dataset(
+        Dataset(
+            id=record.dataset_id,
+            name=record.name,
+            kind=record.kind,
+            file_name=record.file_name,
+            rows=record.rows,
+            checksum=record.checksum,
+            mapping=record.mapping,
+            uploaded_by=record.uploaded_by,
+            uploaded_at=record.loaded_at,
+        )
+    )

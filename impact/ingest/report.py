@@ -1,0 +1,89 @@
+"""What a user sees after validation: each rule, how many rows broke it, and which."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+EXAMPLES_SHOWN = 20
+FAILURES_KEPT = 10_000  # rows kept for the downloadable report
+FAILURE_COLUMNS = ["rule", "line", "column", "value", "problem"]
+
+
+@dataclass
+class RuleResult:
+    rule: str
+    description: str
+    failed_rows: int = 0
+    # line, column, value, problem for up to FAILURES_KEPT rows
+    failures: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=FAILURE_COLUMNS[1:])
+    )
+    fix: str = ""
+    blocking: bool = True
+
+    @property
+    def passed(self) -> bool:
+        return self.failed_rows == 0
+
+
+@dataclass
+class ValidationReport:
+    file_name: str
+    kind: str
+    rows: int = 0
+    results: list[RuleResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, result: RuleResult) -> RuleResult:
+        self.results.append(result)
+        return result
+
+    @property
+    def failed(self) -> list[RuleResult]:
+        return [r for r in self.results if not r.passed and r.blocking]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"{self.file_name}: {self.rows:,} rows passed {len(self.results)} checks."
+        lines = [f"{self.file_name} was not stored: {len(self.failed)} check(s) failed."]
+        for r in self.failed:
+            count = f"{r.failed_rows:,} row(s)" if r.failed_rows > 0 else "file"
+            lines.append(f"- {r.description} [{r.rule}]: {count}.")
+            for row in r.failures.head(3).itertuples(index=False):
+                where = f"line {row.line}: " if pd.notna(row.line) else ""
+                lines.append(f"    {where}{row.problem}")
+            if r.fix:
+                lines.append(f"  Fix: {r.fix}")
+        return "\n".join(lines)
+
+    def rules_frame(self) -> pd.DataFrame:
+        """One row per rule: what it checks, how many rows broke it, the fix."""
+        return pd.DataFrame(
+            [
+                {
+                    "rule": r.rule,
+                    "check": r.description,
+                    "status": "passed" if r.passed else ("failed" if r.blocking else "warning"),
+                    "failed_rows": r.failed_rows,
+                    "fix": "" if r.passed else r.fix,
+                }
+                for r in self.results
+            ]
+        )
+
+    def failures_frame(self) -> pd.DataFrame:
+        """Every kept failing row of every rule, for the CSV download."""
+        frames = [r.failures.assign(rule=r.rule) for r in self.results if not r.passed]
+        if not frames:
+            return pd.DataFrame(columns=FAILURE_COLUMNS)
+        frame = pd.concat(frames, ignore_index=True)[FAILURE_COLUMNS]
+        return frame.astype({"line": "Int64"})
+
+    def to_csv(self) -> str:
+        return self.failures_frame().to_csv(index=False)
