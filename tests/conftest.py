@@ -1,0 +1,17 @@
+"""Shared fixtures. Every test that touches storage gets its own temporary databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from impact.config import CATALOG_ENV, DATA_DIR_ENV, WAREHOUSE_ENV
+from impact.store import Store, open_store
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Store:
+    """An empty warehouse and catalog under tmp_path, also used by open_store() and the CLI."""
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
+    monkeypatch.delenv(CATALOG_ENV, raising=False)
+    return open_store()
