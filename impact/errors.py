@@ -34,3 +34,7 @@ class ValidationFailed(ImpactError):
     def __init__(self, report: ValidationReport):
         self.report = report
         super().__init__(report.summary())
+
+
+class NotEstimable(ImpactError):
+    """The data cannot support this estimate (an empty arm, no variance, too few units)."""
