@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -22,6 +23,19 @@ app = typer.Typer(
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(code)
+
+
+def friendly_errors(command):
+    """Turn ImpactError into its message and exit code 1, for commands defined elsewhere."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except ImpactError as exc:
+            _fail(str(exc))
+
+    return run
 
 
 def _parse_mapping(pairs: list[str]) -> dict[str, str]:
@@ -148,6 +162,15 @@ def datasets(
             f"{r['name']:<{width}}  {r['kind']:<11}  {r['rows']:>10,}  "
             f"{r['checksum'][:12]}  {r['uploaded_at'][:19]}  {r['uploaded_by']}"
         )
+
+
+def _register_ab() -> None:
+    from impact.cli_ab import ab
+
+    app.command(name="ab")(friendly_errors(ab))
+
+
+_register_ab()
 
 
 def main() -> None:  # pragma: no cover - console entry point
