@@ -39,7 +39,13 @@ def ab(
     denominator: Annotated[str | None, typer.Option(help="Ratio denominator column.")] = None,
     aggregation: Annotated[str, typer.Option(help="sum, mean, proportion or ratio.")] = "mean",
     relative: Annotated[bool, typer.Option(help="Relative lift instead of difference.")] = False,
-    cuped: Annotated[bool, typer.Option(help="Adjust by the pre-period covariate.")] = False,
+    cuped: Annotated[
+        bool | None,
+        typer.Option(
+            "--cuped/--no-cuped",
+            help="Adjust by the pre-period covariate (default: on when one is available).",
+        ),
+    ] = None,
     control: Annotated[str, typer.Option(help="The control arm.")] = "control",
     alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
     correction: Annotated[str, typer.Option(help="holm, bh or none.")] = "holm",
@@ -49,6 +55,8 @@ def ab(
     ] = False,
 ) -> None:
     """Compare every arm with control: effect, interval, p-value, checks."""
+    if cuped is None:
+        cuped = experiment is not None or covariate is not None
     options = ReadoutOptions(
         relative=relative, cuped=cuped, correction=correction, sequential=sequential, alpha=alpha
     )

@@ -15,3 +15,19 @@ def store(tmp_path, monkeypatch) -> Store:
     monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
     monkeypatch.delenv(CATALOG_ENV, raising=False)
     return open_store()
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory) -> Store:
+    """The default demo portfolio, loaded once per session into its own databases.
+
+    Shared by many tests: read from it, never write to it.
+    """
+    from impact.catalog import Catalog
+    from impact.demo import load_demo
+    from impact.warehouse import Warehouse
+
+    root = tmp_path_factory.mktemp("demo")
+    demo = Store(Warehouse(root / "impact.duckdb"), Catalog(f"sqlite:///{root}/catalog.sqlite"))
+    load_demo(demo)
+    return demo

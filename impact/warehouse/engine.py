@@ -95,7 +95,7 @@ class Warehouse:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = self._open_with_retry()
         try:
-            con.execute("SET TimeZone = 'UTC'")
+            _configure(con)
             self._ensure_schema(con)
             yield con
         finally:
@@ -170,7 +170,7 @@ class Staging(_Session):
         self._dir = tempfile.TemporaryDirectory(prefix="impact-staging-")
         self.path = Path(self._dir.name) / "staging.duckdb"
         super().__init__(duckdb.connect(str(self.path)))
-        self._con.execute("SET TimeZone = 'UTC'")
+        _configure(self._con)
 
     def read_csv(self, table: str, file: Path, delimiter: str | None = None) -> None:
         """Every column as text: types are checked by our rules, row by row."""
@@ -210,6 +210,11 @@ class Staging(_Session):
             self._con.close()
         finally:
             self.cleanup()
+
+
+def _configure(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("SET TimeZone = 'UTC'")  # naive timestamps in files are read as UTC
+    con.execute("SET enable_progress_bar = false")  # we report progress ourselves
 
 
 def _literal_path(path: Path) -> str:

@@ -1,0 +1,131 @@
+"""Seeded demo portfolio: one parquet file per (kind, dataset), columns as in the contract.
+
+`predictions` is the total number of prediction rows over the three models; customers,
+tickets and transactions scale with it. Each model draws from its own child seed, so one
+model's size does not change another's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from impact.demo import churn, fraud, triage
+from impact.demo import truth as T
+from impact.errors import InvalidInput
+
+DEFAULT_PREDICTIONS = 20_000
+DEFAULT_SEED = 7
+MIN_PREDICTIONS = 1_000
+CHURN_SHARE = 0.4  # of predictions, unless `customers` is given; the rest is 1/3 triage
+
+
+@dataclass(frozen=True)
+class Sizes:
+    customers: int  # = churn predictions
+    tickets_scored: int  # = triage predictions
+    transactions: int  # = fraud predictions
+
+    @property
+    def predictions(self) -> int:
+        return self.customers + self.tickets_scored + self.transactions
+
+
+@dataclass(frozen=True)
+class DemoFile:
+    kind: str
+    dataset: str  # the logical dataset name it is ingested as
+    path: Path
+    rows: int
+
+
+@dataclass(frozen=True)
+class DemoFiles:
+    directory: Path
+    sizes: Sizes
+    files: tuple[DemoFile, ...]
+
+    def path(self, kind: str, dataset: str) -> Path:
+        return self.file(kind, dataset).path
+
+    def file(self, kind: str, dataset: str) -> DemoFile:
+        for f in self.files:
+            if (f.kind, f.dataset) == (kind, dataset):
+                return f
+        known = ", ".join(f"{f.kind}/{f.dataset}" for f in self.files)
+        raise KeyError(f"No demo file {kind}/{dataset}; there are: {known}")
+
+
+# (kind, dataset) in the order they must be ingested: studies' units before outcomes.
+FILE_ORDER = (
+    ("assignments", T.EXPERIMENT),
+    ("rollouts", T.ROLLOUT_STUDY),
+    ("predictions", T.CHURN_MODEL),
+    ("predictions", T.TRIAGE_MODEL),
+    ("predictions", T.FRAUD_MODEL),
+    ("outcomes", T.REVENUE_DATASET),
+    ("outcomes", T.TICKETS_DATASET),
+    ("outcomes", T.CHARGEBACKS_DATASET),
+)
+
+
+def sizes(predictions: int = DEFAULT_PREDICTIONS, customers: int | None = None) -> Sizes:
+    if predictions < MIN_PREDICTIONS:
+        raise InvalidInput(
+            f"The demo needs at least {MIN_PREDICTIONS:,} predictions; got {predictions:,}."
+        )
+    churned = round(CHURN_SHARE * predictions) if customers is None else customers
+    rest = predictions - churned
+    if churned < 30 or rest < MIN_PREDICTIONS // 2:
+        raise InvalidInput(
+            f"{churned:,} customers leave too few of the {predictions:,} predictions for the "
+            f"triage and fraud models; use between 30 and {predictions - MIN_PREDICTIONS // 2:,}."
+        )
+    return Sizes(churned, rest // 3, rest - rest // 3)
+
+
+def build(
+    predictions: int = DEFAULT_PREDICTIONS,
+    seed: int = DEFAULT_SEED,
+    customers: int | None = None,
+) -> dict[tuple[str, str], pa.Table]:
+    """Every demo table in memory, keyed by (kind, dataset)."""
+    size = sizes(predictions, customers)
+    churn_rng, triage_rng, fraud_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    )
+    c = churn.build(churn_rng, size.customers)
+    t = triage.build(triage_rng, size.tickets_scored)
+    f = fraud.build(fraud_rng, size.transactions)
+    tables = {
+        ("assignments", T.EXPERIMENT): c["assignments"],
+        ("rollouts", T.ROLLOUT_STUDY): t["rollouts"],
+        ("predictions", T.CHURN_MODEL): c["predictions"],
+        ("predictions", T.TRIAGE_MODEL): t["predictions"],
+        ("predictions", T.FRAUD_MODEL): f["predictions"],
+        ("outcomes", T.REVENUE_DATASET): c["outcomes"],
+        ("outcomes", T.TICKETS_DATASET): t["outcomes"],
+        ("outcomes", T.CHARGEBACKS_DATASET): f["outcomes"],
+    }
+    return {key: tables[key] for key in FILE_ORDER}
+
+
+def generate(
+    directory: Path | str,
+    predictions: int = DEFAULT_PREDICTIONS,
+    seed: int = DEFAULT_SEED,
+    customers: int | None = None,
+) -> DemoFiles:
+    """Write the demo as parquet files under `directory` (created if missing)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = []
+    for (kind, dataset), table in build(predictions, seed, customers).items():
+        path = directory / f"{kind}-{dataset}.parquet"
+        pq.write_table(table, path, compression="zstd")
+        files.append(DemoFile(kind, dataset, path, table.num_rows))
+    return DemoFiles(directory, sizes(predictions, customers), tuple(files))

@@ -1,0 +1,193 @@
+"""Load the demo into a store: catalog records first, then every file through ingest.
+
+Order matters: studies are declared before assignments (ingest checks arms against them),
+metric definitions before outcomes (they decide which columns are metrics and durations),
+and every unit-bearing fact before the outcomes that refer to its units.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from datetime import timedelta
+
+from impact.catalog import MetricDefinitionBase, StudyBase
+from impact.demo import truth as T
+from impact.demo.generate import DEFAULT_PREDICTIONS, DEFAULT_SEED, DemoFiles, generate
+from impact.ingest import IngestResult, ingest_file
+from impact.store import Store
+
+Progress = Callable[[float, str], None]
+
+MODELS = {
+    T.CHURN_MODEL: dict(
+        versions=["v1", "v2"],
+        description="Scores churn risk; customers above the threshold get a retention offer.",
+        owner="growth-ds",
+        decision_threshold=T.CHURN_THRESHOLD,
+    ),
+    T.TRIAGE_MODEL: dict(
+        versions=["v1"],
+        description="Scores support-ticket urgency to route tickets to the right queue.",
+        owner="support-ml",
+        decision_threshold=0.5,
+    ),
+    T.FRAUD_MODEL: dict(
+        versions=["v3", "v4"],
+        description="Scores card transactions; those above the threshold are blocked.",
+        owner="risk-ml",
+        decision_threshold=T.FRAUD_THRESHOLD,
+    ),
+}
+# Yearly prediction volume and yearly running cost (USD) per model, for annualised value.
+YEARLY_VOLUME = {T.CHURN_MODEL: 240_000, T.TRIAGE_MODEL: 180_000, T.FRAUD_MODEL: 3_000_000}
+RUNNING_COST = {T.CHURN_MODEL: 60_000, T.TRIAGE_MODEL: 45_000, T.FRAUD_MODEL: 150_000}
+LOADED_HOURLY_RATE = 48.0
+
+METRICS = (
+    MetricDefinitionBase(
+        name="revenue_28d",
+        dataset=T.REVENUE_DATASET,
+        column="revenue",
+        aggregation="sum",
+        direction="higher",
+        value_kind="revenue",
+        unit="currency",
+        description="Revenue per customer in the 28 days after assignment.",
+    ),
+    MetricDefinitionBase(
+        name="retention",
+        dataset=T.REVENUE_DATASET,
+        column="retained",
+        aggregation="proportion",
+        direction="higher",
+        value_kind="count",
+        unit="customers",
+        description="Share of customers still active at the end of the 28-day window.",
+    ),
+    MetricDefinitionBase(
+        name="handling_minutes",
+        dataset=T.TICKETS_DATASET,
+        column="handling_minutes",
+        aggregation="mean",
+        direction="lower",
+        value_kind="time",
+        unit="minutes",
+        value_per_unit=1 / 60,
+        rate_assumption="loaded_hourly_rate",
+        description="Agent minutes to handle one support ticket.",
+    ),
+    MetricDefinitionBase(
+        name="chargeback_cost",
+        dataset=T.CHARGEBACKS_DATASET,
+        column="chargeback_cost",
+        aggregation="sum",
+        direction="lower",
+        value_kind="cost",
+        unit="currency",
+        description="Amount plus fee lost on each fraudulent transaction that was not blocked.",
+    ),
+)
+
+
+def studies() -> list[StudyBase]:
+    window = timedelta(days=T.WINDOW_DAYS)
+    assign_end = T.ASSIGN_START + timedelta(days=T.ASSIGN_DAYS)
+    return [
+        StudyBase(
+            name=T.EXPERIMENT,
+            kind="ab",
+            model=T.CHURN_MODEL,
+            description="Retention offers targeted by churn-model v1 or v2 against no offer.",
+            unit="customer",
+            start=T.ASSIGN_START,
+            end=assign_end + window,
+            analysis_window_days=T.WINDOW_DAYS,
+            arms=list(T.ARMS),
+            control_arm=T.CONTROL,
+            planned_split={arm: 1 / len(T.ARMS) for arm in T.ARMS},
+            primary_metric="revenue_28d",
+            guardrail_metrics=["retention"],
+        ),
+        StudyBase(
+            name=T.ROLLOUT_STUDY,
+            kind="did",
+            model=T.TRIAGE_MODEL,
+            description="Ticket triage switched on region by region, a few regions at a time.",
+            unit="region",
+            start=T.WEEK0,
+            end=T.WEEK0 + timedelta(weeks=T.WEEKS),
+            primary_metric="handling_minutes",
+            period="week",
+        ),
+    ]
+
+
+def register_catalog(store: Store) -> None:
+    """Models, studies, metric definitions and value assumptions of the demo portfolio."""
+    catalog = store.catalog
+    for name, fields in MODELS.items():
+        fields = dict(fields)
+        catalog.ensure_model(name, fields.pop("versions"), **fields)
+    for study in studies():
+        catalog.save_study(study)
+    for metric in METRICS:
+        catalog.save_metric(metric)
+    note, by = "demo assumption", "demo"
+    catalog.set_assumption("currency", text="USD", note=note, changed_by=by)
+    catalog.set_assumption(
+        "loaded_hourly_rate", LOADED_HOURLY_RATE, unit="USD/hour", note=note, changed_by=by
+    )
+    for model in MODELS:
+        catalog.set_assumption(
+            "yearly_volume",
+            YEARLY_VOLUME[model],
+            scope=model,
+            unit="predictions/year",
+            note=note,
+            changed_by=by,
+        )
+        catalog.set_assumption(
+            "running_cost",
+            RUNNING_COST[model],
+            scope=model,
+            unit="USD/year",
+            note=note,
+            changed_by=by,
+        )
+
+
+def ingest_demo(
+    store: Store, files: DemoFiles, progress: Progress | None = None
+) -> list[IngestResult]:
+    """Ingest every demo file in FILE_ORDER (studies' units before outcomes)."""
+    step = progress or (lambda fraction, message: None)
+    results: list[IngestResult] = []
+    for i, file in enumerate(files.files):
+        step(0.1 + 0.9 * i / len(files.files), f"Loading {file.kind} {file.dataset}")
+        results.append(ingest_file(store, file.path, file.kind, dataset=file.dataset))
+    return results
+
+
+def load_demo(
+    store: Store,
+    predictions: int = DEFAULT_PREDICTIONS,
+    seed: int = DEFAULT_SEED,
+    progress: Progress | None = None,
+    customers: int | None = None,
+) -> list[IngestResult]:
+    """Generate the demo and store it: catalog records, then one upload per file."""
+    step = progress or (lambda fraction, message: None)
+    with tempfile.TemporaryDirectory(prefix="impact-demo-") as directory:
+        step(0.0, f"Generating {predictions:,} demo predictions")
+        files = generate(directory, predictions=predictions, seed=seed, customers=customers)
+        step(0.08, "Registering models, studies, metrics and assumptions")
+        register_catalog(store)
+        results = ingest_demo(store, files, progress)
+    step(1.0, "Demo loaded")
+    return results
+
+
+def is_empty(store: Store) -> bool:
+    """True when nothing was ever loaded into the warehouse."""
+    return not store.warehouse.scalar("SELECT count(*) FROM loads")
