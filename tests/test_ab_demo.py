@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow.compute as pc
+import pytest
 
 from impact.analysis.ab import experiment_readout, readout_frame, segment_readout
 from impact.demo import truth as T
@@ -85,4 +86,5 @@ def test_readout_options_switch_methods(demo_store):
     }
     fixed = experiment_readout(demo_store, T.EXPERIMENT).readout.estimates[0]
     s = sequential.readout.estimates[0]
-    assert s.effect == fixed.effect and s.ci_high - s.ci_low > fixed.ci_high - fixed.ci_low
+    assert s.effect == pytest.approx(fixed.effect, rel=1e-12)  # parallel sums: last bits vary
+    assert s.ci_high - s.ci_low > fixed.ci_high - fixed.ci_low
