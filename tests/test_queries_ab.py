@@ -158,3 +158,19 @@ def test_readout_cuped_equals_ols_on_the_unit_rows(loaded, raw):
         assert e.method.startswith("CUPED")
     assert result.readout.srm is not None and not result.readout.srm.mismatch
     assert "Holm" in result.readout.estimates[0].details["correction"]
+
+
+def test_a_declared_arm_without_units_is_reported_not_skipped(loaded):
+    from impact.analysis.ab import experiment_readout
+
+    study = loaded.catalog.study("exp")
+    study.arms = ["control", "v1", "v2", "v3"]
+    study.planned_split = {"control": 1, "v1": 1, "v2": 1, "v3": 1}
+    loaded.catalog.save_study(study)
+    readout = experiment_readout(loaded, "exp").readout
+    assert readout.counts["v3"] == 0
+    assert readout.srm.mismatch and "v3 has 0 units" in readout.warnings[0]
+    [skipped] = readout.not_estimable
+    assert skipped["comparison"] == "v3 vs control"
+    assert "treatment arm has no units" in skipped["reason"]
+    assert {e.label for e in readout.estimates} == {"v1 vs control", "v2 vs control"}

@@ -158,7 +158,14 @@ def _summaries(
         window_days=study.analysis_window_days,
         cap=cap,
     )
-    return frame.drop(columns="segment")
+    frame = frame.drop(columns="segment")
+    # Declared arms with no units yet appear with n = 0, so SRM and the edge-case
+    # messages see them instead of silently skipping the arm.
+    missing = [a for a in study.arms if a not in set(frame["arm"])]
+    if missing:
+        empty = pd.DataFrame({c: [0] * len(missing) for c in frame.columns if c != "arm"})
+        frame = pd.concat([frame, empty.assign(arm=missing)], ignore_index=True)
+    return frame
 
 
 def _source(definition: MetricDefinition) -> MetricSource:

@@ -194,7 +194,7 @@ def _estimate(
         )
         estimate = ratio_difference(c, t, **common)
     elif options.cuped and _has(frame, COVARIATE_COLUMNS) and _covariate_varies(frame):
-        all_arms = [_covariate(r) for _, r in frame.iterrows()]
+        all_arms = [_covariate(r) for _, r in frame.iterrows() if int(r["n"]) > 0]
         estimate = cuped_difference(
             _covariate(c_row), _covariate(t_row), theta=pooled_theta(all_arms), **common
         )
