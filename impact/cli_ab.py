@@ -50,6 +50,9 @@ def ab(
     alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
     correction: Annotated[str, typer.Option(help="holm, bh or none.")] = "holm",
     sequential: Annotated[bool, typer.Option(help="Always-valid intervals.")] = False,
+    pairwise: Annotated[
+        bool, typer.Option(help="Also compare every pair of treatment arms.")
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per comparison.")
     ] = False,
@@ -58,7 +61,12 @@ def ab(
     if cuped is None:
         cuped = experiment is not None or covariate is not None
     options = ReadoutOptions(
-        relative=relative, cuped=cuped, correction=correction, sequential=sequential, alpha=alpha
+        relative=relative,
+        cuped=cuped,
+        correction=correction,
+        sequential=sequential,
+        alpha=alpha,
+        pairwise=pairwise,
     )
     sources = sum(x is not None for x in (experiment, rows, summary))
     if sources != 1:

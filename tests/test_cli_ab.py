@@ -81,3 +81,14 @@ def test_table_output_and_errors(tmp_path):
     assert table.exit_code == 0, table.output
     assert "v1 vs control" in table.stdout and "difference in proportions" in table.stdout
     assert "not estimable: The treatment arm has only 1 unit" in table.stdout
+
+
+def test_pairwise_comparisons_on_request(tmp_path):
+    path = tmp_path / "arms.csv"
+    path.write_text("arm,n,sum,sum_squares\ncontrol,100,500,3000\na,100,550,3400\nb,100,600,3900\n")
+    result = runner.invoke(app, ["ab", "--summary", str(path), "--pairwise", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["comparison"] for r in rows] == ["a vs control", "b vs control", "b vs a"]
+    assert rows[2]["effect"] == pytest.approx(0.5)
+    assert "3 comparison(s)" in rows[0]["correction"]
