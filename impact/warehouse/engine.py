@@ -140,6 +140,12 @@ class Warehouse:
         return self.execute(sql, params).scalar()
 
     @contextmanager
+    def session(self) -> Iterator[Transaction]:
+        """One connection for several statements (temporary tables live until it closes)."""
+        with self._connect() as con:
+            yield Transaction(con)
+
+    @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """All statements inside commit together or not at all."""
         with self._connect() as con:
