@@ -85,7 +85,7 @@ def ab(
     if aggregation == "ratio" and denominator is None and rows is not None:
         raise InvalidInput("A ratio metric needs --denominator COLUMN.")
     if rows is not None:
-        from impact.queries_ab import summaries_from_file
+        from impact.queries.ab import summaries_from_file
 
         if metric is None:
             raise InvalidInput("--rows needs --metric COLUMN (and optionally --covariate).")

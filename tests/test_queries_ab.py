@@ -9,7 +9,7 @@ import statsmodels.formula.api as smf
 
 from impact.catalog import MetricDefinitionBase, StudyBase
 from impact.ingest import ingest_file
-from impact.queries_ab import MetricSource, arm_summaries
+from impact.queries.ab import MetricSource, arm_summaries
 
 WINDOW = 28
 T0 = pd.Timestamp("2026-02-01", tz="UTC")

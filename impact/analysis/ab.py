@@ -8,7 +8,7 @@ import pandas as pd
 
 from impact.catalog import MetricDefinition, Study
 from impact.errors import InvalidInput
-from impact.queries_ab import MetricSource, arm_summaries, assignment_counts, enrolment_days
+from impact.queries.ab import MetricSource, arm_summaries, assignment_counts, enrolment_days
 from impact.stats.estimate import Estimate
 from impact.stats.experiment import MetricInput, Readout, ReadoutOptions, read_experiment
 from impact.stats.multiple import correct
