@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from impact.catalog import MetricDefinition, Study
-from impact.errors import InvalidInput
+from impact.errors import ImpactError, InvalidInput
 from impact.queries.ab import MetricSource, arm_summaries, assignment_counts, enrolment_days
 from impact.stats.estimate import Estimate
 from impact.stats.experiment import MetricInput, Readout, ReadoutOptions, read_experiment
@@ -190,3 +190,61 @@ def _units_per_day(store: Store, experiment: str) -> float | None:
     if counts.empty:
         return None
     return float(counts["n"].sum()) / enrolment_days(store.warehouse, experiment)
+
+
+@dataclass(frozen=True)
+class Headline:
+    text: str
+    positive: bool  # the model measurably helped
+    blocking: bool = False  # the readout must not be trusted (sample ratio mismatch)
+
+
+def headlines(store: Store) -> list[Headline]:
+    """One plain sentence per A/B study: the best arm on the primary metric, or why not."""
+    lines = []
+    for study in store.catalog.studies("ab"):
+        if not study.primary_metric:
+            continue
+        try:
+            result = experiment_readout(store, study.name, metrics=[study.primary_metric])
+        except ImpactError as exc:
+            lines.append(Headline(f"{study.name}: no readout yet ({exc})", False))
+            continue
+        readout = result.readout
+        if not readout.trustworthy:
+            lines.append(Headline(f"{study.name}: {readout.srm.message()}", False, True))
+            continue
+        direction = store.catalog.metric(study.primary_metric).direction
+        lines.append(_headline(study.name, study.primary_metric, direction, readout))
+    return lines
+
+
+def _headline(name: str, metric: str, direction: str, readout: Readout) -> Headline:
+    if not readout.estimates:
+        return Headline(f"{name}: {metric} cannot be compared yet.", False)
+    sign = 1 if direction == "higher" else -1
+    best = max(readout.estimates, key=lambda e: sign * e.effect)
+    arm = best.label.split(" vs ")[0]
+    interval = f"95% CI {best.ci_low:+,.2f} to {best.ci_high:+,.2f}"
+    if best.significant and sign * best.effect > 0:
+        verb = "raises" if best.effect > 0 else "lowers"
+        return Headline(
+            f"{name}: {arm} {verb} {metric} by {abs(best.effect):,.2f} per unit "
+            f"against {readout.control} ({interval}, {p_text(best.p_value)}).",
+            True,
+        )
+    if best.significant:
+        return Headline(
+            f"{name}: every arm does worse than {readout.control} on {metric} "
+            f"(best: {arm}, {best.effect:+,.2f}, {interval}).",
+            False,
+        )
+    return Headline(
+        f"{name}: no arm shows a clear effect on {metric} yet (best: {arm}, "
+        f"{best.effect:+,.2f}, {interval}).",
+        False,
+    )
+
+
+def p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

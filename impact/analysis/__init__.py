@@ -1,0 +1,1 @@
+"""One function per question the pages, the CLI and reports ask."""

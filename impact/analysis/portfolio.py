@@ -1,0 +1,179 @@
+"""Portfolio questions: what is stored, which models and studies exist, how they are doing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from impact.catalog import Study
+from impact.queries import portfolio as q
+from impact.store import Store
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    counts: dict[str, int]
+    models: pd.DataFrame  # per model: predictions, versions, latest version, labels …
+    studies: pd.DataFrame  # name, kind, model, primary metric, units
+    weekly_predictions: pd.DataFrame
+    recent_uploads: pd.DataFrame
+
+    @property
+    def empty(self) -> bool:
+        return self.counts["uploads"] == 0
+
+
+def portfolio(store: Store) -> Portfolio:
+    counts = q.fact_counts(store.warehouse)
+    counts.update(models=len(store.catalog.models()), studies=len(store.catalog.studies()))
+    models = q.model_activity(store.warehouse)
+    described = {m.name: m.description for m in store.catalog.models()}
+    models.insert(1, "description", models["model"].map(described).fillna(""))
+    return Portfolio(
+        counts,
+        models,
+        study_table(store),
+        q.weekly_predictions(store.warehouse),
+        dataset_table(store).head(5),
+    )
+
+
+def study_table(store: Store) -> pd.DataFrame:
+    rows = [
+        {
+            "study": s.name,
+            "kind": "A/B test" if s.kind == "ab" else "rollout",
+            "model": s.model,
+            "primary metric": s.primary_metric or "",
+            "arms": ", ".join(s.arms),
+            "description": s.description,
+        }
+        for s in store.catalog.studies()
+    ]
+    return pd.DataFrame(
+        rows, columns=["study", "kind", "model", "primary metric", "arms", "description"]
+    )
+
+
+def dataset_table(store: Store) -> pd.DataFrame:
+    """Every upload: name, kind, rows, checksum, when and who, newest first."""
+    rows = [
+        {
+            "dataset": d.name,
+            "kind": d.kind,
+            "file": d.file_name,
+            "rows": d.rows,
+            "checksum": d.checksum[:12],
+            "uploaded_at": d.uploaded_at,
+            "uploaded_by": d.uploaded_by,
+            "id": d.id,
+        }
+        for d in store.catalog.datasets()
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=["dataset", "kind", "file", "rows", "checksum", "uploaded_at", "uploaded_by", "id"],
+    )
+
+
+def metric_table(store: Store) -> pd.DataFrame:
+    rows = [
+        {
+            "metric": m.name,
+            "dataset": m.dataset,
+            "column": m.column,
+            "aggregation": m.aggregation,
+            "direction": f"{m.direction} is better",
+            "value kind": m.value_kind,
+            "unit": m.unit,
+            "value per unit": m.value_per_unit,
+            "rate assumption": m.rate_assumption or "",
+            "owner": m.owner,
+            "description": m.description,
+        }
+        for m in store.catalog.metrics()
+    ]
+    return pd.DataFrame(rows)
+
+
+def assumption_table(store: Store) -> pd.DataFrame:
+    rows = [
+        {
+            "assumption": a.name,
+            "scope": a.scope or "all models",
+            "value": a.text if a.text is not None else f"{a.value:,.2f}",
+            "unit": a.unit,
+            "version": a.version,
+            "changed by": a.changed_by,
+            "changed at": a.changed_at,
+            "note": a.note,
+        }
+        for a in store.catalog.assumptions()
+    ]
+    return pd.DataFrame(rows)
+
+
+def outcome_columns(store: Store) -> pd.DataFrame:
+    return q.outcome_metrics(store.warehouse)
+
+
+@dataclass(frozen=True)
+class RolloutOverview:
+    study: Study
+    units: pd.DataFrame  # unit_id, treated_at
+    trends: pd.DataFrame  # period, status, mean, rows, units
+    metric: str | None
+
+    @property
+    def treated(self) -> int:
+        return int(self.units["treated_at"].notna().sum())
+
+    @property
+    def never_treated(self) -> int:
+        return int(self.units["treated_at"].isna().sum())
+
+    @property
+    def cohorts(self) -> int:
+        return int(self.units["treated_at"].dropna().nunique())
+
+
+def rollout_overview(store: Store, study_name: str) -> RolloutOverview:
+    study = store.catalog.study(study_name)
+    units = q.rollout_units(store.warehouse, study_name)
+    metric = study.primary_metric
+    trends = pd.DataFrame(columns=["period", "status", "mean", "rows", "units"])
+    if metric:
+        definition = store.catalog.metric(metric)
+        trends = q.rollout_trends(
+            store.warehouse, study_name, definition.dataset, definition.column, study.period
+        )
+    return RolloutOverview(study, units, trends, metric)
+
+
+@dataclass(frozen=True)
+class ModelOverview:
+    name: str
+    description: str
+    threshold: float
+    operations: pd.DataFrame  # per version
+    weekly_scores: pd.DataFrame
+
+    @property
+    def predictions(self) -> int:
+        return int(self.operations["predictions"].sum())
+
+
+def model_overview(store: Store, model: str) -> ModelOverview:
+    record = next((m for m in store.catalog.models() if m.name == model), None)
+    return ModelOverview(
+        model,
+        record.description if record else "",
+        record.decision_threshold if record else 0.5,
+        q.model_operations(store.warehouse, model),
+        q.weekly_scores(store.warehouse, model),
+    )
+
+
+def experiment_enrolment(store: Store, experiment: str) -> pd.DataFrame:
+    return q.daily_assignments(store.warehouse, experiment)

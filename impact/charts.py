@@ -1,0 +1,175 @@
+"""Altair chart builders. They take small frames and return charts; they never call st.*."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+WIDTH = "container"
+
+
+def weekly_predictions(frame: pd.DataFrame) -> alt.Chart:
+    return (
+        alt.Chart(frame, title="Predictions per week")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week:T", title=None),
+            y=alt.Y("predictions:Q", title="predictions"),
+            color=alt.Color("model:N", title="model"),
+            tooltip=["model", alt.Tooltip("week:T"), alt.Tooltip("predictions:Q", format=",")],
+        )
+        .properties(height=260)
+    )
+
+
+def forest(frame: pd.DataFrame, *, relative: bool = False) -> alt.Chart:
+    """Effect and interval per comparison and metric, with the no-effect line at 0."""
+    fmt = ".1%" if relative else ",.3g"
+    data = frame.assign(row=frame["metric"] + " · " + frame["comparison"])
+    base = alt.Chart(data).encode(y=alt.Y("row:N", title=None, sort=None))
+    bars = base.mark_rule(strokeWidth=3).encode(
+        x=alt.X("ci_low:Q", title="effect with 95% interval", axis=alt.Axis(format=fmt)),
+        x2="ci_high:Q",
+        color=alt.Color(
+            "significant:N",
+            title="significant",
+            scale=alt.Scale(domain=[True, False], range=["#1f77b4", "#999999"]),
+        ),
+    )
+    points = base.mark_point(filled=True, size=70, color="black").encode(
+        x="effect:Q",
+        tooltip=[
+            "metric",
+            "comparison",
+            alt.Tooltip("effect:Q", format=fmt),
+            alt.Tooltip("ci_low:Q", format=fmt),
+            alt.Tooltip("ci_high:Q", format=fmt),
+            alt.Tooltip("p_value:Q", format=".4f"),
+            "method",
+        ],
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return (bars + points + zero).properties(
+        height=max(60, 40 * len(data)), title="Effects against control"
+    )
+
+
+def enrolment(frame: pd.DataFrame) -> alt.Chart:
+    return (
+        alt.Chart(frame, title="Units assigned per day")
+        .mark_bar()
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("units:Q", title="units", stack=True),
+            color=alt.Color("arm:N", title="arm"),
+            tooltip=["arm", alt.Tooltip("day:T"), alt.Tooltip("units:Q", format=",")],
+        )
+        .properties(height=240)
+    )
+
+
+def rollout_trends(trends: pd.DataFrame, units: pd.DataFrame, metric: str) -> alt.Chart:
+    lines = (
+        alt.Chart(trends, title=f"Mean {metric} per period")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y("mean:Q", title=metric, scale=alt.Scale(zero=False)),
+            color=alt.Color("status:N", title="units"),
+            tooltip=[
+                alt.Tooltip("period:T"),
+                "status",
+                alt.Tooltip("mean:Q", format=",.2f"),
+                alt.Tooltip("units:Q"),
+                alt.Tooltip("rows:Q", format=","),
+            ],
+        )
+    )
+    adoptions = (
+        units.dropna(subset=["treated_at"])
+        .groupby("treated_at", as_index=False)
+        .agg(regions=("unit_id", ", ".join))
+    )
+    rules = (
+        alt.Chart(adoptions)
+        .mark_rule(strokeDash=[4, 3], color="gray")
+        .encode(
+            x="treated_at:T", tooltip=[alt.Tooltip("treated_at:T", title="adoption"), "regions"]
+        )
+    )
+    return (lines + rules).properties(height=300)
+
+
+def score_band(frame: pd.DataFrame) -> alt.Chart:
+    base = alt.Chart(frame, title="Score distribution per week (median, 25–75%)").encode(
+        x=alt.X("week:T", title=None)
+    )
+    band = base.mark_area(opacity=0.3).encode(
+        y=alt.Y("score_p25:Q", title="score"), y2="score_p75:Q"
+    )
+    line = base.mark_line(point=True).encode(
+        y="score_p50:Q",
+        tooltip=[
+            alt.Tooltip("week:T"),
+            alt.Tooltip("score_p50:Q", format=".3f"),
+            alt.Tooltip("score_mean:Q", format=".3f"),
+            alt.Tooltip("predictions:Q", format=","),
+        ],
+    )
+    return (band + line).properties(height=260)
+
+
+def rows_per_dataset(frame: pd.DataFrame) -> alt.Chart:
+    data = frame.groupby(["dataset", "kind"], as_index=False)["rows"].sum()
+    return (
+        alt.Chart(data, title="Rows stored per dataset")
+        .mark_bar()
+        .encode(
+            x=alt.X("rows:Q", title="rows"),
+            y=alt.Y("dataset:N", title=None, sort="-x"),
+            color=alt.Color("kind:N", title="kind"),
+            tooltip=["dataset", "kind", alt.Tooltip("rows:Q", format=",")],
+        )
+        .properties(height=max(80, 28 * len(data)))
+    )
+
+
+def rows_per_metric(frame: pd.DataFrame) -> alt.Chart:
+    data = frame.assign(column=frame["dataset"] + " · " + frame["metric"])
+    return (
+        alt.Chart(data, title="Outcome rows per metric column")
+        .mark_bar()
+        .encode(
+            x=alt.X("rows:Q", title="rows"),
+            y=alt.Y("column:N", title=None, sort="-x"),
+            tooltip=[
+                "dataset",
+                "metric",
+                alt.Tooltip("rows:Q", format=","),
+                alt.Tooltip("units:Q", format=","),
+            ],
+        )
+        .properties(height=max(80, 28 * len(data)))
+    )
+
+
+def latency(frame: pd.DataFrame) -> alt.Chart:
+    data = frame.melt(
+        "version",
+        ["latency_p50", "latency_p95", "latency_p99"],
+        var_name="percentile",
+        value_name="ms",
+    )
+    data["percentile"] = data["percentile"].str.replace("latency_", "")
+    return (
+        alt.Chart(data, title="Latency by version")
+        .mark_bar()
+        .encode(
+            x=alt.X("version:N", title="version"),
+            xOffset="percentile:N",
+            y=alt.Y("ms:Q", title="milliseconds"),
+            color=alt.Color("percentile:N"),
+            tooltip=["version", "percentile", alt.Tooltip("ms:Q", format=".1f")],
+        )
+        .properties(height=240)
+    )

@@ -1,0 +1,98 @@
+"""Data: upload files (validated, stored whole or not at all) and list what is stored."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from impact import charts, ui
+from impact.analysis.portfolio import dataset_table
+from impact.contract import FACTS
+from impact.errors import ImpactError, ValidationFailed
+from impact.ingest import ingest_file
+
+
+@st.cache_data(show_spinner=False)
+def load(generation: int):
+    return dataset_table(ui.store())
+
+
+def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str]) -> None:
+    bar = st.progress(0.0, text="Starting …")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(file.name).name
+        path.write_bytes(file.getbuffer())
+        try:
+            result = ingest_file(
+                ui.store(),
+                path,
+                kind,
+                dataset=dataset or None,
+                mapping=mapping,
+                sheet=sheet or None,
+                file_name=file.name,
+                progress=lambda f, m: bar.progress(f, text=m),
+            )
+        except ValidationFailed as exc:
+            bar.empty()
+            st.error(
+                f"**{file.name} was not stored.** Nothing changed. Fix the rows below "
+                "and upload again."
+            )
+            st.dataframe(exc.report.rules_frame(), hide_index=True)
+            st.dataframe(exc.report.failures_frame().head(200), hide_index=True)
+            st.download_button(
+                "Download the failing rows (CSV)",
+                exc.report.to_csv(),
+                file_name=f"{Path(file.name).stem}-validation.csv",
+                mime="text/csv",
+            )
+            return
+        except ImpactError as exc:
+            bar.empty()
+            st.error(str(exc))
+            return
+    ui.data_changed()
+    st.success(f"Stored {result.dataset.rows:,} rows as dataset **{result.dataset.name}**.")
+    for note in result.notes:
+        st.caption(note)
+
+
+st.title("Data")
+st.subheader("Upload")
+kind = st.selectbox(
+    "What the file holds", list(FACTS), format_func=lambda k: f"{k} — {FACTS[k].description}"
+)
+required = ", ".join(c.name for c in FACTS[kind].required)
+st.caption(f"Required columns: {required}. CSV, Parquet or Excel (.xlsx).")
+file = st.file_uploader("File", type=["csv", "parquet", "xlsx"])
+c1, c2 = st.columns(2)
+dataset = c1.text_input("Dataset name (default: the file name)")
+sheet = c2.text_input("Excel sheet (if the workbook has several)")
+st.caption("Column mapping: only where your file's names differ from the contract's.")
+edited = st.data_editor(
+    pd.DataFrame({"file column": [""], "contract column": [""]}),
+    num_rows="dynamic",
+    hide_index=True,
+    key="mapping",
+)
+mapping = {
+    str(r["file column"]).strip(): str(r["contract column"]).strip()
+    for _, r in edited.iterrows()
+    if str(r["file column"]).strip() and str(r["contract column"]).strip()
+}
+if st.button("Validate and store", type="primary", disabled=file is None):
+    upload(file, kind, dataset, sheet, mapping)
+
+st.subheader("Stored datasets")
+datasets = load(ui.generation())
+if datasets.empty:
+    ui.empty_warehouse_notice()
+else:
+    st.dataframe(
+        datasets,
+        hide_index=True,
+        column_config={"rows": st.column_config.NumberColumn(format="localized")},
+    )
+    st.altair_chart(charts.rows_per_dataset(datasets))

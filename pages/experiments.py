@@ -1,0 +1,181 @@
+"""Experiments: every arm against control on every metric, with the checks that qualify it."""
+
+import streamlit as st
+
+from impact import charts, ui
+from impact.analysis.ab import experiment_readout, readout_frame, segment_readout
+from impact.analysis.portfolio import experiment_enrolment
+from impact.errors import ImpactError
+from impact.stats.experiment import ReadoutOptions
+
+
+@st.cache_data(show_spinner="Computing the readout …")
+def load(generation: int, name: str, options: ReadoutOptions, cap):
+    result = experiment_readout(ui.store(), name, options, cap=cap)
+    return result, readout_frame(result), experiment_enrolment(ui.store(), name)
+
+
+@st.cache_data(show_spinner="Splitting by segment …")
+def load_segments(generation: int, name: str, metric: str, segment: str, options: ReadoutOptions):
+    return segment_readout(ui.store(), name, metric, segment, options)
+
+
+st.title("Experiments")
+names = [s.name for s in ui.store().catalog.studies("ab")]
+if not names:
+    ui.empty_warehouse_notice()
+    st.stop()
+name = st.selectbox("Experiment", names, index=names.index(ui.selected_study(names)))
+study = ui.store().catalog.study(name)
+st.caption(study.description or "")
+
+with st.expander("Analysis options"):
+    c1, c2, c3 = st.columns(3)
+    relative = c1.toggle("Relative lift (%)", value=bool(study.settings.get("relative")))
+    cuped = c1.toggle("CUPED (pre-period adjustment)", value=study.settings.get("cuped", True))
+    sequential = c2.toggle(
+        "Always-valid intervals (peeking allowed)", value=bool(study.settings.get("sequential"))
+    )
+    pairwise = c2.toggle("Also compare treatment arms pairwise")
+    correction = c3.selectbox(
+        "Multiple-comparison correction",
+        ["holm", "bh", "none"],
+        format_func={
+            "holm": "Holm (family-wise)",
+            "bh": "Benjamini–Hochberg (FDR)",
+            "none": "None",
+        }.get,
+    )
+    capping = c3.toggle("Cap outliers (1st–99th percentile)")
+options = ReadoutOptions(
+    relative=relative, cuped=cuped, correction=correction, sequential=sequential, pairwise=pairwise
+)
+try:
+    result, table, enrolment = load(
+        ui.generation(), name, options, (0.01, 0.99) if capping else None
+    )
+except ImpactError as exc:
+    st.error(str(exc))
+    st.stop()
+readout = result.readout
+
+if readout.srm is not None and readout.srm.mismatch:
+    st.error("**Do not trust these results yet.** " + readout.srm.message())
+for warning in readout.warnings[1 if readout.srm and readout.srm.mismatch else 0 :]:
+    st.warning(warning)
+
+cols = st.columns(len(readout.counts) + 1)
+for col, (arm, n) in zip(cols, readout.counts.items(), strict=False):
+    share = study.planned_split.get(arm)
+    planned = f"planned {share / sum(study.planned_split.values()):.0%}" if share else None
+    col.metric(f"Units in {arm}", ui.count(n), planned, delta_color="off")
+cols[-1].metric(
+    "Sample ratio check",
+    "failed" if readout.srm and readout.srm.mismatch else "passed",
+    f"χ² p = {readout.srm.p_value:.3f}" if readout.srm else None,
+    delta_color="off",
+)
+
+st.subheader("Arms × metrics")
+st.caption(
+    f"Correction: {correction} over {readout.family}. Effects are "
+    f"{'relative to the control mean' if relative else 'per unit, in metric units'}."
+)
+if not table.empty:
+    shown = table[
+        [
+            "metric",
+            "comparison",
+            "kind",
+            "control_mean",
+            "treatment_mean",
+            "effect",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "significant",
+            "guardrail_passed",
+            "method",
+        ]
+    ].copy()
+    effect_format = "%.4f"
+    if relative:  # show lifts in percent
+        shown[["effect", "ci_low", "ci_high"]] *= 100
+        effect_format = "%.2f%%"
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config={
+            **{
+                c: st.column_config.NumberColumn(format="%.4f")
+                for c in ("control_mean", "treatment_mean", "p_value")
+            },
+            **{
+                c: st.column_config.NumberColumn(format=effect_format)
+                for c in ("effect", "ci_low", "ci_high")
+            },
+        },
+    )
+    st.altair_chart(charts.forest(table[table["kind"] == "primary"], relative=relative))
+    st.download_button(
+        "Download results (CSV)",
+        table.to_csv(index=False),
+        file_name=f"{name}-readout.csv",
+        mime="text/csv",
+    )
+for item in readout.not_estimable:
+    st.warning(f"{item['metric']} · {item['comparison']}: {item['reason']}")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Power")
+    if readout.power:
+        st.dataframe(
+            [
+                {
+                    "metric": p.metric,
+                    "comparison": p.comparison,
+                    "detectable now (80% power)": round(p.mde, 4),
+                    "target effect": p.target_effect,
+                    "units needed": p.units_needed,
+                    "days needed": None if p.days_needed is None else round(p.days_needed, 1),
+                }
+                for p in readout.power
+            ],
+            hide_index=True,
+        )
+        st.caption(
+            "The smallest effect this sample detects 80% of the time, and the sample "
+            "a target effect needs, from the observed variance."
+        )
+with right:
+    st.subheader("Enrolment")
+    st.altair_chart(charts.enrolment(ui.in_range(enrolment, "day")))
+
+st.subheader("Segments")
+st.caption("Exploratory: many comparisons chosen after the fact. Confirm before acting.")
+metrics = sorted(table.loc[table["kind"] == "primary", "metric"].unique()) if len(table) else []
+if metrics:
+    s1, s2 = st.columns(2)
+    metric = s1.selectbox("Metric", metrics)
+    segment = s2.selectbox("Segment", ["region", "channel"])
+    try:
+        parts = load_segments(ui.generation(), name, metric, segment, options)
+        st.dataframe(
+            [
+                {
+                    "segment": e.details["segment"],
+                    "comparison": e.label.split(": ")[-1],
+                    "n control": e.n["control"],
+                    "n treatment": e.n["treatment"],
+                    "effect": e.effect,
+                    "ci_low": e.ci_low,
+                    "ci_high": e.ci_high,
+                    "p_value (corrected)": e.p_value,
+                }
+                for e in parts
+            ],
+            hide_index=True,
+        )
+    except ImpactError as exc:
+        st.info(str(exc))

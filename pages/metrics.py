@@ -1,0 +1,31 @@
+"""Metrics: the governed definitions every study shares, and the value assumptions."""
+
+import streamlit as st
+
+from impact import charts, ui
+from impact.analysis.portfolio import assumption_table, metric_table, outcome_columns
+
+
+@st.cache_data(show_spinner=False)
+def load(generation: int):
+    store = ui.store()
+    return metric_table(store), assumption_table(store), outcome_columns(store)
+
+
+st.title("Metrics")
+definitions, assumptions, columns = load(ui.generation())
+st.subheader("Metric definitions")
+if definitions.empty:
+    st.info("No metric is defined yet.")
+else:
+    st.dataframe(definitions, hide_index=True)
+st.subheader("Value assumptions")
+st.caption(
+    "Rates, volumes and costs that turn effects into money. Each change is a new "
+    "version; the newest is shown."
+)
+st.dataframe(assumptions, hide_index=True)
+st.subheader("Outcome columns in the warehouse")
+if not columns.empty:
+    st.dataframe(columns, hide_index=True)
+    st.altair_chart(charts.rows_per_metric(columns))

@@ -1,0 +1,54 @@
+"""Overview for executives: what the portfolio holds and what each study concluded."""
+
+import streamlit as st
+
+from impact import charts, ui
+from impact.analysis.ab import headlines
+from impact.analysis.portfolio import portfolio
+
+
+@st.cache_data(show_spinner=False)
+def load(generation: int):
+    store = ui.store()
+    return portfolio(store), headlines(store)
+
+
+st.title("Impact overview")
+summary, verdicts = load(ui.generation())
+if summary.empty:
+    ui.empty_warehouse_notice()
+    st.stop()
+
+c = summary.counts
+cols = st.columns(5)
+cols[0].metric("Models", ui.count(c["models"]))
+cols[1].metric("Studies", ui.count(c["studies"]))
+cols[2].metric("Predictions logged", ui.count(c["predictions"]))
+cols[3].metric("Units (customers, tickets, regions …)", ui.count(c["units"]))
+cols[4].metric("Outcome rows", ui.count(c["outcomes"]))
+
+st.subheader("What the experiments say")
+if not verdicts:
+    st.caption("No A/B study has a readout yet.")
+for line in verdicts:
+    box = st.error if line.blocking else (st.success if line.positive else st.info)
+    box(line.text)
+
+st.subheader("Models")
+st.dataframe(
+    summary.models,
+    hide_index=True,
+    column_config={
+        "label_coverage": st.column_config.ProgressColumn(
+            "labels arrived", format="percent", min_value=0, max_value=1
+        ),
+        "predictions": st.column_config.NumberColumn(format="localized"),
+    },
+)
+st.altair_chart(charts.weekly_predictions(ui.in_range(summary.weekly_predictions, "week")))
+
+left, right = st.columns(2)
+left.subheader("Studies")
+left.dataframe(summary.studies, hide_index=True)
+right.subheader("Latest uploads")
+right.dataframe(summary.recent_uploads[["dataset", "kind", "rows", "uploaded_at"]], hide_index=True)
