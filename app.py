@@ -4,15 +4,15 @@ import streamlit as st
 
 from impact import ui
 
-st.set_page_config(page_title="Impact", page_icon="📈", layout="wide")
+st.set_page_config(page_title="Impact", page_icon=":material/insights:", layout="wide")
 
 pages = [
-    st.Page("pages/overview.py", title="Overview", icon="🏠", default=True),
-    st.Page("pages/experiments.py", title="Experiments", icon="🧪"),
-    st.Page("pages/rollouts.py", title="Rollouts", icon="🗺️"),
-    st.Page("pages/model_health.py", title="Model health", icon="🩺"),
-    st.Page("pages/data.py", title="Data", icon="📂"),
-    st.Page("pages/metrics.py", title="Metrics", icon="📐"),
+    st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
+    st.Page("pages/rollouts.py", title="Rollouts", icon=":material/map:"),
+    st.Page("pages/model_health.py", title="Model health", icon=":material/monitor_heart:"),
+    st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+    st.Page("pages/metrics.py", title="Metrics", icon=":material/straighten:"),
 ]
 page = st.navigation(pages)
 ui.sidebar([s.name for s in ui.store().catalog.studies()])

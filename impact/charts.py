@@ -25,8 +25,8 @@ def weekly_predictions(frame: pd.DataFrame) -> alt.Chart:
 def forest(frame: pd.DataFrame, *, relative: bool = False) -> alt.Chart:
     """Effect and interval per comparison and metric, with the no-effect line at 0."""
     fmt = ".1%" if relative else ",.3g"
-    data = frame.assign(row=frame["metric"] + " · " + frame["comparison"])
-    base = alt.Chart(data).encode(y=alt.Y("row:N", title=None, sort=None))
+    data = frame.assign(row_label=frame["metric"] + " · " + frame["comparison"])
+    base = alt.Chart(data).encode(y=alt.Y("row_label:N", title=None, axis=alt.Axis(labelLimit=320)))
     bars = base.mark_rule(strokeWidth=3).encode(
         x=alt.X("ci_low:Q", title="effect with 95% interval", axis=alt.Axis(format=fmt)),
         x2="ci_high:Q",
@@ -49,9 +49,7 @@ def forest(frame: pd.DataFrame, *, relative: bool = False) -> alt.Chart:
         ],
     )
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-    return (bars + points + zero).properties(
-        height=max(60, 40 * len(data)), title="Effects against control"
-    )
+    return (bars + points + zero).properties(height=alt.Step(44), title="Effects against control")
 
 
 def enrolment(frame: pd.DataFrame) -> alt.Chart:

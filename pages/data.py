@@ -40,7 +40,8 @@ def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str]) -
                 f"**{file.name} was not stored.** Nothing changed. Fix the rows below "
                 "and upload again."
             )
-            st.dataframe(exc.report.rules_frame(), hide_index=True)
+            rules = exc.report.rules_frame()
+            st.dataframe(rules.sort_values("status", kind="stable"), hide_index=True)
             st.dataframe(exc.report.failures_frame().head(200), hide_index=True)
             st.download_button(
                 "Download the failing rows (CSV)",

@@ -65,16 +65,18 @@ for warning in readout.warnings[1 if readout.srm and readout.srm.mismatch else 0
     st.warning(warning)
 
 cols = st.columns(len(readout.counts) + 1)
+total = sum(readout.counts.values()) or 1
+planned_total = sum(study.planned_split.values()) or 1
 for col, (arm, n) in zip(cols, readout.counts.items(), strict=False):
+    col.metric(f"Units in {arm}", ui.count(n))
     share = study.planned_split.get(arm)
-    planned = f"planned {share / sum(study.planned_split.values()):.0%}" if share else None
-    col.metric(f"Units in {arm}", ui.count(n), planned, delta_color="off")
-cols[-1].metric(
-    "Sample ratio check",
-    "failed" if readout.srm and readout.srm.mismatch else "passed",
-    f"χ² p = {readout.srm.p_value:.3f}" if readout.srm else None,
-    delta_color="off",
-)
+    planned = f"; planned {share / planned_total:.1%}" if share else ""
+    col.caption(f"{n / total:.1%} of units{planned}")
+srm_failed = readout.srm is not None and readout.srm.mismatch
+srm_state = "failed" if srm_failed else ("passed" if readout.srm else "no planned split")
+cols[-1].metric("Sample ratio check", srm_state)
+if readout.srm:
+    cols[-1].caption(f"χ² p = {readout.srm.p_value:.3f}; flagged below 0.001")
 
 st.subheader("Arms × metrics")
 st.caption(

@@ -1,0 +1,47 @@
+"""Click through the running app in headless Chromium and screenshot every page.
+
+Usage: .venv/bin/python scripts/browse.py [BASE_URL] [OUT_DIR]
+Needs Debian's chromium and `pip install playwright` (a developer tool, not a dependency).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+PAGES = ["", "experiments", "rollouts", "model_health", "data", "metrics"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def main() -> None:
+    base = sys.argv[1] if len(sys.argv) > 1 else "http://localhost:8599"
+    out = Path(sys.argv[2] if len(sys.argv) > 2 else "screenshots")
+    out.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2600})
+        for name in PAGES:
+            page.goto(f"{base}/{name}")
+            page.wait_for_selector("h1", timeout=60_000)
+            page.wait_for_timeout(4000)  # let charts and cached loaders finish
+            errors = page.locator("[data-testid='stException']").count()
+            page.screenshot(path=str(out / f"{name or 'overview'}.png"), full_page=True)
+            print(
+                f"{name or 'overview'}: h1={page.locator('h1').first.inner_text()!r} "
+                f"exceptions={errors}"
+            )
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
