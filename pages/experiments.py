@@ -10,8 +10,10 @@ from impact.stats.experiment import ReadoutOptions
 
 
 @st.cache_data(show_spinner="Computing the readout …")
-def load(generation: int, name: str, options: ReadoutOptions, cap):
-    result = experiment_readout(ui.store(), name, options, cap=cap)
+def load(generation: int, name: str, options: ReadoutOptions, cap, target: float | None):
+    primary = ui.store().catalog.study(name).primary_metric
+    targets = {primary: target} if primary and target else None
+    result = experiment_readout(ui.store(), name, options, cap=cap, targets=targets)
     return result, readout_frame(result), experiment_enrolment(ui.store(), name)
 
 
@@ -47,12 +49,18 @@ with st.expander("Analysis options"):
         }.get,
     )
     capping = c3.toggle("Cap outliers (1st–99th percentile)")
+    target = c3.number_input(
+        f"Target effect on {study.primary_metric or 'the primary metric'} (for sample size)",
+        min_value=0.0,
+        value=float(study.settings.get("target_effect", {}).get(study.primary_metric, 0.0)),
+        help="Absolute effect per unit; 0 = not set.",
+    )
 options = ReadoutOptions(
     relative=relative, cuped=cuped, correction=correction, sequential=sequential, pairwise=pairwise
 )
 try:
     result, table, enrolment = load(
-        ui.generation(), name, options, (0.01, 0.99) if capping else None
+        ui.generation(), name, options, (0.01, 0.99) if capping else None, target or None
     )
 except ImpactError as exc:
     st.error(str(exc))

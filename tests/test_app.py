@@ -133,3 +133,11 @@ def test_metrics_page_shows_definitions_and_assumptions(app, demo_store):
     assumptions = at.dataframe[1].value
     rate = assumptions[assumptions["assumption"] == "loaded_hourly_rate"]
     assert rate["value"].tolist() == ["48.00"]
+
+
+def test_experiment_target_effect_gives_a_sample_size(app):
+    at = open_page(app, "experiments")
+    at.number_input[0].set_value(1.0).run()
+    power = at.dataframe[1].value
+    assert (power["target effect"] == 1.0).all()
+    assert (power["units needed"] > 0).all() and (power["days needed"] > 0).all()

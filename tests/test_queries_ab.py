@@ -174,3 +174,71 @@ def test_a_declared_arm_without_units_is_reported_not_skipped(loaded):
     assert skipped["comparison"] == "v3 vs control"
     assert "treatment arm has no units" in skipped["reason"]
     assert {e.label for e in readout.estimates} == {"v1 vs control", "v2 vs control"}
+
+
+def test_ratio_metric_sums_and_readout_match_pandas(store, tmp_path):
+    from impact.analysis.ab import experiment_readout
+
+    rng = np.random.default_rng(9)
+    n = 400
+    units = pd.DataFrame(
+        {
+            "experiment": "r",
+            "unit_id": [f"k{i}" for i in range(n)],
+            "arm": rng.choice(["control", "treatment"], n),
+            "assigned_at": T0,
+        }
+    )
+    rows = pd.DataFrame(
+        {
+            "unit_id": rng.choice(units.unit_id, 3000),
+            "observed_at": T0 + pd.to_timedelta(rng.uniform(0, 27, 3000), unit="D"),
+            "revenue": rng.gamma(2, 5, 3000).round(2),
+            "visits": rng.integers(1, 5, 3000).astype(float),
+        }
+    )
+    units.to_csv(tmp_path / "u.csv", index=False)
+    rows.to_csv(tmp_path / "v.csv", index=False)
+    store.catalog.save_study(
+        StudyBase(
+            name="r",
+            kind="ab",
+            arms=["control", "treatment"],
+            control_arm="control",
+            primary_metric="rpv",
+        )
+    )
+    store.catalog.save_metric(
+        MetricDefinitionBase(
+            name="rpv",
+            dataset="visits",
+            column="revenue",
+            denominator="visits",
+            aggregation="ratio",
+        )
+    )
+    ingest_file(store, tmp_path / "u.csv", "assignments")
+    ingest_file(store, tmp_path / "v.csv", "outcomes", dataset="visits")
+    per_unit = rows.groupby("unit_id")[["revenue", "visits"]].sum()
+    per_unit = units.set_index("unit_id")[["arm"]].join(per_unit).fillna(0.0)
+    got = arm_summaries(
+        store.warehouse,
+        "r",
+        MetricSource("visits", "revenue", "ratio", "visits"),
+        window_days=WINDOW,
+    )
+    got = got.set_index("arm")
+    want = per_unit.groupby("arm").agg(
+        n=("revenue", "size"), sum=("revenue", "sum"), denominator_sum=("visits", "sum")
+    )
+    assert got["n"].tolist() == want["n"].tolist()
+    assert got["denominator_sum"].to_numpy() == pytest.approx(want["denominator_sum"])
+    [e] = experiment_readout(store, "r").readout.estimates
+    ratios, variances = {}, {}
+    for arm, part in per_unit.groupby("arm"):
+        r = part.revenue.sum() / part.visits.sum()
+        linear = (part.revenue - r * part.visits) / part.visits.mean()
+        ratios[arm], variances[arm] = r, linear.var(ddof=1) / len(part)
+    assert e.method == "ratio (delta method)"
+    assert e.effect == pytest.approx(ratios["treatment"] - ratios["control"], rel=1e-10)
+    assert e.se == pytest.approx(np.sqrt(sum(variances.values())), rel=1e-9)

@@ -30,6 +30,7 @@ def experiment_readout(
     *,
     cap: tuple[float, float] | None = None,
     metrics: list[str] | None = None,
+    targets: dict[str, float] | None = None,
 ) -> ExperimentReadout:
     """Every arm against control on the study's primary, secondary and guardrail metrics."""
     options = options or ReadoutOptions(**_study_options(store.catalog.study(experiment)))
@@ -40,7 +41,7 @@ def experiment_readout(
     if not names:
         raise InvalidInput(f"Study {experiment!r} names no metrics; set a primary metric.")
     tolerances = study.settings.get("guardrail_tolerance", {})
-    targets = study.settings.get("target_effect", {})
+    targets = {**study.settings.get("target_effect", {}), **(targets or {})}
     inputs = []
     for name in names:
         definition = store.catalog.metric(name)
