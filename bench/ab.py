@@ -1,0 +1,160 @@
+"""CUPED readout of the demo experiment: Impact against pandas + statsmodels.
+
+Each side runs in a fresh subprocess per repetition (`python -m bench.ab impact|pandas`),
+which prints one JSON line: seconds (the work, after imports), the effect of each arm
+against control, and the process's peak resident memory (VmHWM).
+
+- impact: `experiment_readout` with CUPED on revenue_28d; the warehouse reduces the facts
+  to per-arm sums in SQL and the pure stats functions turn them into estimates.
+- pandas: what an analyst would write: read the assignment and outcome files the demo
+  generator wrote, merge, keep each unit's 28 days after assignment and the 28 days
+  before, sum per unit (assigned units without outcomes count as 0), then OLS
+  y ~ C(arm) + x_centred with HC1 errors on the two million unit rows.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import assignments_file, open_store, outcomes_file
+from impact.demo import truth as T
+
+METRIC = "revenue_28d"
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 8.0
+TARGET_PEAK_BYTES = 1_000_000_000
+TARGET_DIFFERENCE = 1e-8
+
+
+def impact_side() -> dict:
+    from impact.analysis.ab import experiment_readout
+    from impact.stats.experiment import ReadoutOptions
+
+    start = time.perf_counter()
+    result = experiment_readout(
+        open_store(), T.EXPERIMENT, ReadoutOptions(cuped=True), metrics=[METRIC]
+    )
+    seconds = time.perf_counter() - start
+    estimates = result.readout.estimates
+    if not all(e.method.startswith("CUPED") for e in estimates):
+        raise RuntimeError(f"Impact did not use CUPED: {[e.method for e in estimates]}")
+    return {
+        "seconds": seconds,
+        "effects": {e.label.split(" vs ")[0]: e.effect for e in estimates},
+        "se": {e.label.split(" vs ")[0]: e.se for e in estimates},
+    }
+
+
+def pandas_side() -> dict:
+    import pandas as pd
+    import statsmodels.formula.api as smf
+
+    start = time.perf_counter()
+    units = pd.read_parquet(
+        assignments_file(), columns=["experiment", "unit_id", "arm", "assigned_at"]
+    )
+    units = units[units["experiment"] == T.EXPERIMENT].drop(columns="experiment")
+    outcomes = pd.read_parquet(outcomes_file(), columns=["unit_id", "observed_at", "revenue"])
+    outcomes = outcomes.dropna(subset=["revenue"])
+    rows = outcomes.merge(units[["unit_id", "assigned_at"]], on="unit_id")
+    since = rows["observed_at"] - rows["assigned_at"]
+    window = pd.Timedelta(days=T.WINDOW_DAYS)
+    post = (since >= pd.Timedelta(0)) & (since < window)
+    pre = (since < pd.Timedelta(0)) & (since >= -window)
+    y = rows.loc[post].groupby("unit_id")["revenue"].sum()
+    x = rows.loc[pre].groupby("unit_id")["revenue"].sum()
+    units = units.set_index("unit_id")
+    units["y"] = y.reindex(units.index, fill_value=0.0)
+    units["x"] = x.reindex(units.index, fill_value=0.0)
+    units["x_centred"] = units["x"] - units["x"].mean()
+    term = f"C(arm, Treatment({T.CONTROL!r}))"
+    fit = smf.ols(f"y ~ {term} + x_centred", data=units).fit(cov_type="HC1")
+    seconds = time.perf_counter() - start
+    arms = [a for a in T.ARMS if a != T.CONTROL]
+    return {
+        "seconds": seconds,
+        "effects": {a: float(fit.params[f"{term}[T.{a}]"]) for a in arms},
+        "se": {a: float(fit.bse[f"{term}[T.{a}]"]) for a in arms},
+    }
+
+
+SIDES = {"impact": impact_side, "pandas": pandas_side}
+
+
+def peak_bytes() -> int:
+    """This process's peak resident set size (VmHWM), in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("No VmHWM in /proc/self/status (this benchmark needs Linux).")
+
+
+def run_side(side: str) -> dict:
+    """One repetition of `side` in a fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.ab", side],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"The {side} side failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def benchmark(repeat: int = 3, log=print) -> bool:
+    """Alternate the sides `repeat` times; print the figures; True when every target is met."""
+    runs: dict[str, list[dict]] = {side: [] for side in SIDES}
+    for i in range(repeat):
+        order = list(SIDES) if i % 2 == 0 else list(reversed(SIDES))
+        for side in order:
+            run = run_side(side)
+            runs[side].append(run)
+            log(f"  run {i + 1} {side:<6} {run['seconds']:6.2f} s, peak {run['peak'] / 1e9:.2f} GB")
+    median = {side: statistics.median(r["seconds"] for r in rs) for side, rs in runs.items()}
+    peak = {side: max(r["peak"] for r in rs) for side, rs in runs.items()}
+    ratio = median["pandas"] / median["impact"]
+    difference = max(
+        abs(i["effects"][arm] - p["effects"][arm])
+        for i in runs["impact"]
+        for p in runs["pandas"]
+        for arm in p["effects"]
+    )
+    se_gap = max(
+        abs(i["se"][arm] / p["se"][arm] - 1)
+        for i in runs["impact"]
+        for p in runs["pandas"]
+        for arm in p["se"]
+    )
+    checks = [
+        (f"speed: {ratio:.1f}x faster (target >= {TARGET_RATIO:g}x)", ratio >= TARGET_RATIO),
+        (
+            f"memory: Impact peak {peak['impact'] / 1e9:.2f} GB (target < "
+            f"{TARGET_PEAK_BYTES / 1e9:g} GB)",
+            peak["impact"] < TARGET_PEAK_BYTES,
+        ),
+        (
+            f"estimates: max |difference| {difference:.1e} (target <= {TARGET_DIFFERENCE:g})",
+            difference <= TARGET_DIFFERENCE,
+        ),
+    ]
+    log(f"\nCUPED readout of {T.EXPERIMENT} on {METRIC}, median of {repeat}:")
+    for side, label in (("impact", "Impact (SQL + stats)"), ("pandas", "pandas + statsmodels")):
+        log(f"  {label:<22} {median[side]:7.2f} s   peak memory {peak[side] / 1e9:5.2f} GB")
+    effects = runs["impact"][0]["effects"]
+    log("  effects: " + ", ".join(f"{arm} {value:+.6f}" for arm, value in effects.items()))
+    log(f"  standard errors (Impact vs HC1 OLS) agree to a relative {se_gap:.1e}")
+    for text, ok in checks:
+        log(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    return all(ok for _, ok in checks)
+
+
+if __name__ == "__main__":
+    result = SIDES[sys.argv[1]]()
+    result["peak"] = peak_bytes()
+    print(json.dumps(result))
