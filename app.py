@@ -15,5 +15,5 @@ pages = [
     st.Page("pages/metrics.py", title="Metrics", icon=":material/straighten:"),
 ]
 page = st.navigation(pages)
-ui.sidebar([s.name for s in ui.store().catalog.studies()])
+ui.sidebar()
 page.run()

@@ -16,7 +16,7 @@ def weekly_predictions(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("week:T", title=None),
             y=alt.Y("predictions:Q", title="predictions"),
             color=alt.Color("model:N", title="model"),
-            tooltip=["model", alt.Tooltip("week:T"), alt.Tooltip("predictions:Q", format=",")],
+            tooltip=["model:N", alt.Tooltip("week:T"), alt.Tooltip("predictions:Q", format=",")],
         )
         .properties(height=260)
     )
@@ -24,7 +24,7 @@ def weekly_predictions(frame: pd.DataFrame) -> alt.Chart:
 
 def forest(frame: pd.DataFrame, *, relative: bool = False) -> alt.Chart:
     """Effect and interval per comparison and metric, with the no-effect line at 0."""
-    fmt = ".1%" if relative else ",.3g"
+    fmt = ".1~%" if relative else ",.3~g"
     data = frame.assign(row_label=frame["metric"] + " · " + frame["comparison"])
     base = alt.Chart(data).encode(y=alt.Y("row_label:N", title=None, axis=alt.Axis(labelLimit=320)))
     bars = base.mark_rule(strokeWidth=3).encode(
@@ -39,13 +39,13 @@ def forest(frame: pd.DataFrame, *, relative: bool = False) -> alt.Chart:
     points = base.mark_point(filled=True, size=70, color="black").encode(
         x="effect:Q",
         tooltip=[
-            "metric",
-            "comparison",
+            "metric:N",
+            "comparison:N",
             alt.Tooltip("effect:Q", format=fmt),
             alt.Tooltip("ci_low:Q", format=fmt),
             alt.Tooltip("ci_high:Q", format=fmt),
             alt.Tooltip("p_value:Q", format=".4f"),
-            "method",
+            "method:N",
         ],
     )
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
@@ -60,7 +60,7 @@ def enrolment(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("day:T", title=None),
             y=alt.Y("units:Q", title="units", stack=True),
             color=alt.Color("arm:N", title="arm"),
-            tooltip=["arm", alt.Tooltip("day:T"), alt.Tooltip("units:Q", format=",")],
+            tooltip=["arm:N", alt.Tooltip("day:T"), alt.Tooltip("units:Q", format=",")],
         )
         .properties(height=240)
     )
@@ -76,7 +76,7 @@ def rollout_trends(trends: pd.DataFrame, units: pd.DataFrame, metric: str) -> al
             color=alt.Color("status:N", title="units"),
             tooltip=[
                 alt.Tooltip("period:T"),
-                "status",
+                "status:N",
                 alt.Tooltip("mean:Q", format=",.2f"),
                 alt.Tooltip("units:Q"),
                 alt.Tooltip("rows:Q", format=","),
@@ -92,7 +92,7 @@ def rollout_trends(trends: pd.DataFrame, units: pd.DataFrame, metric: str) -> al
         alt.Chart(adoptions)
         .mark_rule(strokeDash=[4, 3], color="gray")
         .encode(
-            x="treated_at:T", tooltip=[alt.Tooltip("treated_at:T", title="adoption"), "regions"]
+            x="treated_at:T", tooltip=[alt.Tooltip("treated_at:T", title="adoption"), "regions:N"]
         )
     )
     return (lines + rules).properties(height=300)
@@ -123,31 +123,32 @@ def rows_per_dataset(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(data, title="Rows stored per dataset")
         .mark_bar()
         .encode(
-            x=alt.X("rows:Q", title="rows"),
+            x=alt.X("rows:Q", title="rows", axis=alt.Axis(format=",d", tickMinStep=1)),
             y=alt.Y("dataset:N", title=None, sort="-x"),
             color=alt.Color("kind:N", title="kind"),
-            tooltip=["dataset", "kind", alt.Tooltip("rows:Q", format=",")],
+            tooltip=["dataset:N", "kind:N", alt.Tooltip("rows:Q", format=",")],
         )
-        .properties(height=max(80, 28 * len(data)))
+        .properties(height=alt.Step(28))
     )
 
 
 def rows_per_metric(frame: pd.DataFrame) -> alt.Chart:
-    data = frame.assign(column=frame["dataset"] + " · " + frame["metric"])
+    # Not "column": Streamlit would take a field of that name for a facet channel.
+    data = frame.assign(label=frame["dataset"] + " · " + frame["metric"])
     return (
         alt.Chart(data, title="Outcome rows per metric column")
         .mark_bar()
         .encode(
-            x=alt.X("rows:Q", title="rows"),
-            y=alt.Y("column:N", title=None, sort="-x"),
+            x=alt.X("rows:Q", title="rows", axis=alt.Axis(format=",d", tickMinStep=1)),
+            y=alt.Y("label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
             tooltip=[
-                "dataset",
-                "metric",
+                "dataset:N",
+                "metric:N",
                 alt.Tooltip("rows:Q", format=","),
                 alt.Tooltip("units:Q", format=","),
             ],
         )
-        .properties(height=max(80, 28 * len(data)))
+        .properties(height=alt.Step(28))
     )
 
 
@@ -163,11 +164,11 @@ def latency(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(data, title="Latency by version")
         .mark_bar()
         .encode(
-            x=alt.X("version:N", title="version"),
+            x=alt.X("version:N", title="version", axis=alt.Axis(labelAngle=0)),
             xOffset="percentile:N",
             y=alt.Y("ms:Q", title="milliseconds"),
             color=alt.Color("percentile:N"),
-            tooltip=["version", "percentile", alt.Tooltip("ms:Q", format=".1f")],
+            tooltip=["version:N", "percentile:N", alt.Tooltip("ms:Q", format=".1f")],
         )
         .properties(height=240)
     )

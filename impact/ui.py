@@ -11,10 +11,12 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from impact.analysis.portfolio import data_span
 from impact.store import Store, open_store
 
 STUDY_KEY = "impact_study"
 RANGE_KEY = "impact_range"
+RANGE_WIDGET = "impact_range_widget"
 
 
 @st.cache_resource
@@ -28,21 +30,35 @@ def generation() -> int:
 
 
 def data_changed() -> None:
-    """Call after a write: drops cached results everywhere."""
+    """Call after a write: drops cached results everywhere and resets the date range to the
+    new span of the data on the next run."""
     st.cache_data.clear()
     st.session_state["impact_generation"] = generation() + 1
+    for key in (RANGE_KEY, RANGE_WIDGET):
+        st.session_state.pop(key, None)
 
 
-def sidebar(study_names: list[str]) -> None:
-    """Study and date range, shared by every page through session state."""
+@st.cache_data(show_spinner=False)
+def _sidebar_data(generation: int) -> tuple[list[str], tuple[date, date] | None]:
+    return [s.name for s in store().catalog.studies()], data_span(store())
+
+
+def sidebar() -> None:
+    """Study and date range, shared by every page through session state.
+
+    The range starts as the span of the stored facts, so nothing is hidden by default.
+    """
+    study_names, span = _sidebar_data(generation())
     with st.sidebar:
         st.markdown("### Filters")
         if study_names:
             current = st.session_state.get(STUDY_KEY)
             index = study_names.index(current) if current in study_names else 0
             st.session_state[STUDY_KEY] = st.selectbox("Study", study_names, index=index)
-        default = st.session_state.get(RANGE_KEY) or (date(2026, 1, 1), date.today())
-        chosen = st.date_input("Date range", value=default, key="impact_range_widget")
+        default = st.session_state.get(RANGE_KEY) or span
+        if default is None:
+            default = (date.today() - timedelta(days=90), date.today())
+        chosen = st.date_input("Date range", value=default, key=RANGE_WIDGET)
         if isinstance(chosen, tuple | list) and len(chosen) == 2:
             st.session_state[RANGE_KEY] = (chosen[0], chosen[1])
         st.caption("The date range filters the time series on every page.")
@@ -63,6 +79,28 @@ def in_range(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     end = pd.Timestamp(datetime.combine(bounds[1], datetime.min.time()), tz="UTC")
     values = pd.to_datetime(frame[column], utc=True)
     return frame[(values >= start) & (values < end + timedelta(days=1))]
+
+
+def chart(frame: pd.DataFrame, build, *args, empty: str = "") -> None:
+    """Draw `build(frame, *args)`, or say why there is nothing to draw."""
+    if frame.empty:
+        st.caption(empty or "Nothing to chart in the chosen date range.")
+    else:
+        st.altair_chart(build(frame, *args))
+
+
+def when(label: str | None = None):
+    """Column format for timestamps: to the minute, no time zone noise."""
+    return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+
+
+def day(label: str | None = None):
+    return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD")
+
+
+def number(label: str | None = None):
+    """Column format for counts: thousands separators."""
+    return st.column_config.NumberColumn(label, format="localized")
 
 
 def money(value: float, currency: str = "USD") -> str:

@@ -41,7 +41,16 @@ def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str]) -
                 "and upload again."
             )
             rules = exc.report.rules_frame()
-            st.dataframe(rules.sort_values("status", kind="stable"), hide_index=True)
+            order = {"failed": 0, "warning": 1, "passed": 2}
+            st.dataframe(
+                rules.sort_values("status", key=lambda s: s.map(order), kind="stable"),
+                hide_index=True,
+                column_order=["check", "status", "failed_rows", "fix"],
+                column_config={
+                    "failed_rows": st.column_config.NumberColumn("failed rows", width="small"),
+                    "fix": st.column_config.TextColumn(width="large"),
+                },
+            )
             st.dataframe(exc.report.failures_frame().head(200), hide_index=True)
             st.download_button(
                 "Download the failing rows (CSV)",
@@ -54,6 +63,7 @@ def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str]) -
             bar.empty()
             st.error(str(exc))
             return
+    bar.empty()
     ui.data_changed()
     st.success(f"Stored {result.dataset.rows:,} rows as dataset **{result.dataset.name}**.")
     for note in result.notes:
@@ -94,6 +104,10 @@ else:
     st.dataframe(
         datasets,
         hide_index=True,
-        column_config={"rows": st.column_config.NumberColumn(format="localized")},
+        column_config={
+            "rows": ui.number(),
+            "uploaded_at": ui.when("uploaded"),
+            "uploaded_by": "uploaded by",
+        },
     )
     st.altair_chart(charts.rows_per_dataset(datasets))

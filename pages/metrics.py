@@ -24,8 +24,22 @@ st.caption(
     "Rates, volumes and costs that turn effects into money. Each change is a new "
     "version; the newest is shown."
 )
-st.dataframe(assumptions, hide_index=True)
+if assumptions.empty:
+    st.info("No value assumption is set yet.")
+else:
+    st.dataframe(assumptions, hide_index=True, column_config={"changed at": ui.when()})
 st.subheader("Outcome columns in the warehouse")
-if not columns.empty:
-    st.dataframe(columns, hide_index=True)
+if columns.empty:
+    st.info("No outcome rows yet: upload an outcomes file on the **Data** page.")
+else:
+    st.dataframe(
+        columns,
+        hide_index=True,
+        column_config={
+            "rows": ui.number(),
+            "units": ui.number(),
+            "first_observed": ui.day("first observed"),
+            "last_observed": ui.day("last observed"),
+        },
+    )
     st.altair_chart(charts.rows_per_metric(columns))

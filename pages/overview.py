@@ -24,7 +24,11 @@ cols = st.columns(5)
 cols[0].metric("Models", ui.count(c["models"]))
 cols[1].metric("Studies", ui.count(c["studies"]))
 cols[2].metric("Predictions logged", ui.count(c["predictions"]))
-cols[3].metric("Units (customers, tickets, regions …)", ui.count(c["units"]))
+cols[3].metric(
+    "Units",
+    ui.count(c["units"]),
+    help="Customers, tickets, regions …: anything a model scores or a study assigns.",
+)
 cols[4].metric("Outcome rows", ui.count(c["outcomes"]))
 
 st.subheader("What the experiments say")
@@ -35,20 +39,44 @@ for line in verdicts:
     box(line.text)
 
 st.subheader("Models")
-st.dataframe(
-    summary.models,
-    hide_index=True,
-    column_config={
-        "label_coverage": st.column_config.ProgressColumn(
-            "labels arrived", format="percent", min_value=0, max_value=1
-        ),
-        "predictions": st.column_config.NumberColumn(format="localized"),
-    },
-)
-st.altair_chart(charts.weekly_predictions(ui.in_range(summary.weekly_predictions, "week")))
+if summary.models.empty:
+    st.info("No predictions logged yet: upload a predictions file on the **Data** page.")
+else:
+    st.dataframe(
+        summary.models,
+        hide_index=True,
+        column_order=[
+            "model",
+            "predictions",
+            "label_coverage",
+            "latest_version",
+            "versions",
+            "first_prediction",
+            "last_prediction",
+            "description",
+        ],
+        column_config={
+            "label_coverage": st.column_config.ProgressColumn(
+                "labels arrived", format="percent", min_value=0, max_value=1
+            ),
+            "predictions": ui.number(),
+            "first_prediction": ui.when("first prediction"),
+            "last_prediction": ui.when("last prediction"),
+            "latest_version": "latest version",
+        },
+    )
+    ui.chart(
+        ui.in_range(summary.weekly_predictions, "week"),
+        charts.weekly_predictions,
+        empty="No predictions in the chosen date range.",
+    )
 
 left, right = st.columns(2)
 left.subheader("Studies")
 left.dataframe(summary.studies, hide_index=True)
 right.subheader("Latest uploads")
-right.dataframe(summary.recent_uploads[["dataset", "kind", "rows", "uploaded_at"]], hide_index=True)
+right.dataframe(
+    summary.recent_uploads[["dataset", "kind", "rows", "uploaded_at"]],
+    hide_index=True,
+    column_config={"rows": ui.number(), "uploaded_at": ui.when("uploaded")},
+)

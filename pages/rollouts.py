@@ -40,19 +40,25 @@ if overview.never_treated == 0:
     st.warning("No unit is never treated: late adopters are the only comparison.")
 
 if overview.metric and not overview.trends.empty:
-    st.altair_chart(
-        charts.rollout_trends(
-            ui.in_range(overview.trends, "period"), overview.units, overview.metric
-        )
+    ui.chart(
+        ui.in_range(overview.trends, "period"),
+        charts.rollout_trends,
+        overview.units,
+        overview.metric,
     )
     st.caption(
         "Dashed lines mark adoption dates. Before adoption, treated units should move "
         "in parallel with the others; that is what makes the comparison fair."
     )
+elif not overview.metric:
+    st.caption("This study has no primary metric yet, so there is no trend to draw.")
+else:
+    st.caption(f"No {overview.metric} rows for these units yet.")
 st.subheader("Units and adoption dates")
 st.dataframe(
     overview.units.assign(
-        treated_at=overview.units["treated_at"].astype(str).replace("NaT", "never")
+        treated_at=overview.units["treated_at"].dt.strftime("%Y-%m-%d").fillna("never")
     ),
     hide_index=True,
+    column_config={"unit_id": "unit", "treated_at": "model switched on"},
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pandas as pd
 
@@ -37,6 +38,14 @@ def portfolio(store: Store) -> Portfolio:
         q.weekly_predictions(store.warehouse),
         dataset_table(store).head(5),
     )
+
+
+def data_span(store: Store) -> tuple[date, date] | None:
+    """First and last day with facts (UTC), the sidebar's default date range."""
+    first, last = q.time_span(store.warehouse)
+    if first is None:
+        return None
+    return pd.Timestamp(first).tz_convert("UTC").date(), pd.Timestamp(last).tz_convert("UTC").date()
 
 
 def study_table(store: Store) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from impact.warehouse import Warehouse
@@ -19,6 +21,21 @@ def fact_counts(warehouse: Warehouse) -> dict[str, int]:
                                       SELECT unit_id FROM predictions) AS u)""").rows[0]
     keys = ("predictions", "outcomes", "assignments", "rollouts", "uploads", "units")
     return dict(zip(keys, (int(v) for v in row), strict=True))
+
+
+def time_span(warehouse: Warehouse) -> tuple[Any, Any]:
+    """First and last timestamp over every fact (None when the warehouse is empty)."""
+    row = warehouse.execute("""
+        SELECT min(t), max(t) FROM (
+            SELECT min(predicted_at) AS t FROM predictions
+            UNION ALL SELECT max(predicted_at) FROM predictions
+            UNION ALL SELECT min(observed_at) FROM outcomes
+            UNION ALL SELECT max(observed_at) FROM outcomes
+            UNION ALL SELECT min(assigned_at) FROM assignments
+            UNION ALL SELECT max(assigned_at) FROM assignments
+            UNION ALL SELECT min(treated_at) FROM rollouts
+            UNION ALL SELECT max(treated_at) FROM rollouts) AS bounds""").rows[0]
+    return row[0], row[1]
 
 
 def model_activity(warehouse: Warehouse) -> pd.DataFrame:

@@ -1,0 +1,88 @@
+"""The shared sidebar: its date range starts as the data's span and filters every chart.
+
+AppTest runs the entrypoint (router and sidebar) on an app's first run only; later runs
+render the current page alone. So the sidebar widgets are read on the first run, and later
+choices are made through the session state keys the sidebar writes (impact.ui).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from impact import ui
+from impact.config import CATALOG_ENV, DATA_DIR_ENV, WAREHOUSE_ENV
+from impact.demo import truth as T
+
+APP = str(Path(__file__).parents[1] / "app.py")
+
+
+@pytest.fixture
+def app(demo_store, monkeypatch):
+    monkeypatch.setenv(DATA_DIR_ENV, str(demo_store.warehouse.path.parent))
+    monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
+    monkeypatch.delenv(CATALOG_ENV, raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    return at
+
+
+def chart_data(at: AppTest, index: int = 0) -> pd.DataFrame:
+    """The rows a page handed to its index-th Altair chart."""
+    proto = at.get("vega_lite_chart")[index].proto
+    return pa.ipc.open_stream(proto.datasets[0].data.data).read_pandas()
+
+
+def test_the_date_range_starts_as_the_span_of_the_data(app, demo_store):
+    first, last = demo_store.warehouse.execute("""
+        SELECT min(t)::DATE, max(t)::DATE FROM (
+            SELECT predicted_at AS t FROM predictions UNION ALL
+            SELECT observed_at FROM outcomes UNION ALL
+            SELECT assigned_at FROM assignments UNION ALL
+            SELECT treated_at FROM rollouts WHERE treated_at IS NOT NULL) AS facts""").rows[0]
+    assert app.sidebar.date_input[0].value == (first, last)
+    weeks = chart_data(app)
+    assert weeks["predictions"].sum() == demo_store.warehouse.scalar(
+        "SELECT count(*) FROM predictions"
+    )
+
+
+def test_a_narrower_range_filters_the_charts_on_every_page(app, demo_store):
+    start, end = date(2026, 9, 7), date(2026, 9, 27)  # Monday to Sunday: three weeks
+    app.session_state[ui.RANGE_KEY] = (start, end)
+    app.run()
+    weeks = chart_data(app)
+    assert sorted(weeks["week"].dt.date.unique()) == [
+        date(2026, 9, 7),
+        date(2026, 9, 14),
+        date(2026, 9, 21),
+    ]
+    expected = demo_store.warehouse.scalar(
+        "SELECT count(*) FROM predictions WHERE predicted_at >= ? AND predicted_at < ?",
+        [pd.Timestamp(start, tz="UTC"), pd.Timestamp("2026-09-28", tz="UTC")],
+    )
+    assert weeks["predictions"].sum() == expected
+
+    at = app.switch_page("pages/model_health.py").run()
+    at.selectbox[-1].set_value(T.FRAUD_MODEL).run()
+    assert not at.exception
+    assert at.session_state[ui.RANGE_KEY] == (start, end)  # kept across pages
+    band = chart_data(at)
+    assert band["week"].dt.date.min() >= start and band["week"].dt.date.max() <= end
+
+
+def test_the_study_chosen_in_the_sidebar_opens_on_its_page(app, demo_store):
+    sidebar = app.sidebar.selectbox[0]
+    assert sidebar.options == [s.name for s in demo_store.catalog.studies()]
+    app.session_state[ui.STUDY_KEY] = T.ROLLOUT_STUDY
+    at = app.switch_page("pages/rollouts.py").run()
+    assert not at.exception
+    assert at.selectbox[0].value == T.ROLLOUT_STUDY
