@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from impact.analysis.portfolio import data_span
+from impact.analysis.portfolio import data_span, data_version
 from impact.store import Store, open_store
 
 STUDY_KEY = "impact_study"
@@ -25,21 +25,24 @@ def store() -> Store:
     return open_store()
 
 
-def generation() -> int:
-    return st.session_state.setdefault("impact_generation", 0)
+def generation() -> str:
+    """Cache key for loaders: this session's writes plus the warehouse's load ledger, so an
+    ingest from the CLI or another session shows up on the next rerun."""
+    mine = st.session_state.setdefault("impact_generation", 0)
+    return f"{mine}:{data_version(store())}"
 
 
 def data_changed() -> None:
     """Call after a write: drops cached results everywhere and resets the date range to the
     new span of the data on the next run."""
     st.cache_data.clear()
-    st.session_state["impact_generation"] = generation() + 1
+    st.session_state["impact_generation"] = st.session_state.get("impact_generation", 0) + 1
     for key in (RANGE_KEY, RANGE_WIDGET):
         st.session_state.pop(key, None)
 
 
 @st.cache_data(show_spinner=False)
-def _sidebar_data(generation: int) -> tuple[list[str], tuple[date, date] | None]:
+def _sidebar_data(generation: str) -> tuple[list[str], tuple[date, date] | None]:
     return [s.name for s in store().catalog.studies()], data_span(store())
 
 

@@ -14,7 +14,7 @@ from impact.ingest import ingest_file
 
 
 @st.cache_data(show_spinner=False)
-def load(generation: int):
+def load(generation: str):
     return dataset_table(ui.store())
 
 

@@ -3,14 +3,19 @@
 import streamlit as st
 
 from impact import charts, ui
-from impact.analysis.ab import experiment_readout, readout_frame, segment_readout
+from impact.analysis.ab import (
+    experiment_readout,
+    readout_frame,
+    segment_names,
+    segment_readout,
+)
 from impact.analysis.portfolio import experiment_enrolment
 from impact.errors import ImpactError
 from impact.stats.experiment import ReadoutOptions
 
 
 @st.cache_data(show_spinner="Computing the readout …")
-def load(generation: int, name: str, options: ReadoutOptions, cap, target: float | None):
+def load(generation: str, name: str, options: ReadoutOptions, cap, target: float | None):
     primary = ui.store().catalog.study(name).primary_metric
     targets = {primary: target} if primary and target else None
     result = experiment_readout(ui.store(), name, options, cap=cap, targets=targets)
@@ -18,7 +23,7 @@ def load(generation: int, name: str, options: ReadoutOptions, cap, target: float
 
 
 @st.cache_data(show_spinner="Splitting by segment …")
-def load_segments(generation: int, name: str, metric: str, segment: str, options: ReadoutOptions):
+def load_segments(generation: str, name: str, metric: str, segment: str, options: ReadoutOptions):
     return segment_readout(ui.store(), name, metric, segment, options)
 
 
@@ -160,15 +165,18 @@ with left:
         )
 with right:
     st.subheader("Enrolment")
-    st.altair_chart(charts.enrolment(ui.in_range(enrolment, "day")))
+    ui.chart(ui.in_range(enrolment, "day"), charts.enrolment)
 
 st.subheader("Segments")
 st.caption("Exploratory: many comparisons chosen after the fact. Confirm before acting.")
 metrics = sorted(table.loc[table["kind"] == "primary", "metric"].unique()) if len(table) else []
-if metrics:
+segments = segment_names(ui.store(), name)
+if not segments:
+    st.caption("No segment columns (region, channel …) were uploaded with the outcomes.")
+if metrics and segments:
     s1, s2 = st.columns(2)
     metric = s1.selectbox("Metric", metrics)
-    segment = s2.selectbox("Segment", ["region", "channel"])
+    segment = s2.selectbox("Segment", segments)
     try:
         parts = load_segments(ui.generation(), name, metric, segment, options)
         st.dataframe(
@@ -186,6 +194,13 @@ if metrics:
                 for e in parts
             ],
             hide_index=True,
+            column_config={
+                **{
+                    c: st.column_config.NumberColumn(format="%.4f")
+                    for c in ("effect", "ci_low", "ci_high", "p_value (corrected)")
+                },
+                **{c: ui.number() for c in ("n control", "n treatment")},
+            },
         )
     except ImpactError as exc:
         st.info(str(exc))

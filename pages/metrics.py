@@ -7,7 +7,7 @@ from impact.analysis.portfolio import assumption_table, metric_table, outcome_co
 
 
 @st.cache_data(show_spinner=False)
-def load(generation: int):
+def load(generation: str):
     store = ui.store()
     return metric_table(store), assumption_table(store), outcome_columns(store)
 

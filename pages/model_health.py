@@ -7,7 +7,7 @@ from impact.analysis.portfolio import model_overview
 
 
 @st.cache_data(show_spinner=False)
-def load(generation: int, model: str):
+def load(generation: str, model: str):
     return model_overview(ui.store(), model)
 
 

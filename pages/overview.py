@@ -8,7 +8,7 @@ from impact.analysis.portfolio import portfolio
 
 
 @st.cache_data(show_spinner=False)
-def load(generation: int):
+def load(generation: str):
     store = ui.store()
     return portfolio(store), headlines(store)
 

@@ -8,7 +8,7 @@ from impact.errors import ImpactError
 
 
 @st.cache_data(show_spinner=False)
-def load(generation: int, name: str):
+def load(generation: str, name: str):
     return rollout_overview(ui.store(), name)
 
 

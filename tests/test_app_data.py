@@ -96,3 +96,20 @@ def test_the_same_file_twice_is_refused_with_a_message(app, store):
     [message] = [e.value for e in at.error]
     assert "already uploaded" in message
     assert store.warehouse.scalar("SELECT count(*) FROM rollouts") == 3
+
+
+def test_an_ingest_from_another_process_shows_up_on_the_next_rerun(store, tmp_path):
+    """The CLI writes while the app is open: the next rerun must see the new upload."""
+    from impact.ingest import ingest_file
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    path = tmp_path / "late.csv"
+    path.write_text("study,unit_id,treated_at\nlate,r1,2026-03-01\nlate,r2,\n")
+    ingest_file(store, path, "rollouts")  # not through this session
+    at.run()
+    table = at.dataframe[-1].value
+    assert table["dataset"].tolist() == ["late"]

@@ -249,3 +249,9 @@ def _headline(name: str, metric: str, direction: str, readout: Readout) -> Headl
 
 def p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def segment_names(store: Store, experiment: str) -> list[str]:
+    from impact.queries.ab import experiment_segments
+
+    return experiment_segments(store.warehouse, experiment)

@@ -186,3 +186,8 @@ def model_overview(store: Store, model: str) -> ModelOverview:
 
 def experiment_enrolment(store: Store, experiment: str) -> pd.DataFrame:
     return q.daily_assignments(store.warehouse, experiment)
+
+
+def data_version(store: Store) -> str:
+    """A key that changes whenever any process stores or removes an upload."""
+    return q.data_version(store.warehouse)

@@ -199,3 +199,13 @@ def summaries_from_file(
                 f"{path}: the metric, covariate and denominator columns must "
                 f"hold numbers ({str(exc).splitlines()[0]})."
             ) from exc
+
+
+def experiment_segments(warehouse: Warehouse, experiment: str) -> list[str]:
+    """Segment columns (region, channel …) known for the experiment's units."""
+    rows = warehouse.execute(
+        "SELECT DISTINCT s.segment FROM unit_segments s JOIN assignments a "
+        "ON a.unit_id = s.unit_id WHERE a.experiment = ? ORDER BY s.segment",
+        [experiment],
+    ).rows
+    return [r[0] for r in rows]

@@ -141,3 +141,9 @@ def weekly_scores(warehouse: Warehouse, model: str) -> pd.DataFrame:
         FROM predictions WHERE model = ? GROUP BY week ORDER BY week""",
         [model],
     )
+
+
+def data_version(warehouse: Warehouse) -> str:
+    """Changes whenever an upload lands or is removed, from any process."""
+    count, last = warehouse.execute("SELECT count(*), max(loaded_at) FROM loads").rows[0]
+    return f"{count}:{last}"
