@@ -168,6 +168,9 @@ def _register_ab() -> None:
     from impact.cli_ab import ab
 
     app.command(name="ab")(friendly_errors(ab))
+    from impact.cli_value import value
+
+    app.command(name="value")(friendly_errors(value))
 
 
 _register_ab()

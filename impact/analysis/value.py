@@ -1,0 +1,169 @@
+"""What a study's effect is worth: money per unit, per year, ROI and realised so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from impact.analysis.ab import experiment_readout
+from impact.analysis.portfolio import experiment_enrolment
+from impact.errors import InvalidInput, NotEstimable
+from impact.stats.estimate import Estimate
+from impact.store import Store
+from impact.value.money import (
+    Assumption,
+    MoneyRate,
+    Return,
+    annual_value,
+    money_rate,
+    return_on_cost,
+    scaled,
+)
+
+
+@dataclass(frozen=True)
+class StudyValue:
+    study: str
+    model: str
+    metric: str
+    arm: str
+    effect: Estimate  # metric units per affected unit
+    rate: MoneyRate
+    per_unit: Estimate  # money per affected unit
+    annual: Estimate  # money per year
+    returns: Return | None
+    assumptions: tuple[Assumption, ...]  # every assumption these figures use
+    realised: pd.DataFrame  # day, units, cumulative value with its interval
+
+
+def current_assumptions(store: Store) -> dict[tuple[str, str], Assumption]:
+    out = {}
+    for a in store.catalog.assumptions():
+        if a.value is not None:
+            out[(a.name, a.scope)] = Assumption(a.name, a.value, a.unit, a.version, a.scope)
+    return out
+
+
+def _lookup(table: dict, name: str, scope: str) -> Assumption | None:
+    return table.get((name, scope)) or table.get((name, ""))
+
+
+def study_value(store: Store, study_name: str, arm: str | None = None) -> StudyValue:
+    """The primary metric's effect of `arm` (default: the best arm) in money."""
+    study = store.catalog.study(study_name)
+    if study.kind != "ab":
+        raise InvalidInput(
+            f"{study_name!r} is a rollout; its money view comes with the "
+            "rollout engine's estimates."
+        )
+    if not study.primary_metric:
+        raise InvalidInput(f"Study {study_name!r} has no primary metric to value.")
+    metric = store.catalog.metric(study.primary_metric)
+    readout = experiment_readout(store, study_name, metrics=[metric.name]).readout
+    sign = 1 if metric.direction == "higher" else -1
+    candidates = [e for e in readout.estimates if arm is None or e.label.startswith(f"{arm} ")]
+    if not candidates:
+        raise NotEstimable(f"No estimate for arm {arm!r} in {study_name!r}.")
+    effect = max(candidates, key=lambda e: sign * e.effect)
+    chosen = effect.label.split(" vs ")[0]
+    table = current_assumptions(store)
+    currency = next(
+        (a.text for a in store.catalog.assumptions() if a.name == "currency" and a.text), "USD"
+    )
+    rate_assumption = (
+        _lookup(table, metric.rate_assumption, study.model) if metric.rate_assumption else None
+    )
+    if metric.rate_assumption and rate_assumption is None:
+        raise NotEstimable(
+            f"Metric {metric.name} needs the assumption "
+            f"{metric.rate_assumption!r}; set it on the Metrics page."
+        )
+    rate = money_rate(
+        direction=metric.direction,
+        value_kind=metric.value_kind,
+        unit=metric.unit,
+        value_per_unit=metric.value_per_unit,
+        rate=rate_assumption,
+        currency=currency,
+    )
+    volume = _lookup(table, "yearly_volume", study.model)
+    if volume is None:
+        raise NotEstimable(
+            f"Set the yearly_volume assumption for {study.model or 'the model'}"
+            " to annualise its value."
+        )
+    cost = _lookup(table, "running_cost", study.model)
+    per_unit = scaled(
+        effect,
+        rate.per_unit,
+        label=f"{chosen}: value per {study.unit}",
+        method=f"{effect.method} × {rate.explanation}",
+    )
+    annual = annual_value(effect, rate, volume.value)
+    used = tuple(a for a in (rate_assumption, volume, cost) if a is not None)
+    return StudyValue(
+        study.name,
+        study.model,
+        metric.name,
+        chosen,
+        effect,
+        rate,
+        per_unit,
+        annual,
+        return_on_cost(annual, cost.value) if cost else None,
+        used,
+        _realised(store, study.name, chosen, per_unit),
+    )
+
+
+def _realised(store: Store, study: str, arm: str, per_unit: Estimate) -> pd.DataFrame:
+    """Cumulative value delivered to the units the arm has reached, day by day."""
+    enrolment = experiment_enrolment(store, study)
+    daily = enrolment[enrolment["arm"] == arm].sort_values("day")
+    units = daily["units"].cumsum()
+    return pd.DataFrame(
+        {
+            "day": daily["day"].to_numpy(),
+            "units": units.to_numpy(),
+            "value": units.to_numpy() * per_unit.effect,
+            "low": units.to_numpy() * per_unit.ci_low,
+            "high": units.to_numpy() * per_unit.ci_high,
+        }
+    )
+
+
+def value_frame(result: StudyValue) -> pd.DataFrame:
+    """The figures and the assumptions behind them, for tables and downloads."""
+    r = result.returns
+    rows = [("value per unit", result.per_unit), ("value per year", result.annual)]
+    out = [
+        {
+            "figure": name,
+            "estimate": e.effect,
+            "ci_low": e.ci_low,
+            "ci_high": e.ci_high,
+            "currency": result.rate.currency,
+        }
+        for name, e in rows
+    ]
+    if r:
+        out.append(
+            {
+                "figure": "ROI",
+                "estimate": r.roi,
+                "ci_low": r.roi_low,
+                "ci_high": r.roi_high,
+                "currency": "",
+            }
+        )
+        out.append(
+            {
+                "figure": "payback (months)",
+                "estimate": r.payback_months,
+                "ci_low": r.payback_low,
+                "ci_high": r.payback_high,
+                "currency": "",
+            }
+        )
+    return pd.DataFrame(out)

@@ -1,0 +1,1 @@
+"""Effects turned into money: pure arithmetic that carries every interval through."""
