@@ -3,7 +3,9 @@
 import streamlit as st
 
 from impact import charts, ui
+from impact.analysis.assumptions import STANDARD, assumption_names, change_assumption
 from impact.analysis.portfolio import assumption_table, metric_table, outcome_columns
+from impact.errors import ImpactError
 
 
 @st.cache_data(show_spinner=False)
@@ -28,6 +30,35 @@ if assumptions.empty:
     st.info("No value assumption is set yet.")
 else:
     st.dataframe(assumptions, hide_index=True, column_config={"changed at": ui.when()})
+
+with st.form("assumption", clear_on_submit=False):
+    st.markdown("**Change an assumption** (recorded as a new version, with your name)")
+    a1, a2, a3 = st.columns(3)
+    name = a1.selectbox(
+        "Assumption",
+        assumption_names(ui.store()),
+        format_func=lambda n: f"{n} — {STANDARD[n]}" if n in STANDARD else n,
+    )
+    scope = a2.selectbox(
+        "Applies to",
+        [""] + [m.name for m in ui.store().catalog.models()],
+        format_func=lambda s: s or "all models",
+    )
+    value = a3.number_input("New value", min_value=0.0, value=0.0, step=1.0)
+    b1, b2 = st.columns([1, 2])
+    unit = b1.text_input("Unit (e.g. USD/hour)")
+    note = b2.text_input("Why it changed")
+    if st.form_submit_button("Save new version"):
+        try:
+            saved = change_assumption(ui.store(), name, value, scope=scope, unit=unit, note=note)
+        except ImpactError as exc:
+            st.error(str(exc))
+        else:
+            ui.data_changed()
+            st.success(
+                f"{saved.name} is now {saved.value:,.2f} {saved.unit} "
+                f"(version {saved.version}). Money figures that use it are updated."
+            )
 st.subheader("Outcome columns in the warehouse")
 if columns.empty:
     st.info("No outcome rows yet: upload an outcomes file on the **Data** page.")

@@ -5,16 +5,17 @@ import streamlit as st
 from impact import charts, ui
 from impact.analysis.ab import headlines
 from impact.analysis.portfolio import portfolio
+from impact.analysis.value import portfolio_value
 
 
 @st.cache_data(show_spinner=False)
 def load(generation: str):
     store = ui.store()
-    return portfolio(store), headlines(store)
+    return portfolio(store), headlines(store), portfolio_value(store)
 
 
 st.title("Impact overview")
-summary, verdicts = load(ui.generation())
+summary, verdicts, values = load(ui.generation())
 if summary.empty:
     ui.empty_warehouse_notice()
     st.stop()
@@ -37,6 +38,32 @@ if not verdicts:
 for line in verdicts:
     box = st.error if line.blocking else (st.success if line.positive else st.info)
     box(line.text)
+
+st.subheader("What it is worth")
+for line in values:
+    if line.value is None:
+        st.caption(f"{line.study}: not valued yet — {line.problem}")
+        continue
+    v, cur = line.value, line.value.rate.currency
+    money_cols = st.columns(3)
+    money_cols[0].metric(f"{v.study} · {v.arm}: value per year", ui.money(v.annual.effect, cur))
+    money_cols[0].caption(
+        f"95% CI {ui.money(v.annual.ci_low, cur)} to {ui.money(v.annual.ci_high, cur)}"
+    )
+    if v.returns:
+        money_cols[1].metric("Return on running cost", f"{v.returns.roi:.1f}×")
+        money_cols[1].caption(f"95% CI {v.returns.roi_low:.1f}× to {v.returns.roi_high:.1f}×")
+        money_cols[2].metric("Pays back in", f"{v.returns.payback_months:.1f} months")
+    realised = v.realised.iloc[-1] if len(v.realised) else None
+    if realised is not None:
+        money_cols[2].caption(
+            f"Realised so far on {realised['units']:,.0f} units: {ui.money(realised['value'], cur)}"
+        )
+    used = "; ".join(
+        f"{a.name}{' (' + a.scope + ')' if a.scope else ''} = {a.value:,.0f} {a.unit} v{a.version}"
+        for a in v.assumptions
+    )
+    st.caption(f"Assumes {used}. Conversion: {v.rate.explanation}. Edit on the Metrics page.")
 
 st.subheader("Models")
 if summary.models.empty:

@@ -141,3 +141,43 @@ def test_experiment_target_effect_gives_a_sample_size(app):
     power = at.dataframe[1].value
     assert (power["target effect"] == 1.0).all()
     assert (power["units needed"] > 0).all() and (power["days needed"] > 0).all()
+
+
+def test_overview_shows_money_with_its_interval_and_assumptions(app, demo_store):
+    from impact.analysis.value import study_value
+
+    v = study_value(demo_store, T.EXPERIMENT)
+    tiles = metrics(app)
+    assert tiles[f"{T.EXPERIMENT} · model-v2: value per year"] == f"USD {v.annual.effect:,.0f}"
+    assert tiles["Return on running cost"] == f"{v.returns.roi:.1f}×"
+    captions = " ".join(c.value for c in app.caption)
+    assert f"USD {v.annual.ci_low:,.0f} to USD {v.annual.ci_high:,.0f}" in captions
+    assert "yearly_volume (churn-model) = 240,000" in captions
+
+
+def test_metrics_page_edits_an_assumption_and_the_overview_follows(store, demo_store, monkeypatch):
+    from impact.catalog import Catalog
+    from impact.demo.load import register_catalog
+    from impact.store import Store
+
+    # Own catalog (writable) over the shared demo warehouse.
+    local = Store(demo_store.warehouse, Catalog(store.catalog.url))
+    register_catalog(local)
+    monkeypatch.setenv(WAREHOUSE_ENV, str(demo_store.warehouse.path))
+    monkeypatch.setenv(CATALOG_ENV, store.catalog.url)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = open_page(at, "metrics")
+    form_selects = [s for s in at.selectbox if s.label in ("Assumption", "Applies to")]
+    form_selects[0].set_value("yearly_volume")
+    form_selects[1].set_value(T.CHURN_MODEL)
+    at.number_input[0].set_value(120_000.0)
+    at.text_input[0].input("units/year")
+    [save] = [b for b in at.button if b.label == "Save new version"]
+    save.click().run()
+    assert any("version 2" in s.value for s in at.success)
+    history = local.catalog.assumption_history("yearly_volume", T.CHURN_MODEL)
+    assert [h.value for h in history] == [240_000, 120_000]
+    at = open_page(at, "overview")
+    assert "yearly_volume (churn-model) = 120,000" in " ".join(c.value for c in at.caption)

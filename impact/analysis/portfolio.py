@@ -189,5 +189,6 @@ def experiment_enrolment(store: Store, experiment: str) -> pd.DataFrame:
 
 
 def data_version(store: Store) -> str:
-    """A key that changes whenever any process stores or removes an upload."""
-    return q.data_version(store.warehouse)
+    """A key that changes whenever any process stores or removes an upload, or edits a
+    study, metric or assumption."""
+    return f"{q.data_version(store.warehouse)}|{store.catalog.revision()}"

@@ -167,3 +167,21 @@ def value_frame(result: StudyValue) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(out)
+
+
+@dataclass(frozen=True)
+class ValueLine:
+    study: str
+    value: StudyValue | None
+    problem: str = ""
+
+
+def portfolio_value(store: Store) -> list[ValueLine]:
+    """Money per year of every A/B study's best arm, or why it cannot be valued yet."""
+    lines = []
+    for study in store.catalog.studies("ab"):
+        try:
+            lines.append(ValueLine(study.name, study_value(store, study.name)))
+        except (InvalidInput, NotEstimable) as exc:
+            lines.append(ValueLine(study.name, None, str(exc)))
+    return lines

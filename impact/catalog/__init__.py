@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from impact.catalog.db import session
@@ -205,3 +206,14 @@ class Catalog:
             s.commit()
             s.refresh(row)
             return row
+
+    # change detection -----------------------------------------------------------------
+    def revision(self) -> str:
+        """Changes whenever a study, metric definition or assumption is written."""
+        with session(self.url) as s:
+            parts = [
+                s.exec(select(func.count(), func.max(ValueAssumption.changed_at))).one(),
+                s.exec(select(func.count(), func.max(MetricDefinition.updated_at))).one(),
+                s.exec(select(func.count(), func.max(Study.id))).one(),
+            ]
+        return "|".join(f"{n}:{t}" for n, t in parts)
