@@ -51,8 +51,12 @@ for line in values:
         f"95% CI {ui.money(v.annual.ci_low, cur)} to {ui.money(v.annual.ci_high, cur)}"
     )
     if v.returns:
-        money_cols[1].metric("Return on running cost", f"{v.returns.roi:.1f}×")
-        money_cols[1].caption(f"95% CI {v.returns.roi_low:.1f}× to {v.returns.roi_high:.1f}×")
+        money_cols[1].metric(
+            "ROI on running cost",
+            f"{v.returns.roi:,.0%}",
+            help="(value per year − running cost) / running cost",
+        )
+        money_cols[1].caption(f"95% CI {v.returns.roi_low:,.0%} to {v.returns.roi_high:,.0%}")
         money_cols[2].metric("Pays back in", f"{v.returns.payback_months:.1f} months")
     realised = v.realised.iloc[-1] if len(v.realised) else None
     if realised is not None:

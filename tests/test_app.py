@@ -149,7 +149,7 @@ def test_overview_shows_money_with_its_interval_and_assumptions(app, demo_store)
     v = study_value(demo_store, T.EXPERIMENT)
     tiles = metrics(app)
     assert tiles[f"{T.EXPERIMENT} · model-v2: value per year"] == f"USD {v.annual.effect:,.0f}"
-    assert tiles["Return on running cost"] == f"{v.returns.roi:.1f}×"
+    assert tiles["ROI on running cost"] == f"{v.returns.roi:,.0%}"
     captions = " ".join(c.value for c in app.caption)
     assert f"USD {v.annual.ci_low:,.0f} to USD {v.annual.ci_high:,.0f}" in captions
     assert "yearly_volume (churn-model) = 240,000" in captions

@@ -216,11 +216,15 @@ def headlines(store: Store) -> list[Headline]:
             lines.append(Headline(f"{study.name}: {readout.srm.message()}", False, True))
             continue
         direction = store.catalog.metric(study.primary_metric).direction
-        lines.append(_headline(study.name, study.primary_metric, direction, readout))
+        lines.append(
+            _headline(study.name, study.primary_metric, direction, readout, study.unit or "unit")
+        )
     return lines
 
 
-def _headline(name: str, metric: str, direction: str, readout: Readout) -> Headline:
+def _headline(
+    name: str, metric: str, direction: str, readout: Readout, unit: str = "unit"
+) -> Headline:
     if not readout.estimates:
         return Headline(f"{name}: {metric} cannot be compared yet.", False)
     sign = 1 if direction == "higher" else -1
@@ -230,7 +234,7 @@ def _headline(name: str, metric: str, direction: str, readout: Readout) -> Headl
     if best.significant and sign * best.effect > 0:
         verb = "raises" if best.effect > 0 else "lowers"
         return Headline(
-            f"{name}: {arm} {verb} {metric} by {abs(best.effect):,.2f} per unit "
+            f"{name}: {arm} {verb} {metric} by {abs(best.effect):,.2f} per {unit} "
             f"against {readout.control} ({interval}, {p_text(best.p_value)}).",
             True,
         )
