@@ -44,7 +44,7 @@ with st.form("assumption", clear_on_submit=False):
         [""] + [m.name for m in ui.store().catalog.models()],
         format_func=lambda s: s or "all models",
     )
-    value = a3.number_input("New value", min_value=0.0, value=0.0, step=1.0)
+    value = a3.number_input("New value", value=0.0, step=1.0)
     b1, b2 = st.columns([1, 2])
     unit = b1.text_input("Unit (e.g. USD/hour)")
     note = b2.text_input("Why it changed")

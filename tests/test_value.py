@@ -167,3 +167,19 @@ def test_impact_value_cli(demo_store, monkeypatch):
     assert [a["name"] for a in out["assumptions"]] == ["yearly_volume", "running_cost"]
     rollout = CliRunner().invoke(app, ["value", T.ROLLOUT_STUDY])
     assert rollout.exit_code == 1 and "rollout" in rollout.stderr
+
+
+def test_assumption_edits_are_validated(store):
+    from impact.analysis.assumptions import change_assumption
+    from impact.errors import InvalidInput
+
+    store.catalog.ensure_model("fraud-model", ["v1"])
+    with pytest.raises(InvalidInput, match="cannot be negative"):
+        change_assumption(store, "running_cost", -5.0, scope="fraud-model")
+    with pytest.raises(InvalidInput, match="finite"):
+        change_assumption(store, "yearly_volume", float("nan"))
+    with pytest.raises(InvalidInput, match="not a model"):
+        change_assumption(store, "yearly_volume", 10.0, scope="nope")
+    saved = change_assumption(store, "value_fp", -5.0, scope="fraud-model")
+    assert saved.value == -5.0 and saved.version == 1 and saved.changed_by == store.user
+    assert store.catalog.assumptions()[0].value == -5.0

@@ -12,6 +12,10 @@ STANDARD = {
     "loaded_hourly_rate": "currency/hour: what an hour of staff time costs, all-in",
     "yearly_volume": "units per year the model acts on (per model)",
     "running_cost": "currency/year to run the model (per model)",
+    "value_tp": "currency per true positive decision, relative to no model (per model)",
+    "value_fp": "currency per false positive decision (negative = a cost)",
+    "value_fn": "currency per false negative decision",
+    "value_tn": "currency per true negative decision",
 }
 
 
@@ -29,8 +33,10 @@ def change_assumption(
     name = name.strip()
     if not name:
         raise InvalidInput("Name the assumption, e.g. loaded_hourly_rate.")
-    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise InvalidInput(f"{name} must be a finite number of zero or more; got {value!r}.")
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"{name} must be a finite number; got {value!r}.")
+    if value < 0 and not name.startswith("value_"):  # decision values may be losses
+        raise InvalidInput(f"{name} cannot be negative; got {value:g}.")
     models = {m.name for m in store.catalog.models()}
     if scope and scope not in models:
         raise InvalidInput(

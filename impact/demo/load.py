@@ -43,6 +43,10 @@ MODELS = {
 YEARLY_VOLUME = {T.CHURN_MODEL: 240_000, T.TRIAGE_MODEL: 180_000, T.FRAUD_MODEL: 3_000_000}
 RUNNING_COST = {T.CHURN_MODEL: 60_000, T.TRIAGE_MODEL: 45_000, T.FRAUD_MODEL: 150_000}
 LOADED_HOURLY_RATE = 48.0
+# Money per fraud decision relative to no model: a blocked fraud saves the expected
+# chargeback (mean fraud amount 180·e^0.32 ≈ 248, plus the 15 fee); a blocked legitimate
+# transaction costs friction; letting a transaction through changes nothing.
+FRAUD_DECISION_VALUES = {"tp": 263.0, "fp": -5.0, "fn": 0.0, "tn": 0.0}
 
 METRICS = (
     MetricDefinitionBase(
@@ -152,6 +156,15 @@ def register_catalog(store: Store) -> None:
             RUNNING_COST[model],
             scope=model,
             unit="USD/year",
+            note=note,
+            changed_by=by,
+        )
+    for cell, value in FRAUD_DECISION_VALUES.items():
+        catalog.set_assumption(
+            f"value_{cell}",
+            value,
+            scope=T.FRAUD_MODEL,
+            unit="USD/decision",
             note=note,
             changed_by=by,
         )
