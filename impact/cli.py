@@ -176,5 +176,14 @@ def _register_ab() -> None:
 _register_ab()
 
 
+def _register_health() -> None:
+    from impact.cli_health import health
+
+    app.command(name="health")(friendly_errors(health))
+
+
+_register_health()
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())

@@ -1,0 +1,128 @@
+"""`impact health`: a model's technical health per version and period, with its alerts."""
+
+# No `from __future__ import annotations`: Typer reads these annotations at run time.
+import json
+import math
+from datetime import UTC, datetime
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from impact.errors import InvalidInput
+
+SUMMARY = {
+    "n": "predictions",
+    "latency_p99": "p99 ms",
+    "fallback_share": "fell back",
+    "label_coverage": "labelled",
+    "roc_auc": "ROC AUC",
+    "pr_auc": "PR AUC",
+    "f1": "F1",
+    "ece": "ECE",
+    "brier": "Brier",
+    "mae": "MAE",
+    "rmse": "RMSE",
+    "mape": "MAPE",
+    "score_psi": "score PSI",
+}
+
+
+def health(
+    model: Annotated[str, typer.Argument(help="A stored model's name.")],
+    period: Annotated[str, typer.Option(help="day or week.")] = "day",
+    reference_start: Annotated[
+        str | None,
+        typer.Option(help="Start of the drift reference window (YYYY-MM-DD, UTC)."),
+    ] = None,
+    reference_end: Annotated[
+        str | None,
+        typer.Option(help="End of the reference window, exclusive (default: start + 28 days)."),
+    ] = None,
+    min_confidence: Annotated[
+        float | None, typer.Option(help="Count scores below this as fallbacks.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Every table and the alerts as one JSON object.")
+    ] = False,
+) -> None:
+    """Accuracy, calibration, drift and operations per version and period, and alerts."""
+    from impact.analysis.health import REFERENCE_DAYS, model_health, version_comparison
+    from impact.store import open_store
+
+    reference = None
+    if reference_start is not None:
+        start = _date(reference_start, "--reference-start")
+        end = (
+            _date(reference_end, "--reference-end")
+            if reference_end
+            else start + pd.Timedelta(days=REFERENCE_DAYS)
+        )
+        reference = (start, end)
+    elif reference_end is not None:
+        raise InvalidInput("--reference-end needs --reference-start.")
+    store = open_store()
+    result = model_health(store, model, period, reference, min_confidence=min_confidence)
+    versions = version_comparison(store, model, result.reference, min_confidence=min_confidence)
+    if as_json:
+        payload = {
+            "model": result.model,
+            "task": result.task,
+            "decision_threshold": result.threshold,
+            "period": result.period,
+            "reference": [t.isoformat() for t in result.reference],
+            "versions": _records(versions),
+            "operations": _records(result.operations),
+            "performance": _records(result.performance),
+            "calibration": _records(result.calibration),
+            "drift": _records(result.drift),
+            "alerts": _records(result.alerts_frame()),
+            "thresholds": result.thresholds.__dict__,
+            "notes": list(result.notes),
+        }
+        typer.echo(json.dumps(payload, indent=2, default=str))
+        return
+    start, end = (t.date().isoformat() for t in result.reference)
+    typer.echo(
+        f"{result.model} ({result.task}, decision threshold {result.threshold:g}); "
+        f"drift reference {start} to {end} (exclusive)."
+    )
+    shown = {k: v for k, v in SUMMARY.items() if k in versions.columns}
+    table = versions[["version", *shown]].rename(columns=shown)
+    typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    typer.echo("")
+    if not result.alerts:
+        typer.echo(f"No alerts over {len(result.operations)} version × {period} rows.")
+    for alert in result.alerts:
+        first = pd.Timestamp(alert.first_period).date()
+        typer.echo(
+            f"ALERT {alert.kind:<11} {alert.version:<6} since {first} "
+            f"({alert.periods} × {period}): {alert.message}"
+        )
+    for note in result.notes:
+        typer.echo(f"Note: {note}")
+
+
+def _date(text: str, option: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{option} takes a date such as 2026-06-01; got {text!r}.") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    records = frame.to_dict(orient="records")
+    return [{k: _plain(v) for k, v in r.items()} for r in records]
+
+
+def _plain(value):
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    return value
