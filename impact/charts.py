@@ -172,3 +172,61 @@ def latency(frame: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=240)
     )
+
+
+def metric_over_time(frame: pd.DataFrame, metric: str, title: str) -> alt.Chart:
+    """One technical metric per version and period."""
+    return (
+        alt.Chart(frame, title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y(f"{metric}:Q", title=metric.replace("_", " "), scale=alt.Scale(zero=False)),
+            color=alt.Color("version:N", title="version"),
+            tooltip=[
+                alt.Tooltip("period:T"),
+                alt.Tooltip("version:N"),
+                alt.Tooltip(f"{metric}:Q", format=".4f"),
+            ],
+        )
+        .properties(height=240)
+    )
+
+
+def money_over_time(frame: pd.DataFrame, title: str) -> alt.Chart:
+    """Cumulative money, with its interval band when the frame has low/high."""
+    base = alt.Chart(frame, title=title).encode(x=alt.X("period:T", title=None))
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("cumulative:Q", title="cumulative value", axis=alt.Axis(format=",.0f")),
+        tooltip=[alt.Tooltip("period:T"), alt.Tooltip("cumulative:Q", format=",.0f")],
+    )
+    if {"low", "high"} <= set(frame.columns):
+        band = base.mark_area(opacity=0.25).encode(y="low:Q", y2="high:Q")
+        return (band + line).properties(height=240)
+    return line.properties(height=240)
+
+
+def reliability(frame: pd.DataFrame) -> alt.Chart:
+    """Reliability diagram: mean label against mean score per bin; the diagonal is perfect."""
+    diagonal = (
+        alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]}))
+        .mark_line(strokeDash=[4, 4], color="gray")
+        .encode(x="x:Q", y="y:Q")
+    )
+    points = (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("mean_score:Q", title="mean score in bin", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("mean_label:Q", title="share positive", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("version:N", title="version"),
+            tooltip=[
+                alt.Tooltip("version:N"),
+                alt.Tooltip("bin:Q"),
+                alt.Tooltip("n:Q", format=","),
+                alt.Tooltip("mean_score:Q", format=".3f"),
+                alt.Tooltip("mean_label:Q", format=".3f"),
+            ],
+        )
+    )
+    return (diagonal + points).properties(height=260, title="Calibration (reliability)")

@@ -3,7 +3,13 @@
 import streamlit as st
 
 from impact import charts, ui
+from impact.analysis.model_view import model_view
 from impact.analysis.portfolio import model_overview
+
+QUALITY = {
+    "classification": ["roc_auc", "pr_auc", "accuracy", "f1", "log_loss", "ece", "brier"],
+    "regression": ["mae", "rmse", "mape"],
+}
 
 
 @st.cache_data(show_spinner=False)
@@ -11,14 +17,31 @@ def load(generation: str, model: str):
     return model_overview(ui.store(), model)
 
 
+@st.cache_data(show_spinner="Computing model health …")
+def load_health(generation: str, model: str, period: str):
+    return model_view(ui.store(), model, period)
+
+
 st.title("Model health")
 models = [m.name for m in ui.store().catalog.models()]
 if not models:
     ui.empty_warehouse_notice()
     st.stop()
-model = st.selectbox("Model", models)
+c1, c2 = st.columns([3, 1])
+model = c1.selectbox("Model", models, key="health_model")
+period = c2.radio("Period", ["week", "day"], horizontal=True)
 overview = load(ui.generation(), model)
+view = load_health(ui.generation(), model, period)
+health = view.health
 st.caption(f"{overview.description} Decision threshold: {overview.threshold:g}.")
+
+for alert in health.alerts:
+    st.warning(
+        f"**{alert.kind}** · {alert.version} · {alert.subject}: {alert.message} — first "
+        f"on {alert.first_period:%Y-%m-%d}, in {alert.periods} {period}(s) since."
+    )
+if not health.alerts:
+    st.success("No alert: quality, calibration, drift and operations are within thresholds.")
 
 ops = overview.operations
 total = overview.predictions
@@ -32,8 +55,55 @@ for col, p in zip(cols[3:], ("p50", "p95", "p99"), strict=True):
     col.metric(f"Latency {p}", f"{latest[f'latency_{p}']:.0f} ms")
 st.caption(f"Latency of the latest version, {latest['version']}; the rest over all versions.")
 
+left, right = st.columns(2)
+with left:
+    choices = [m for m in QUALITY.get(health.task, []) if m in health.performance.columns]
+    if choices:
+        metric = st.selectbox("Quality metric", choices)
+        ui.chart(
+            ui.in_range(health.performance, "period"),
+            charts.metric_over_time,
+            metric,
+            f"{metric} per {period} (labelled predictions)",
+        )
+with right:
+    st.caption(view.money_source)
+    if not view.money.empty:
+        ui.chart(ui.in_range(view.money, "period"), charts.money_over_time, "Cumulative value")
 ui.chart(ui.in_range(overview.weekly_scores, "week"), charts.score_band)
 st.caption("A band that moves while the business did not is drift: the inputs changed.")
+
+st.subheader("Versions compared")
+st.dataframe(view.comparison, hide_index=True)
+d1, d2 = st.columns(2)
+with d1:
+    ui.chart(view.reliability, charts.reliability)
+with d2:
+    for note in health.notes:
+        st.caption(note)
+st.markdown(
+    f"**Drift against the reference window** "
+    f"({health.reference[0]:%Y-%m-%d} to {health.reference[1]:%Y-%m-%d}), latest "
+    f"{period} per version"
+)
+latest = health.drift.sort_values("period").groupby(["version", "column"]).tail(1)
+st.dataframe(
+    latest[
+        [
+            "version",
+            "period",
+            "column",
+            "psi",
+            "psi_label",
+            "js_distance",
+            "ks_d",
+            "chi_square",
+            "p_value",
+        ]
+    ],
+    hide_index=True,
+    column_config={"period": ui.day(period)},
+)
 st.subheader("By version")
 latency_ms = {
     f"latency_{p}": st.column_config.NumberColumn(f"latency {p} (ms)", format="%.0f")

@@ -104,7 +104,7 @@ def test_rollouts_page_counts_match_the_rollout_plan(app):
 
 def test_model_health_page_matches_sql(app, demo_store):
     at = open_page(app, "model_health")
-    at.selectbox[-1].set_value(T.FRAUD_MODEL).run()
+    at.selectbox(key="health_model").set_value(T.FRAUD_MODEL).run()
     wh = demo_store.warehouse
     n, coverage = wh.execute(
         "SELECT count(*), avg(CASE WHEN actual IS NOT NULL THEN 1.0 "
@@ -181,3 +181,19 @@ def test_metrics_page_edits_an_assumption_and_the_overview_follows(store, demo_s
     assert [h.value for h in history] == [240_000, 120_000]
     at = open_page(at, "overview")
     assert "yearly_volume (churn-model) = 120,000" in " ".join(c.value for c in at.caption)
+
+
+def test_model_health_page_shows_alerts_quality_and_money(app, demo_store):
+    from impact.analysis.model_view import model_view
+
+    at = open_page(app, "model_health")
+    at.selectbox(key="health_model").set_value(T.FRAUD_MODEL).run()
+    warnings = [w.value for w in at.warning]
+    assert any(
+        "drift" in w and "v4" in w and "score" in w and "2026-09-14" in w for w in warnings
+    ), warnings  # the week the drift was injected in
+    view = model_view(demo_store, T.FRAUD_MODEL, "week")
+    comparison = at.dataframe[0].value
+    assert comparison["roc_auc"].tolist() == pytest.approx(view.comparison["roc_auc"].tolist())
+    assert "value matrix" in " ".join(c.value for c in at.caption)
+    assert view.money["cumulative"].iloc[-1] == pytest.approx(view.money["value"].sum())

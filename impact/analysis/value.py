@@ -185,3 +185,34 @@ def portfolio_value(store: Store) -> list[ValueLine]:
         except (InvalidInput, NotEstimable) as exc:
             lines.append(ValueLine(study.name, None, str(exc)))
     return lines
+
+
+def decision_value_series(store: Store, model: str, performance: pd.DataFrame) -> pd.DataFrame:
+    """Money from a classifier's labelled decisions per version and period: Σ V·CM with the
+    model's value matrix (value_tp, value_fp, value_fn, value_tn assumptions)."""
+    from impact.value.classifier import ASSUMPTION_NAMES, decision_value
+
+    table = current_assumptions(store)
+    values = {
+        cell: a.value
+        for cell, name in ASSUMPTION_NAMES.items()
+        if (a := _lookup(table, name, model)) is not None
+    }
+    rows = []
+    for r in performance.itertuples():
+        confusion = {c: int(getattr(r, c)) for c in ("tn", "fp", "fn", "tp")}
+        if sum(confusion.values()) == 0:
+            continue
+        v = decision_value(confusion, values)
+        rows.append(
+            {
+                "version": r.version,
+                "period": r.period,
+                "value": v.total,
+                "per_prediction": v.per_prediction,
+                "labelled": v.n,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["version", "period", "value", "per_prediction", "labelled"])
+    frame["cumulative"] = frame.sort_values("period")["value"].cumsum()
+    return frame

@@ -1,0 +1,76 @@
+"""Everything the Model health page shows for one model, assembled in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from impact.analysis.health import ModelHealth, model_health, version_comparison
+from impact.analysis.value import decision_value_series, study_value
+from impact.errors import ImpactError
+from impact.store import Store
+
+
+@dataclass(frozen=True)
+class ModelView:
+    health: ModelHealth
+    comparison: pd.DataFrame  # one row per version
+    reliability: pd.DataFrame  # version × score bin over the whole window
+    money: pd.DataFrame  # period, value, cumulative (and version where it applies)
+    money_source: str  # what the money series is, or why there is none
+
+
+def model_view(store: Store, model: str, period: str = "week") -> ModelView:
+    health = model_health(store, model, period)
+    return ModelView(
+        health,
+        version_comparison(store, model),
+        overall_reliability(health.calibration),
+        *_money(store, model, health),
+    )
+
+
+def overall_reliability(calibration: pd.DataFrame) -> pd.DataFrame:
+    """Pool the per-period reliability bins: counts add, means weight by count."""
+    if calibration.empty:
+        return calibration
+    frame = calibration.assign(
+        score_sum=calibration["mean_score"] * calibration["n"],
+        label_sum=calibration["mean_label"] * calibration["n"],
+    )
+    pooled = frame.groupby(["version", "bin"], as_index=False)[
+        ["n", "score_sum", "label_sum"]
+    ].sum()
+    pooled = pooled[pooled["n"] > 0]
+    return pooled.assign(
+        mean_score=pooled["score_sum"] / pooled["n"], mean_label=pooled["label_sum"] / pooled["n"]
+    )[["version", "bin", "n", "mean_score", "mean_label"]]
+
+
+def _money(store: Store, model: str, health: ModelHealth) -> tuple[pd.DataFrame, str]:
+    """Realised value of the model's A/B study if it has one, else its decisions' value."""
+    for study in store.catalog.studies("ab"):
+        if study.model == model and study.primary_metric:
+            try:
+                v = study_value(store, study.name)
+            except ImpactError as exc:
+                return pd.DataFrame(), f"{study.name}: {exc}"
+            series = v.realised.rename(columns={"day": "period", "value": "cumulative"})
+            return series, (
+                f"Realised value of {v.arm} in {study.name} "
+                f"({v.rate.currency}, cumulative, with its 95% interval)"
+            )
+    rollouts = [s.name for s in store.catalog.studies("did") if s.model == model]
+    if rollouts:
+        return pd.DataFrame(), (
+            f"This model is valued through its rollout study "
+            f"({', '.join(rollouts)}), once the rollout estimates are in."
+        )
+    if health.task == "classification" and not health.performance.empty:
+        try:
+            series = decision_value_series(store, model, health.performance)
+        except ImpactError as exc:
+            return pd.DataFrame(), str(exc)
+        return series, "Value of labelled decisions (value matrix × confusion matrix)"
+    return pd.DataFrame(), "No study or value matrix gives this model a money value yet."
