@@ -183,3 +183,21 @@ def test_assumption_edits_are_validated(store):
     saved = change_assumption(store, "value_fp", -5.0, scope="fraud-model")
     assert saved.value == -5.0 and saved.version == 1 and saved.changed_by == store.user
     assert store.catalog.assumptions()[0].value == -5.0
+
+
+def test_decision_value_per_version_equals_the_hand_calculation(demo_store):
+    from impact.analysis.model_view import model_view
+    from impact.demo.load import FRAUD_DECISION_VALUES as V
+
+    view = model_view(demo_store, T.FRAUD_MODEL, "week")
+    counts = demo_store.warehouse.frame("""
+        SELECT model_version AS version,
+               sum(CASE WHEN actual = 1 AND score >= 0.7 THEN 1 ELSE 0 END) AS tp,
+               sum(CASE WHEN actual = 0 AND score >= 0.7 THEN 1 ELSE 0 END) AS fp,
+               count(*) AS labelled
+        FROM predictions WHERE model = ? AND actual IS NOT NULL GROUP BY 1 ORDER BY 1""",
+        [T.FRAUD_MODEL])
+    expected = (counts.tp * V["tp"] + counts.fp * V["fp"]) / counts.labelled
+    got = view.comparison.set_index("version").loc[counts.version, "value_per_prediction"]
+    assert got.to_numpy() == pytest.approx(expected.to_numpy())
+    assert "value_tp = 263.00 USD/decision v1" in view.money_source

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from impact.analysis.health import ModelHealth, model_health, version_comparison
-from impact.analysis.value import decision_value_series, study_value
+from impact.analysis.value import decision_assumptions, decision_value_series, study_value
 from impact.errors import ImpactError
 from impact.store import Store
 
@@ -23,12 +23,17 @@ class ModelView:
 
 def model_view(store: Store, model: str, period: str = "week") -> ModelView:
     health = model_health(store, model, period)
-    return ModelView(
-        health,
-        version_comparison(store, model),
-        overall_reliability(health.calibration),
-        *_money(store, model, health),
-    )
+    money, source = _money(store, model, health)
+    comparison = version_comparison(store, model)
+    if "per_prediction" in money.columns and not money.empty:
+        per_version = money.groupby("version")[["value", "labelled"]].sum()
+        per_prediction = (per_version["value"] / per_version["labelled"]).rename(
+            "value_per_prediction"
+        )
+        comparison = comparison.merge(
+            per_prediction, left_on="version", right_index=True, how="left"
+        )
+    return ModelView(health, comparison, overall_reliability(health.calibration), money, source)
 
 
 def overall_reliability(calibration: pd.DataFrame) -> pd.DataFrame:
@@ -72,5 +77,12 @@ def _money(store: Store, model: str, health: ModelHealth) -> tuple[pd.DataFrame,
             series = decision_value_series(store, model, health.performance)
         except ImpactError as exc:
             return pd.DataFrame(), str(exc)
-        return series, "Value of labelled decisions (value matrix × confusion matrix)"
+        matrix = "; ".join(
+            f"{a.name} = {a.value:,.2f} {a.unit} v{a.version}"
+            for a in decision_assumptions(store, model)
+        )
+        return series, (
+            f"Value of labelled decisions, value matrix × confusion matrix "
+            f"({matrix}); edit on the Metrics page."
+        )
     return pd.DataFrame(), "No study or value matrix gives this model a money value yet."

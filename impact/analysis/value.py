@@ -187,6 +187,15 @@ def portfolio_value(store: Store) -> list[ValueLine]:
     return lines
 
 
+def decision_assumptions(store: Store, model: str) -> list[Assumption]:
+    from impact.value.classifier import ASSUMPTION_NAMES
+
+    table = current_assumptions(store)
+    return [
+        a for name in ASSUMPTION_NAMES.values() if (a := _lookup(table, name, model)) is not None
+    ]
+
+
 def decision_value_series(store: Store, model: str, performance: pd.DataFrame) -> pd.DataFrame:
     """Money from a classifier's labelled decisions per version and period: Σ V·CM with the
     model's value matrix (value_tp, value_fp, value_fn, value_tn assumptions)."""
