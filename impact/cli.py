@@ -164,6 +164,26 @@ def datasets(
         )
 
 
+@app.command()
+def check(
+    repair: Annotated[bool, typer.Option(help="Fix what can be fixed (default).")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per problem.")] = False,
+) -> None:
+    """Check that the warehouse and the catalog agree on every upload; repair by default."""
+    from impact.ingest.reconcile import reconcile
+
+    found = reconcile(open_store(), repair=repair)
+    if as_json:
+        typer.echo(json.dumps([m.__dict__ for m in found], indent=2))
+    elif not found:
+        typer.echo("Warehouse and catalog agree on every upload.")
+    for m in found if not as_json else []:
+        state = "repaired" if m.repaired else "not repaired"
+        typer.echo(f"{m.name} ({m.dataset_id}): {m.problem} — {state}.")
+    if found and not repair:
+        raise typer.Exit(1)
+
+
 def _register_ab() -> None:
     from impact.cli_ab import ab
 

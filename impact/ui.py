@@ -21,8 +21,14 @@ RANGE_WIDGET = "impact_range_widget"
 
 @st.cache_resource
 def store() -> Store:
-    """One handle per process; it opens the database only while a query runs."""
-    return open_store()
+    """One handle per process; it opens the database only while a query runs.
+
+    On first use it finishes any upload a killed process left half-recorded."""
+    from impact.ingest.reconcile import reconcile
+
+    handle = open_store()
+    reconcile(handle)
+    return handle
 
 
 def generation() -> str:

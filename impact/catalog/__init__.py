@@ -57,6 +57,13 @@ class Catalog:
             s.refresh(dataset)
             return dataset
 
+    def remove_dataset(self, dataset_id: str) -> None:
+        with session(self.url) as s:
+            row = s.get(Dataset, dataset_id)
+            if row is not None:
+                s.delete(row)
+                s.commit()
+
     # models ---------------------------------------------------------------------------
     def models(self) -> list[Model]:
         with session(self.url) as s:

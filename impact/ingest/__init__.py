@@ -7,10 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from impact.catalog import Dataset, StudyBase
+from impact.catalog import Dataset
 from impact.contract import fact as fact_of
 from impact.errors import DuplicateUpload, InvalidInput, ValidationFailed
 from impact.ingest.read import checksum, read_into
+from impact.ingest.reconcile import reconcile
+from impact.ingest.record import entities_in, record_in_catalog
 from impact.ingest.report import RuleResult, ValidationReport
 from impact.ingest.rules import FileContext, StagedFile, check_file
 from impact.ingest.write import LoadRecord, now, write_load
@@ -55,6 +57,7 @@ def ingest_file(
     file_name = file_name or path.name
     _check_size(path, file_name, upload_limit_mb)
 
+    reconcile(store)  # finish any upload an earlier process left half-recorded
     step(0.02, "Computing checksum")
     digest = checksum(path)
     earlier = store.catalog.dataset_with_checksum(digest, kind)
@@ -73,7 +76,7 @@ def ingest_file(
         staged = check_file(staging, fact, mapping or {}, _context(store, kind, name), report)
         if staged is None or not report.ok:
             raise ValidationFailed(report)
-        entities = _entities(staging, kind)
+        entities = entities_in(staging, kind, "clean")
         notes = _notes(fact.extras, staged)
         staging.close()
         record = LoadRecord(
@@ -91,7 +94,7 @@ def ingest_file(
         write_load(store.warehouse, staging.path, fact, staged, record, report, allow_unknown_units)
     step(0.9, "Recording the upload in the catalog")
     try:
-        saved = _record(store, record, entities, notes)
+        saved = record_in_catalog(store, record, entities, notes)
     except Exception:
         remove_load(store, record.dataset_id)  # keep the two databases in agreement
         raise
@@ -152,23 +155,6 @@ def _context(store: Store, kind: str, dataset: str) -> FileContext:
     return context
 
 
-def _entities(staging: Staging, kind: str) -> dict[str, list[tuple]]:
-    """Models, experiments or studies the file mentions, for the catalog."""
-    if kind == "predictions":
-        sql = "SELECT model, list(DISTINCT model_version ORDER BY model_version) FROM clean"
-        return {"models": staging.execute(sql + " GROUP BY model ORDER BY model").rows}
-    if kind == "assignments":
-        sql = (
-            "SELECT experiment, list(DISTINCT arm ORDER BY arm), min(assigned_at), "
-            "max(assigned_at) FROM clean GROUP BY experiment ORDER BY experiment"
-        )
-        return {"experiments": staging.execute(sql).rows}
-    if kind == "rollouts":
-        sql = "SELECT DISTINCT study FROM clean ORDER BY study"
-        return {"studies": staging.execute(sql).rows}
-    return {}
-
-
 def _notes(extras: str, staged: StagedFile) -> list[str]:
     notes = []
     if staged.plan.mapping_used:
@@ -183,44 +169,3 @@ def _notes(extras: str, staged: StagedFile) -> list[str]:
     elif extras == "none" and staged.plan.extras:
         notes.append(f"Ignored columns not in the contract: {', '.join(staged.plan.extras)}.")
     return notes
-
-
-def _record(store: Store, record: LoadRecord, entities: dict, notes: list[str]) -> Dataset:
-    catalog = store.catalog
-    for model, versions in entities.get("models", []):
-        catalog.ensure_model(model, list(versions))
-    for experiment, arms, first, last in entities.get("experiments", []):
-        if catalog.find_study(experiment) is None:
-            control = "control" if "control" in arms else arms[0]
-            catalog.save_study(
-                StudyBase(
-                    name=experiment,
-                    kind="ab",
-                    arms=list(arms),
-                    control_arm=control,
-                    start=first,
-                    end=last,
-                    planned_split={a: 1 / len(arms) for a in arms},
-                )
-            )
-            notes.append(
-                f"Declared experiment {experiment!r} with arms {', '.join(arms)} "
-                f"(control: {control}, equal split); edit it if that is wrong."
-            )
-    for (study,) in entities.get("studies", []):
-        if catalog.find_study(study) is None:
-            catalog.save_study(StudyBase(name=study, kind="did", unit="unit"))
-            notes.append(f"Declared rollout study {study!r}.")
-    return catalog.add_dataset(
-        Dataset(
-            id=record.dataset_id,
-            name=record.name,
-            kind=record.kind,
-            file_name=record.file_name,
-            rows=record.rows,
-            checksum=record.checksum,
-            mapping=record.mapping,
-            uploaded_by=record.uploaded_by,
-            uploaded_at=record.loaded_at,
-        )
-    )
