@@ -14,6 +14,8 @@ pages = [
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
     st.Page("pages/metrics.py", title="Metrics", icon=":material/straighten:"),
 ]
+ui.sign_in()
 page = st.navigation(pages)
 ui.sidebar()
+ui.identity_caption()
 page.run()

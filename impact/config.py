@@ -11,6 +11,7 @@ WAREHOUSE_ENV = "IMPACT_WAREHOUSE"
 CATALOG_ENV = "IMPACT_CATALOG_URL"
 UPLOAD_LIMIT_ENV = "IMPACT_UPLOAD_LIMIT_MB"
 USER_ENV = "IMPACT_USER"
+ROLE_ENV = "IMPACT_ROLE"
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Settings:
     catalog_url: str
     upload_limit_mb: int
     user: str
+    role: str  # the CLI's and local mode's role; signed-in app users get theirs mapped
 
 
 def settings() -> Settings:
@@ -28,4 +30,5 @@ def settings() -> Settings:
     catalog = os.environ.get(CATALOG_ENV, f"sqlite:///{data_dir / 'catalog.sqlite'}")
     limit = int(os.environ.get(UPLOAD_LIMIT_ENV, "1024"))
     user = os.environ.get(USER_ENV) or os.environ.get("USER") or "local"
-    return Settings(warehouse, catalog, limit, user)
+    role = os.environ.get(ROLE_ENV, "admin")
+    return Settings(warehouse, catalog, limit, user, role)

@@ -38,3 +38,7 @@ class ValidationFailed(ImpactError):
 
 class NotEstimable(ImpactError):
     """The data cannot support this estimate (an empty arm, no variance, too few units)."""
+
+
+class PermissionDenied(ImpactError):
+    """The user's role does not allow this change."""

@@ -14,8 +14,19 @@ class Store:
     warehouse: Warehouse
     catalog: Catalog
     user: str = "local"
+    role: str = "admin"  # local single-user mode; the app maps signed-in users to roles
+
+    def authorize(self, action: str) -> None:
+        from impact.access import authorize
+
+        authorize(self.user, self.role, action)
+
+    def audit(self, action: str, target: str, **detail) -> None:
+        self.catalog.audit(self.user, self.role, action, target, detail)
 
 
 def open_store(config: Settings | None = None) -> Store:
     config = config or settings()
-    return Store(Warehouse(config.warehouse_path), Catalog(config.catalog_url), config.user)
+    return Store(
+        Warehouse(config.warehouse_path), Catalog(config.catalog_url), config.user, config.role
+    )

@@ -6,6 +6,7 @@ Pages call these helpers so they stay thin. Cached loaders take `_store` (unhash
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -29,6 +30,63 @@ def store() -> Store:
     handle = open_store()
     reconcile(handle)
     return handle
+
+
+def _auth_settings() -> dict | None:
+    """The [auth] and [impact] sections of secrets.toml, or None in local mode."""
+    try:
+        if "auth" not in st.secrets:
+            return None
+        return {"impact": dict(st.secrets.get("impact", {}))}
+    except Exception:  # no secrets file at all: local single-user mode
+        return None
+
+
+def sign_in() -> None:
+    """With OpenID Connect configured in secrets.toml, require a signed-in user and map
+    their e-mail or groups to a role; without it, run in local single-user mode."""
+    settings = _auth_settings()
+    if settings is None:
+        base = store()
+        st.session_state["impact_identity"] = (base.user, base.role, "local")
+        return
+    if not getattr(st.user, "is_logged_in", False):
+        st.title("Impact")
+        st.write("Sign in to see the dashboard.")
+        st.button("Sign in", on_click=st.login, type="primary")
+        st.stop()
+    from impact.access import role_for
+
+    config = settings["impact"]
+    email = str(st.user.get("email") or st.user.get("name") or "unknown")
+    groups = list(st.user.get("groups") or [])
+    role = role_for(
+        email,
+        groups,
+        roles={k.lower(): v for k, v in dict(config.get("roles", {})).items()},
+        group_roles=dict(config.get("group_roles", {})),
+        default=str(config.get("default_role", "viewer")),
+    )
+    st.session_state["impact_identity"] = (email, role, "oidc")
+
+
+def session_store() -> Store:
+    """The store acting as this session's user and role (for anything that writes)."""
+    user, role, _ = st.session_state.get("impact_identity") or (store().user, "viewer", "")
+    return replace(store(), user=user, role=role)
+
+
+def identity_caption() -> None:
+    user, role, mode = st.session_state.get("impact_identity") or ("?", "viewer", "")
+    with st.sidebar:
+        if mode == "local":
+            st.caption(
+                f"Local single-user mode: {user} ({role}). Configure sign-in in "
+                "secrets.toml for a team."
+            )
+        else:
+            st.caption(f"Signed in as {user} ({role}).")
+            st.button("Sign out", on_click=st.logout)
 
 
 def generation() -> str:

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from impact import charts, ui
-from impact.analysis.portfolio import dataset_table
+from impact.access import can
+from impact.analysis.portfolio import audit_table, dataset_table
 from impact.contract import FACTS
 from impact.errors import ImpactError, ValidationFailed
 from impact.ingest import ingest_file
@@ -25,7 +26,7 @@ def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str]) -
         path.write_bytes(file.getbuffer())
         try:
             result = ingest_file(
-                ui.store(),
+                ui.session_store(),
                 path,
                 kind,
                 dataset=dataset or None,
@@ -93,7 +94,10 @@ mapping = {
     for _, r in edited.iterrows()
     if str(r["file column"]).strip() and str(r["contract column"]).strip()
 }
-if st.button("Validate and store", type="primary", disabled=file is None):
+may_upload = can(ui.session_store().role, "upload")
+if not may_upload:
+    st.caption("Your role is read-only: uploads need the analyst role.")
+if st.button("Validate and store", type="primary", disabled=file is None or not may_upload):
     upload(file, kind, dataset, sheet, mapping)
 
 st.subheader("Stored datasets")
@@ -111,3 +115,11 @@ else:
         },
     )
     st.altair_chart(charts.rows_per_dataset(datasets))
+
+st.subheader("Change log")
+st.caption("Every upload, deletion, metric definition and assumption change, with who and when.")
+log = audit_table(ui.store())
+if log.empty:
+    st.caption("No changes recorded yet.")
+else:
+    st.dataframe(log, hide_index=True, column_config={"when": ui.when()})

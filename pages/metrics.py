@@ -50,7 +50,9 @@ with st.form("assumption", clear_on_submit=False):
     note = b2.text_input("Why it changed")
     if st.form_submit_button("Save new version"):
         try:
-            saved = change_assumption(ui.store(), name, value, scope=scope, unit=unit, note=note)
+            saved = change_assumption(
+                ui.session_store(), name, value, scope=scope, unit=unit, note=note
+            )
         except ImpactError as exc:
             st.error(str(exc))
         else:

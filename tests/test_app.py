@@ -31,6 +31,11 @@ def app(demo_store, monkeypatch):
     return at
 
 
+def stored_datasets(at):
+    """The Data page's table of stored uploads (the one with checksums)."""
+    return next(d.value for d in at.dataframe if "checksum" in d.value.columns)
+
+
 def open_page(at: AppTest, page: str) -> AppTest:
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -119,7 +124,7 @@ def test_model_health_page_matches_sql(app, demo_store):
 
 def test_data_page_lists_every_upload(app, demo_store):
     at = open_page(app, "data")
-    table = at.dataframe[-1].value
+    table = stored_datasets(at)
     assert len(table) == demo_store.warehouse.scalar("SELECT count(*) FROM loads") == 8
     assert set(table["kind"]) == {"predictions", "outcomes", "assignments", "rollouts"}
     [button] = [b for b in at.button if b.label == "Validate and store"]

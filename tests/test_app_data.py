@@ -27,6 +27,11 @@ def app(store):
     return at
 
 
+def stored_datasets(at):
+    """The Data page's table of stored uploads (the one with checksums)."""
+    return next(d.value for d in at.dataframe if "checksum" in d.value.columns)
+
+
 def data_page(at: AppTest, kind: str, name: str, content: bytes) -> AppTest:
     """Open the Data page, choose the kind, attach the file and press the button."""
     at.switch_page("pages/data.py").run()
@@ -56,7 +61,7 @@ def test_an_upload_through_the_data_page_is_stored_and_listed(app, store):
     [done] = [s.value for s in at.success]
     assert "Stored 3 rows as dataset **regions**" in done
     assert store.warehouse.scalar("SELECT count(*) FROM rollouts") == 3
-    datasets = at.dataframe[-1].value
+    datasets = stored_datasets(at)
     assert datasets[["dataset", "kind", "rows"]].values.tolist() == [["regions", "rollouts", 3]]
 
     at.switch_page("pages/rollouts.py").run()
@@ -111,5 +116,5 @@ def test_an_ingest_from_another_process_shows_up_on_the_next_rerun(store, tmp_pa
     path.write_text("study,unit_id,treated_at\nlate,r1,2026-03-01\nlate,r2,\n")
     ingest_file(store, path, "rollouts")  # not through this session
     at.run()
-    table = at.dataframe[-1].value
+    table = stored_datasets(at)
     assert table["dataset"].tolist() == ["late"]

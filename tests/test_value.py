@@ -190,13 +190,15 @@ def test_decision_value_per_version_equals_the_hand_calculation(demo_store):
     from impact.demo.load import FRAUD_DECISION_VALUES as V
 
     view = model_view(demo_store, T.FRAUD_MODEL, "week")
-    counts = demo_store.warehouse.frame("""
+    counts = demo_store.warehouse.frame(
+        """
         SELECT model_version AS version,
                sum(CASE WHEN actual = 1 AND score >= 0.7 THEN 1 ELSE 0 END) AS tp,
                sum(CASE WHEN actual = 0 AND score >= 0.7 THEN 1 ELSE 0 END) AS fp,
                count(*) AS labelled
         FROM predictions WHERE model = ? AND actual IS NOT NULL GROUP BY 1 ORDER BY 1""",
-        [T.FRAUD_MODEL])
+        [T.FRAUD_MODEL],
+    )
     expected = (counts.tp * V["tp"] + counts.fp * V["fp"]) / counts.labelled
     got = view.comparison.set_index("version").loc[counts.version, "value_per_prediction"]
     assert got.to_numpy() == pytest.approx(expected.to_numpy())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from impact.catalog import ValueAssumption
+from impact.catalog import MetricDefinition, MetricDefinitionBase, ValueAssumption
 from impact.errors import InvalidInput
 from impact.store import Store
 
@@ -30,6 +30,7 @@ def change_assumption(
     store: Store, name: str, value: float, *, scope: str = "", unit: str = "", note: str = ""
 ) -> ValueAssumption:
     """Record a new version; every money figure that uses it changes, nothing else."""
+    store.authorize("edit_assumption")
     name = name.strip()
     if not name:
         raise InvalidInput("Name the assumption, e.g. loaded_hourly_rate.")
@@ -43,6 +44,31 @@ def change_assumption(
             f"Scope {scope!r} is not a model; choose one of "
             f"{', '.join(sorted(models)) or '(none)'} or leave it empty for all."
         )
-    return store.catalog.set_assumption(
+    saved = store.catalog.set_assumption(
         name, float(value), scope=scope, unit=unit, note=note, changed_by=store.user
     )
+    store.audit(
+        "edit_assumption",
+        name,
+        scope=scope,
+        value=float(value),
+        unit=unit,
+        version=saved.version,
+        note=note,
+    )
+    return saved
+
+
+def define_metric(store: Store, metric: MetricDefinitionBase) -> MetricDefinition:
+    """Create or change a governed metric definition (analysts and admins)."""
+    store.authorize("define_metric")
+    from impact.options import check_choice
+
+    check_choice("aggregation", metric.aggregation, ("sum", "mean", "proportion", "ratio"))
+    check_choice("direction", metric.direction, ("higher", "lower"))
+    check_choice("value_kind", metric.value_kind, ("revenue", "cost", "time", "count"))
+    if metric.aggregation == "ratio" and not metric.denominator:
+        raise InvalidInput("A ratio metric needs a denominator column.")
+    saved = store.catalog.save_metric(metric)
+    store.audit("define_metric", metric.name, **metric.model_dump())
+    return saved

@@ -192,3 +192,23 @@ def data_version(store: Store) -> str:
     """A key that changes whenever any process stores or removes an upload, or edits a
     study, metric or assumption."""
     return f"{q.data_version(store.warehouse)}|{store.catalog.revision()}"
+
+
+def audit_table(store: Store, limit: int = 200) -> pd.DataFrame:
+    """The newest changes first: when, who (with role), what, on which target."""
+    rows = [
+        {
+            "when": e.at,
+            "user": e.user,
+            "role": e.role,
+            "action": e.action.replace("_", " "),
+            "target": e.target,
+            "detail": ", ".join(
+                f"{k}={v}"
+                for k, v in e.detail.items()
+                if k in ("rows", "kind", "file_name", "value", "scope", "version", "dataset_id")
+            ),
+        }
+        for e in store.catalog.audit_log(limit)
+    ]
+    return pd.DataFrame(rows, columns=["when", "user", "role", "action", "target", "detail"])

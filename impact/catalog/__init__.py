@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from impact.catalog.db import session
 from impact.catalog.models import (
+    AuditEvent,
     Dataset,
     MetricDefinition,
     MetricDefinitionBase,
@@ -22,6 +23,7 @@ from impact.catalog.models import (
 from impact.errors import NotFound
 
 __all__ = [
+    "AuditEvent",
     "Catalog",
     "Dataset",
     "MetricDefinition",
@@ -214,6 +216,24 @@ class Catalog:
             s.refresh(row)
             return row
 
+    # audit log ------------------------------------------------------------------------
+    def audit(
+        self, user: str, role: str, action: str, target: str, detail: dict[str, Any] | None = None
+    ) -> AuditEvent:
+        with session(self.url) as s:
+            event = AuditEvent(
+                user=user, role=role, action=action, target=target, detail=detail or {}
+            )
+            s.add(event)
+            s.commit()
+            s.refresh(event)
+            return event
+
+    def audit_log(self, limit: int = 200) -> list[AuditEvent]:
+        with session(self.url) as s:
+            stmt = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
+            return list(s.exec(stmt))
+
     # change detection -----------------------------------------------------------------
     def revision(self) -> str:
         """Changes whenever a study, metric definition or assumption is written."""
@@ -222,5 +242,6 @@ class Catalog:
                 s.exec(select(func.count(), func.max(ValueAssumption.changed_at))).one(),
                 s.exec(select(func.count(), func.max(MetricDefinition.updated_at))).one(),
                 s.exec(select(func.count(), func.max(Study.id))).one(),
+                s.exec(select(func.count(), func.max(AuditEvent.id))).one(),
             ]
         return "|".join(f"{n}:{t}" for n, t in parts)

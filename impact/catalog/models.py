@@ -112,3 +112,15 @@ class ValueAssumption(SQLModel, table=True):
     note: str = ""
     changed_by: str = ""
     changed_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Every change to data or definitions: who, when, what."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    user: str
+    role: str
+    action: str  # upload, delete_upload, define_metric, edit_assumption, …
+    target: str  # dataset, metric or assumption name
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))

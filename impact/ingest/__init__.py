@@ -22,7 +22,14 @@ from impact.warehouse.schema import FACT_TABLES
 
 Progress = Callable[[float, str], None]
 
-__all__ = ["IngestResult", "RuleResult", "ValidationReport", "ingest_file", "validate_file"]
+__all__ = [
+    "IngestResult",
+    "RuleResult",
+    "ValidationReport",
+    "delete_upload",
+    "ingest_file",
+    "validate_file",
+]
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ def ingest_file(
     Raises ValidationFailed (with the report), DuplicateUpload or InvalidInput; in every
     failure the warehouse and catalog are left exactly as they were.
     """
+    store.authorize("upload")
     path = Path(path)
     fact = fact_of(kind)
     step = progress or (lambda fraction, message: None)
@@ -98,6 +106,15 @@ def ingest_file(
     except Exception:
         remove_load(store, record.dataset_id)  # keep the two databases in agreement
         raise
+    store.audit(
+        "upload",
+        saved.name,
+        dataset_id=saved.id,
+        kind=kind,
+        rows=saved.rows,
+        file_name=saved.file_name,
+        checksum=saved.checksum,
+    )
     step(1.0, f"Stored {report.rows:,} rows")
     return IngestResult(saved, report, notes)
 
@@ -119,6 +136,23 @@ def validate_file(
         name = dataset or path.stem
         check_file(staging, fact_of(kind), mapping or {}, _context(store, kind, name), report)
     return report
+
+
+def delete_upload(store: Store, dataset_id: str) -> None:
+    """Remove one upload from both databases (admins only), and record who did it."""
+    store.authorize("delete_upload")
+    dataset = next((d for d in store.catalog.datasets() if d.id == dataset_id), None)
+    if dataset is None:
+        raise InvalidInput(f"No upload with id {dataset_id!r}; `impact datasets` lists them.")
+    remove_load(store, dataset_id)
+    store.catalog.remove_dataset(dataset_id)
+    store.audit(
+        "delete_upload",
+        dataset.name,
+        dataset_id=dataset_id,
+        rows=dataset.rows,
+        file_name=dataset.file_name,
+    )
 
 
 def remove_load(store: Store, dataset_id: str) -> None:
