@@ -98,7 +98,10 @@ def segment_readout(
             metric, part.drop(columns="segment"), definition.aggregation, definition.direction
         )
         uncorrected = replace(options, correction="none")
-        result = read_experiment([metric_input], study.control_arm or "control", uncorrected)
+        try:
+            result = read_experiment([metric_input], study.control_arm or "control", uncorrected)
+        except ImpactError:  # e.g. no control units in this segment: nothing to compare
+            continue
         for e in result.estimates:
             estimates.append(
                 replace(
