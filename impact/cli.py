@@ -205,5 +205,14 @@ def _register_health() -> None:
 _register_health()
 
 
+def _register_did() -> None:
+    from impact.cli_did import did
+
+    app.command(name="did")(friendly_errors(did))
+
+
+_register_did()
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())

@@ -1,0 +1,211 @@
+"""Rollout readouts: difference-in-differences for models switched on unit by unit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import pandas as pd
+
+from impact.errors import InvalidInput, NotEstimable
+from impact.options import check_choice
+from impact.queries.did import (
+    PanelSource,
+    adoption_outside,
+    create_panel,
+    panel_cell_groups,
+    panel_cohort_moments,
+    panel_facts,
+    panel_unit_cross,
+    panel_within_moments,
+)
+from impact.queries.did_event import panel_event_inputs, panel_placebo_inputs
+from impact.stats.did import did_2x2, twfe
+from impact.stats.did_boot import wild_cluster_bootstrap
+from impact.stats.did_cs import aggregate, group_time
+from impact.stats.did_event import event_study
+from impact.stats.estimate import Estimate
+from impact.store import Store
+from impact.warehouse import Transaction
+
+Estimator = Literal["twfe", "2x2", "event", "cs"]
+Control = Literal["never", "notyet"]
+FEW_CLUSTERS = 30  # below this, cluster-robust intervals are too narrow
+FEW_TREATED = 5
+
+
+@dataclass(frozen=True)
+class RolloutReadout:
+    estimate: Estimate
+    event_time: pd.DataFrame | None = None  # effect by periods since adoption
+    group_time: pd.DataFrame | None = None  # ATT(g, t), Callaway–Sant'Anna only
+    facts: dict | None = None
+
+
+def rollout_readout(
+    store: Store,
+    study: str,
+    *,
+    estimator: Estimator | None = None,
+    control: Control = "notyet",
+    metric: str | None = None,
+    alpha: float = 0.05,
+    leads: int = 4,
+    lags: int = 4,
+) -> RolloutReadout:
+    """The model's effect on a rollout study's metric; `estimator` defaults to
+    Callaway–Sant'Anna when adoption dates differ, else TWFE."""
+    record = store.catalog.study(study)
+    if record.kind != "did":
+        raise InvalidInput(f"{study!r} is an A/B study; use the experiment readout.")
+    name = metric or record.primary_metric
+    if not name:
+        raise InvalidInput(f"Study {study!r} names no metric; set a primary metric.")
+    definition = store.catalog.metric(name)
+    if definition.aggregation not in ("sum", "mean", "proportion"):
+        raise InvalidInput(f"Rollout panels take sum, mean or proportion metrics, not {name!r}.")
+    aggregation = "sum" if definition.aggregation == "sum" else "mean"
+    source = PanelSource(study, definition.dataset, definition.column, record.period, aggregation)
+    with store.warehouse.session() as s:
+        create_panel(s, source)
+        if not s.scalar("SELECT count(*) FROM panel"):
+            raise NotEstimable(f"No {name!r} outcomes belong to units of study {study!r}.")
+        result = readout_on_panel(
+            s, estimator, control, alpha=alpha, label=study, metric=name, leads=leads, lags=lags
+        )
+    outside = adoption_outside(store.warehouse, source)
+    notes = []
+    if outside["before"]:
+        notes.append(
+            f"{outside['before']} unit(s) adopted before the first period with data: there "
+            "is nothing to compare their after with."
+        )
+    if outside["after"]:
+        notes.append(
+            f"{outside['after']} unit(s) adopt after the last period with data; they count "
+            "as not yet treated."
+        )
+    return replace(result, estimate=_warn(result.estimate, notes))
+
+
+def readout_on_panel(
+    s: Transaction,
+    estimator: Estimator | None,
+    control: Control = "notyet",
+    *,
+    alpha: float = 0.05,
+    label: str = "",
+    metric: str = "",
+    leads: int = 4,
+    lags: int = 4,
+) -> RolloutReadout:
+    """Every estimator on temp table `panel` (unit_id, period, y, d) of session `s`."""
+    facts = panel_facts(s)
+    estimator = estimator or ("cs" if facts["cohorts"] > 1 else "twfe")
+    check_choice("estimator", estimator, Estimator)
+    check_choice("control", control, Control)
+    if facts["treated_units"] == 0:
+        raise NotEstimable("No unit is treated during the panel; there is no effect to measure.")
+    notes = _panel_notes(facts, estimator)
+    kw = {"alpha": alpha, "label": label, "metric": metric}
+    event_table = gt_table = None
+    if estimator == "cs":
+        gt = group_time(panel_cohort_moments(s), control)
+        estimate = aggregate(gt, "simple", **kw).estimate
+        event_table = aggregate(gt, "dynamic", **kw).table
+        gt_table = gt.cells.drop(columns=["group", "period"]).rename(
+            columns={"group_label": "group", "period_label": "period"}
+        )
+    elif estimator == "2x2":
+        estimate = did_2x2(*panel_cell_groups(s), **kw)
+    elif estimator == "event":
+        es = event_study(*panel_event_inputs(s, leads, lags), **kw)
+        estimate, event_table = es.estimate, es.table
+    else:
+        moments, info = panel_within_moments(s)
+        estimate = twfe(moments, **kw)
+        if moments.clusters < FEW_CLUSTERS and info["balanced"]:
+            estimate = _bootstrapped(estimate, *panel_unit_cross(s), alpha)
+        elif moments.clusters < FEW_CLUSTERS:
+            notes.append(
+                "The wild cluster bootstrap needs a balanced panel here; the interval shown "
+                "is the cluster-robust one, likely too narrow."
+            )
+    if estimator != "event":
+        notes += _pretrend(s, leads, lags, alpha)
+    notes += _placebo(s, alpha)  # last: it replaces the panel with its pre-period cells
+    return RolloutReadout(_warn(estimate, notes), event_table, gt_table, facts)
+
+
+def _panel_notes(facts: dict, estimator: str) -> list[str]:
+    notes = []
+    if facts["cells"] < facts["units"] * facts["periods"]:
+        missing = facts["units"] * facts["periods"] - facts["cells"]
+        notes.append(
+            f"Unbalanced panel: {missing} of {facts['units'] * facts['periods']} unit-period "
+            "cells have no data."
+        )
+    if facts["never_treated"] == 0:
+        notes.append(
+            "No never-treated units: late adopters are the only comparison, and the last "
+            "cohort has none."
+        )
+    if facts["treated_units"] < FEW_TREATED:
+        notes.append(
+            f"Only {facts['treated_units']} treated unit(s): the treated group is too small "
+            "for reliable intervals, whatever the estimator."
+        )
+    if facts["cohorts"] > 1 and estimator in ("twfe", "2x2"):
+        notes.append(
+            "Adoption dates differ: with effects that change over time, TWFE and the 2×2 "
+            "are biased; read the Callaway–Sant'Anna estimate (--estimator cs)."
+        )
+    if facts["units"] < FEW_CLUSTERS and estimator in ("cs", "event"):
+        notes.append(
+            f"Only {facts['units']} units: intervals clustered by unit are unreliable below "
+            f"about {FEW_CLUSTERS}; the TWFE readout carries a wild cluster bootstrap."
+        )
+    return notes
+
+
+def _bootstrapped(estimate: Estimate, cy, cd, alpha: float) -> Estimate:
+    boot = wild_cluster_bootstrap(cy, cd, estimate.details["small_sample_factor"], alpha=alpha)
+    return replace(
+        estimate,
+        p_value=boot.p_value,
+        ci_low=boot.ci_low,
+        ci_high=boot.ci_high,
+        method=estimate.method + "; wild cluster bootstrap p-value and interval "
+        f"(Rademacher, null imposed, {boot.replications} draws)",
+        details={
+            **estimate.details,
+            "analytic_ci": (estimate.ci_low, estimate.ci_high),
+            "analytic_p_value": estimate.p_value,
+        },
+    )
+
+
+def _pretrend(s: Transaction, leads: int, lags: int, alpha: float) -> list[str]:
+    try:
+        es = event_study(*panel_event_inputs(s, leads, lags), alpha=alpha)
+    except NotEstimable:
+        return []
+    return [w for w in es.estimate.warnings if w.startswith("Pre-trend test failed")]
+
+
+def _placebo(s: Transaction, alpha: float, shift: int = 2) -> list[str]:
+    try:
+        fake = twfe(panel_placebo_inputs(s, shift)[0], alpha=alpha)
+    except NotEstimable:
+        return []
+    if fake.p_value >= alpha:
+        return []
+    return [
+        f"Placebo test failed: a fake adoption {shift} periods early shows an effect of "
+        f"{fake.effect:+.3g} (p = {fake.p_value:.3f}); outcomes moved before the model did."
+    ]
+
+
+def _warn(estimate: Estimate, notes: list[str]) -> Estimate:
+    merged = list(dict.fromkeys([*estimate.warnings, *notes]))
+    return replace(estimate, warnings=tuple(merged))

@@ -1,0 +1,261 @@
+"""Callaway & Sant'Anna (2021) group-time effects on per-cohort sufficient statistics.
+
+Callaway, B. and Sant'Anna, P. H. C. (2021), "Difference-in-differences with multiple time
+periods", J. Econometrics 225(2), 200–230; unconditional DiD per (g, t), no covariates.
+ATT(g, t) = E[Y_t − Y_b | G = g] − E[Y_t − Y_b | control], base b = g − 1 after adoption and
+b = t − 1 before it (the `did` package's "varying" base period). Controls: never treated, or
+not yet treated by max(t, b) (other than g).
+
+Every influence function here is linear within a cohort c: φ_i = B_c·(Y_i − Ȳ_c) + K_c,
+so with the warehouse's per-cohort n_c, Ȳ_c and centred cross-products
+Q_c = Σ_i (Y_i − Ȳ_c)(Y_i − Ȳ_c)', any variance or covariance is
+Σ_c B_c' Q_c B'_c + n_c K_c K'_c — no unit-level rows needed. Aggregations follow `did`'s
+aggte(): weights P(G = g) with their own estimation effect in the influence function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from impact.errors import NotEstimable
+from impact.options import check_choice
+from impact.stats.estimate import Estimate
+
+NEVER = -1  # cohort index of never-treated units
+Control = Literal["never", "notyet"]
+Aggregation = Literal["simple", "dynamic", "group", "calendar"]
+
+
+@dataclass(frozen=True)
+class CohortMoments:
+    periods: tuple  # period labels in order; cohorts index into them
+    cohorts: np.ndarray  # (C,) first treated period index, NEVER for never treated
+    counts: np.ndarray  # (C,) units
+    means: np.ndarray  # (C, T) Ȳ_c per period
+    cross: np.ndarray  # (C, T, T) Σ_i (Y_i − Ȳ_c)(Y_i − Ȳ_c)'
+    unbalanced_units: int = 0  # left out for missing periods
+
+
+@dataclass(frozen=True)
+class _Influence:
+    """φ_i = B[c]·(Y_i − Ȳ_c) + K[c] for a unit of cohort c."""
+
+    b: np.ndarray  # (C, T)
+    k: np.ndarray  # (C,)
+
+
+@dataclass(frozen=True)
+class GroupTime:
+    moments: CohortMoments
+    control: str
+    cells: pd.DataFrame  # group, period, event_time, att, n_treated, n_control
+    b: np.ndarray  # (A, C, T)
+    k: np.ndarray  # (A, C)
+    warnings: tuple[str, ...] = field(default=())
+
+    def variance(self, phi: _Influence) -> float:
+        m = self.moments
+        quad = np.einsum("ct,ctu,cu->", phi.b, m.cross, phi.b)
+        return float(quad + np.sum(m.counts * phi.k**2))
+
+    def combine(self, weights: np.ndarray, extra_k: np.ndarray | None = None) -> _Influence:
+        k = weights @ self.k
+        return _Influence(
+            np.einsum("a,act->ct", weights, self.b), k if extra_k is None else k + extra_k
+        )
+
+
+def group_time(m: CohortMoments, control: Control = "never") -> GroupTime:
+    """ATT(g, t) for every treated cohort g and period t ≥ 1 with a non-empty control."""
+    check_choice("control", control, Control)
+    warnings = []
+    keep = m.cohorts != 0  # treated from the first period on: no period before adoption
+    if not keep.all():
+        warnings.append(
+            f"{int(m.counts[~keep].sum())} unit(s) were treated from the first period on; "
+            "without a period before adoption they are left out."
+        )
+        m = CohortMoments(
+            m.periods,
+            m.cohorts[keep],
+            m.counts[keep],
+            m.means[keep],
+            m.cross[keep],
+            m.unbalanced_units,
+        )
+    if m.unbalanced_units:
+        warnings.append(
+            f"Unbalanced panel: {m.unbalanced_units} unit(s) missing some periods were left "
+            "out of the group-time estimates."
+        )
+    never = m.cohorts == NEVER
+    single = int(np.sum((m.counts == 1) & ~never))
+    if single:
+        warnings.append(
+            f"{single} adoption cohort(s) hold a single unit: their group-time intervals "
+            "reflect only the control units' variability and are too narrow."
+        )
+    if not never.any():
+        warnings.append("No never-treated units: only not-yet-treated units can serve as controls.")
+    t_count, c_count = m.means.shape[1], len(m.cohorts)
+    sums = m.means * m.counts[:, None]
+    rows, bs, ks = [], [], []
+    for gi in np.flatnonzero(~never):
+        g = int(m.cohorts[gi])
+        for t in range(1, t_count):
+            base = g - 1 if t >= g else t - 1
+            ctrl = never.copy()
+            if control == "notyet":
+                ctrl |= (m.cohorts > max(t, base)) & (m.cohorts != g)
+            n_c = int(m.counts[ctrl].sum())
+            if n_c == 0:
+                continue
+            contrast = np.zeros(t_count)
+            contrast[t], contrast[base] = 1.0, -1.0
+            n_g = int(m.counts[gi])
+            mu_t = contrast @ m.means[gi]
+            mu_c = contrast @ sums[ctrl].sum(axis=0) / n_c
+            b, k = np.zeros((c_count, t_count)), np.zeros(c_count)
+            b[gi] = contrast / n_g
+            b[ctrl] = -contrast / n_c
+            # Centre on the pooled control mean, not each cohort's own.
+            k[ctrl] = -(m.means[ctrl] @ contrast - mu_c) / n_c
+            rows.append((g, t, t - g, mu_t - mu_c, n_g, n_c))
+            bs.append(b)
+            ks.append(k)
+    if not rows:
+        raise NotEstimable(
+            "No group-time effect has a control group: there are no never-treated units "
+            "and no unit is still untreated when others adopt."
+        )
+    cells = pd.DataFrame(
+        rows, columns=["group", "period", "event_time", "att", "n_treated", "n_control"]
+    )
+    gt = GroupTime(m, control, cells, np.array(bs), np.array(ks), tuple(warnings))
+    ses = [np.sqrt(gt.variance(_Influence(b, k))) for b, k in zip(bs, ks, strict=True)]
+    z = sps.norm.ppf(0.975)
+    cells["se"] = ses
+    cells["ci_low"] = cells.att - z * cells.se
+    cells["ci_high"] = cells.att + z * cells.se
+    cells["group_label"] = [m.periods[g] for g in cells.group]
+    cells["period_label"] = [m.periods[t] for t in cells.period]
+    return gt
+
+
+def _weighted(gt: GroupTime, index: np.ndarray) -> tuple[float, _Influence]:
+    """Σ w_a ATT_a with w_a = P(G = g_a) / Σ P(G = g), counting the weights' own
+    estimation effect (`did`'s wif())."""
+    m, cells = gt.moments, gt.cells
+    n = m.counts.sum()
+    p_cohort = m.counts / n
+    cohort_of = {int(c): i for i, c in enumerate(m.cohorts)}
+    ci = np.array([cohort_of[int(g)] for g in cells.group.to_numpy()[index]])
+    pg = p_cohort[ci]
+    total = pg.sum()
+    w = np.zeros(len(cells))
+    w[index] = pg / total
+    att = cells.att.to_numpy()[index]
+    # φ(p̂_g)_i = (1{G_i = g} − p_g)/n, a per-cohort constant; stack one row per kept cell.
+    phi_p = (np.eye(len(m.cohorts))[ci] - pg[:, None]) / n
+    phi_w = phi_p / total - np.outer(pg / total**2, phi_p.sum(axis=0))
+    effect = float(w[index] @ att)
+    return effect, gt.combine(w, att @ phi_w)
+
+
+def _mean(gt: GroupTime, index: np.ndarray) -> tuple[float, _Influence]:
+    w = np.zeros(len(gt.cells))
+    w[index] = 1 / len(index)
+    return float(w @ gt.cells.att.to_numpy()), gt.combine(w)
+
+
+@dataclass(frozen=True)
+class CSResult:
+    estimate: Estimate  # the overall effect of the requested aggregation
+    table: pd.DataFrame  # the aggregation's parts: event time, group or period
+    group_time: GroupTime
+
+
+def aggregate(
+    gt: GroupTime,
+    how: Aggregation = "simple",
+    *,
+    alpha: float = 0.05,
+    label: str = "",
+    metric: str = "",
+) -> CSResult:
+    """Overall effect and its parts, as `did::aggte(type = how)` computes them."""
+    check_choice("aggregation", how, Aggregation)
+    cells = gt.cells
+    post = np.flatnonzero(cells.event_time.to_numpy() >= 0)
+    if len(post) == 0:
+        raise NotEstimable("No period after adoption has a control group.")
+    key = {"dynamic": "event_time", "group": "group", "calendar": "period"}.get(how)
+    parts: list[tuple] = []
+    if key is None:
+        effect, phi = _weighted(gt, post)
+    else:
+        scope = np.arange(len(cells)) if how == "dynamic" else post
+        values = cells[key].to_numpy()
+        pieces = []
+        for v in np.unique(values[scope]):
+            index = scope[values[scope] == v]
+            e, p = _mean(gt, index) if how == "group" else _weighted(gt, index)
+            pieces.append((v, e, p))
+        for v, e, p in pieces:
+            parts.append((int(v), e, np.sqrt(gt.variance(p))))
+        overall = [(v, e, p) for v, e, p in pieces if how != "dynamic" or v >= 0]
+        if how == "group":
+            effect, phi = _group_overall(gt, overall)
+        else:
+            effect = float(np.mean([e for _, e, _ in overall]))
+            phi = _Influence(
+                sum(p.b for _, _, p in overall) / len(overall),
+                sum(p.k for _, _, p in overall) / len(overall),
+            )
+    se = float(np.sqrt(gt.variance(phi)))
+    z = sps.norm.ppf(1 - alpha / 2)
+    if key is None:  # simple: its parts are the post-adoption group-time cells
+        table = cells.loc[post, ["group", "period", "event_time", "att", "se"]]
+    else:
+        table = pd.DataFrame(parts, columns=[key, "att", "se"])
+    table = table.assign(ci_low=table.att - z * table.se, ci_high=table.att + z * table.se)
+    m = gt.moments
+    estimate = Estimate(
+        effect=effect,
+        se=se,
+        ci_low=effect - z * se,
+        ci_high=effect + z * se,
+        p_value=float(2 * sps.norm.sf(abs(effect) / se)) if se > 0 else 0.0,
+        n={
+            "units": int(m.counts.sum()),
+            "treated_units": int(m.counts[m.cohorts != NEVER].sum()),
+            "group_time_cells": len(cells),
+        },
+        method=f"Callaway–Sant'Anna ({how}, {gt.control}-treated controls, analytic SE)",
+        warnings=gt.warnings,
+        label=label,
+        metric=metric,
+        alpha=alpha,
+    )
+    return CSResult(estimate, table, gt)
+
+
+def _group_overall(gt: GroupTime, pieces: list) -> tuple[float, _Influence]:
+    """Σ_g P(G = g) ATT(g) / Σ P(G = g), with the weights' estimation effect."""
+    m = gt.moments
+    n = m.counts.sum()
+    cohort_of = {int(c): i for i, c in enumerate(m.cohorts)}
+    ci = np.array([cohort_of[int(g)] for g, _, _ in pieces])
+    pg = m.counts[ci] / n
+    total = pg.sum()
+    w, att = pg / total, np.array([e for _, e, _ in pieces])
+    phi_p = (np.eye(len(m.cohorts))[ci] - pg[:, None]) / n
+    phi_w = phi_p / total - np.outer(pg / total**2, phi_p.sum(axis=0))
+    b = sum(wi * p.b for wi, (_, _, p) in zip(w, pieces, strict=True))
+    k = sum(wi * p.k for wi, (_, _, p) in zip(w, pieces, strict=True)) + att @ phi_w
+    return float(w @ att), _Influence(b, k)

@@ -1,0 +1,130 @@
+"""Rollout readouts through impact.analysis and `impact did`: stored study and file rows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from test_did_panel import load, make_rollout
+from typer.testing import CliRunner
+
+from impact.analysis.did import rollout_readout
+from impact.catalog import MetricDefinitionBase, StudyBase
+from impact.cli import app
+from impact.demo import truth as T
+
+runner = CliRunner()
+
+
+def test_demo_readout_defaults_to_callaway_santanna_and_covers_the_truth(demo_store):
+    result = rollout_readout(demo_store, T.ROLLOUT_STUDY)
+    e = result.estimate
+    assert e.method.startswith("Callaway–Sant'Anna (simple")
+    sizes = {g: list(T.ADOPTION_WEEK.values()).count(g) for g in (8, 12, 16, 20)}
+    num = sum(n * T.att(g, t) for g, n in sizes.items() for t in range(g, T.WEEKS))
+    den = sum(n * (T.WEEKS - g) for g, n in sizes.items())
+    assert e.ci_low < num / den < e.ci_high
+    assert any("single unit" in w for w in e.warnings)
+    assert any("Only 8 units" in w for w in e.warnings)
+    assert set(result.event_time.event_time) >= {-1, 0, 8}
+    twfe = rollout_readout(demo_store, T.ROLLOUT_STUDY, estimator="twfe").estimate
+    assert "wild cluster bootstrap" in twfe.method
+    assert any("Adoption dates differ" in w for w in twfe.warnings)
+
+
+def _study(store):
+    store.catalog.save_metric(
+        MetricDefinitionBase(
+            name="minutes", dataset="tickets", column="minutes", aggregation="mean"
+        )
+    )
+    store.catalog.save_study(
+        StudyBase(name="s", kind="did", unit="region", primary_metric="minutes", period="week")
+    )
+
+
+def test_cli_on_a_stored_study_prints_json_with_the_tables(store, tmp_path):
+    rng = np.random.default_rng(14)
+    adoption = {f"u{i:02d}": s for i, s in enumerate((3, 3, 6, 6, None, None) * 6)}
+    rollouts, outcomes = make_rollout(rng, adoption)
+    load(store, tmp_path, rollouts, outcomes)
+    _study(store)
+    result = runner.invoke(app, ["did", "s", "--estimator", "cs", "--control", "never", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert {"effect", "se", "ci_low", "ci_high", "p_value", "n", "method", "warnings"} <= set(out)
+    assert out["n"]["units"] == 36 and out["ci_low"] < out["effect"] < out["ci_high"] < 0
+    assert {r["event_time"] for r in out["event_time"]} >= {-2, 0, 6}
+    assert len(out["group_time"]) == 2 * 9  # two cohorts × periods 1..9
+    text = runner.invoke(app, ["did", "s", "--estimator", "event", "--leads", "3", "--lags", "2"])
+    assert text.exit_code == 0 and "By periods since adoption" in text.stdout
+    event = json.loads(runner.invoke(app, ["did", "s", "--estimator", "event", "--json"]).stdout)
+    assert [r["event_time"] for r in event["event_time"]] == [-4, -3, -2, -1, 0, 1, 2, 3, 4]
+    bad = runner.invoke(app, ["did", "s", "--estimator", "ols"])
+    assert bad.exit_code == 1 and "estimator must be one of" in bad.output
+
+
+def test_cli_on_a_rows_file_equals_ols_with_dummies(tmp_path):
+    rng = np.random.default_rng(15)
+    rows = []
+    for i in range(40):
+        start = (4, 6, None, 8)[i % 4]
+        level = rng.normal(10, 3)
+        for t in range(1, 11):
+            treated = start is not None and t >= start
+            rows.append(
+                (f"r{i}", t, level + 0.2 * t - 1.5 * treated + rng.normal(), start, treated)
+            )
+    frame = pd.DataFrame(rows, columns=["store", "week", "sales", "launch", "on"])
+    frame.drop(index=[5, 77]).to_csv(tmp_path / "rows.csv", index=False)  # unbalanced
+    cells = frame.drop(index=[5, 77]).assign(d=lambda f: f.on.astype(float))
+    fit = smf.ols("sales ~ d + C(store) + C(week)", cells).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(cells.store)[0]}
+    )
+    base = ["did", "--rows", str(tmp_path / "rows.csv"), "--unit", "store", "--time", "week"]
+    base += ["--outcome", "sales", "--estimator", "twfe", "--json"]
+    for how in (["--treated-at", "launch"], ["--treat", "on"]):
+        result = runner.invoke(app, base + how)
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert out["effect"] == pytest.approx(fit.params["d"], abs=1e-8)
+        assert out["n"] == {"observations": len(cells), "units": 40, "treated_units": 30}
+        assert any("Unbalanced panel" in w for w in out["warnings"])
+    missing = runner.invoke(app, base[:7] + ["--treat", "on", "--outcome", "nope"])
+    assert missing.exit_code == 1 and "Unknown column 'nope'" in missing.output
+
+
+def test_warnings_for_adoption_outside_the_data_and_no_never_treated(store, tmp_path):
+    rng = np.random.default_rng(16)
+    starts = (-2, 12, 3, 3, 5, 5, 7, 7)
+    rollouts, outcomes = make_rollout(rng, {f"u{i}": s for i, s in enumerate(starts)})
+    load(store, tmp_path, rollouts, outcomes)
+    _study(store)
+    warnings = rollout_readout(store, "s").estimate.warnings
+    assert any("1 unit(s) adopted before the first period" in w for w in warnings)
+    assert any("1 unit(s) adopt after the last period" in w for w in warnings)
+    assert any("treated from the first period on" in w for w in warnings)
+    assert not any("No never-treated" in w for w in warnings)  # u1 is never treated in the data
+
+
+def test_no_never_treated_units_is_said(tmp_path):
+    rows = [
+        (f"r{i}", t, float(i + t - (t >= s) * 2 + (i * t) % 3), s)
+        for i, s in enumerate((3, 3, 5, 5, 7, 7))
+        for t in range(1, 9)
+    ]
+    path = tmp_path / "rows.csv"
+    pd.DataFrame(rows, columns=["unit", "t", "y", "start"]).to_csv(path, index=False)
+    result = runner.invoke(
+        app,
+        ["did", "--rows", str(path), "--unit", "unit", "--time", "t", "--outcome", "y"]
+        + ["--treated-at", "start", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["method"].startswith("Callaway–Sant'Anna")
+    assert any("No never-treated units" in w for w in out["warnings"])
+    assert not any("treated group is too small" in w for w in out["warnings"])  # 6 ≥ 5
