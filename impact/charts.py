@@ -230,3 +230,27 @@ def reliability(frame: pd.DataFrame) -> alt.Chart:
         )
     )
     return (diagonal + points).properties(height=260, title="Calibration (reliability)")
+
+
+def event_study(frame: pd.DataFrame, metric: str) -> alt.Chart:
+    """Effect by periods since adoption; leads before the dashed line should sit at 0."""
+    base = alt.Chart(frame, title=f"Effect on {metric} by periods since adoption").encode(
+        x=alt.X("event_time:Q", title="periods since adoption (−1 = reference)")
+    )
+    rules = base.mark_rule(strokeWidth=2).encode(y=alt.Y("ci_low:Q", title=metric), y2="ci_high:Q")
+    points = base.mark_point(filled=True, size=50).encode(
+        y="effect:Q",
+        tooltip=[
+            alt.Tooltip("event_time:Q"),
+            alt.Tooltip("effect:Q", format=",.3f"),
+            alt.Tooltip("ci_low:Q", format=",.3f"),
+            alt.Tooltip("ci_high:Q", format=",.3f"),
+        ],
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="gray").encode(y="y:Q")
+    start = (
+        alt.Chart(pd.DataFrame({"x": [-0.5]}))
+        .mark_rule(strokeDash=[4, 4], color="gray")
+        .encode(x="x:Q")
+    )
+    return (rules + points + zero + start).properties(height=280)

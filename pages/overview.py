@@ -3,7 +3,7 @@
 import streamlit as st
 
 from impact import charts, ui
-from impact.analysis.ab import headlines
+from impact.analysis.ab import headlines, rollout_headlines
 from impact.analysis.portfolio import portfolio
 from impact.analysis.value import portfolio_value
 
@@ -11,7 +11,7 @@ from impact.analysis.value import portfolio_value
 @st.cache_data(show_spinner=False)
 def load(generation: str):
     store = ui.store()
-    return portfolio(store), headlines(store), portfolio_value(store)
+    return portfolio(store), headlines(store) + rollout_headlines(store), portfolio_value(store)
 
 
 st.title("Impact overview")
@@ -32,7 +32,7 @@ cols[3].metric(
 )
 cols[4].metric("Outcome rows", ui.count(c["outcomes"]))
 
-st.subheader("What the experiments say")
+st.subheader("What the studies say")
 if not verdicts:
     st.caption("No A/B study has a readout yet.")
 for line in verdicts:

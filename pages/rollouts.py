@@ -3,13 +3,26 @@
 import streamlit as st
 
 from impact import charts, ui
+from impact.analysis.did import event_table, rollout_readout
 from impact.analysis.portfolio import rollout_overview
 from impact.errors import ImpactError
+
+ESTIMATORS = {
+    "cs": "Callaway–Sant'Anna (per adoption cohort)",
+    "twfe": "Two-way fixed effects",
+    "2x2": "2×2 (before/after × treated/control)",
+    "event": "Event study (TWFE)",
+}
 
 
 @st.cache_data(show_spinner=False)
 def load(generation: str, name: str):
     return rollout_overview(ui.store(), name)
+
+
+@st.cache_data(show_spinner="Estimating the rollout's effect …")
+def load_readout(generation: str, name: str, estimator: str, control: str):
+    return rollout_readout(ui.store(), name, estimator=estimator, control=control)
 
 
 st.title("Rollouts")
@@ -54,6 +67,46 @@ elif not overview.metric:
     st.caption("This study has no primary metric yet, so there is no trend to draw.")
 else:
     st.caption(f"No {overview.metric} rows for these units yet.")
+if overview.metric:
+    st.subheader(f"Effect on {overview.metric}")
+    e1, e2 = st.columns(2)
+    default = "cs" if overview.cohorts > 1 else "twfe"
+    estimator = e1.selectbox(
+        "Estimator",
+        list(ESTIMATORS),
+        index=list(ESTIMATORS).index(default),
+        format_func=ESTIMATORS.get,
+    )
+    control = e2.selectbox(
+        "Comparison units",
+        ["notyet", "never"],
+        format_func={"notyet": "not yet treated (and never)", "never": "never treated only"}.get,
+    )
+    try:
+        readout = load_readout(ui.generation(), name, estimator, control)
+    except ImpactError as exc:
+        st.info(str(exc))
+    else:
+        e = readout.estimate
+        r1, r2 = st.columns([1, 2])
+        r1.metric(f"Change in {overview.metric} since adoption", f"{e.effect:+,.2f}")
+        r1.caption(f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; p = {e.p_value:.3g}")
+        r2.caption(e.method)
+        for warning in e.warnings:
+            st.warning(warning)
+        events = event_table(readout)
+        if not events.empty:
+            st.altair_chart(charts.event_study(events, overview.metric))
+        if readout.group_time is not None and not readout.group_time.empty:
+            st.markdown("**Group-time effects ATT(g, t)**")
+            st.dataframe(readout.group_time, hide_index=True)
+            st.download_button(
+                "Download group-time effects (CSV)",
+                readout.group_time.to_csv(index=False),
+                file_name=f"{name}-att.csv",
+                mime="text/csv",
+            )
+
 st.subheader("Units and adoption dates")
 st.dataframe(
     overview.units.assign(

@@ -165,8 +165,30 @@ def test_impact_value_cli(demo_store, monkeypatch):
     expected = study_value(demo_store, T.EXPERIMENT)
     assert figures["value per year"]["estimate"] == pytest.approx(expected.annual.effect)
     assert [a["name"] for a in out["assumptions"]] == ["yearly_volume", "running_cost"]
-    rollout = CliRunner().invoke(app, ["value", T.ROLLOUT_STUDY])
-    assert rollout.exit_code == 1 and "rollout" in rollout.stderr
+    rollout = CliRunner().invoke(app, ["value", T.ROLLOUT_STUDY, "--json"])
+    assert rollout.exit_code == 0, rollout.output
+    assert json.loads(rollout.stdout)["metric"] == "handling_minutes"
+
+
+def test_time_saved_by_the_demo_rollout_in_money(demo_store):
+    from impact.analysis.did import rollout_readout
+
+    effect = rollout_readout(demo_store, T.ROLLOUT_STUDY).estimate  # minutes per ticket
+    v = study_value(demo_store, T.ROLLOUT_STUDY)
+    per_minute = -48.0 / 60  # loaded hourly rate; fewer minutes are a gain
+    assert v.per_unit.effect == pytest.approx(effect.effect * per_minute)
+    assert (v.per_unit.ci_low, v.per_unit.ci_high) == pytest.approx(
+        (effect.ci_high * per_minute, effect.ci_low * per_minute)
+    )
+    assert v.annual.effect == pytest.approx(effect.effect * per_minute * 180_000)
+    assert [a.name for a in v.assumptions] == [
+        "loaded_hourly_rate",
+        "yearly_volume",
+        "running_cost",
+    ]
+    truth = -4.334  # the generator's simple ATT (minutes per ticket)
+    assert v.per_unit.ci_low <= truth * per_minute <= v.per_unit.ci_high
+    assert v.realised["value"].iloc[-1] > 0
 
 
 def test_assumption_edits_are_validated(store):

@@ -209,3 +209,12 @@ def _placebo(s: Transaction, alpha: float, shift: int = 2) -> list[str]:
 def _warn(estimate: Estimate, notes: list[str]) -> Estimate:
     merged = list(dict.fromkeys([*estimate.warnings, *notes]))
     return replace(estimate, warnings=tuple(merged))
+
+
+def event_table(readout: RolloutReadout) -> pd.DataFrame:
+    """Effect by periods since adoption with its interval, whichever estimator made it."""
+    frame = readout.event_time
+    if frame is None or frame.empty:
+        return pd.DataFrame(columns=["event_time", "effect", "ci_low", "ci_high"])
+    frame = frame.rename(columns={"att": "effect", "coef": "effect"})
+    return frame[["event_time", "effect", "ci_low", "ci_high"]]

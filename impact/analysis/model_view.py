@@ -66,12 +66,17 @@ def _money(store: Store, model: str, health: ModelHealth) -> tuple[pd.DataFrame,
                 f"Realised value of {v.arm} in {study.name} "
                 f"({v.rate.currency}, cumulative, with its 95% interval)"
             )
-    rollouts = [s.name for s in store.catalog.studies("did") if s.model == model]
-    if rollouts:
-        return pd.DataFrame(), (
-            f"This model is valued through its rollout study "
-            f"({', '.join(rollouts)}), once the rollout estimates are in."
-        )
+    for study in store.catalog.studies("did"):
+        if study.model == model and study.primary_metric:
+            try:
+                v = study_value(store, study.name)
+            except ImpactError as exc:
+                return pd.DataFrame(), f"{study.name}: {exc}"
+            series = v.realised.rename(columns={"day": "period", "value": "cumulative"})
+            return series, (
+                f"Realised value of the rollout {study.name} on its treated "
+                f"units' outcomes ({v.rate.currency}, cumulative, 95% interval)"
+            )
     if health.task == "classification" and not health.performance.empty:
         try:
             series = decision_value_series(store, model, health.performance)

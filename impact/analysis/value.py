@@ -52,21 +52,13 @@ def _lookup(table: dict, name: str, scope: str) -> Assumption | None:
 def study_value(store: Store, study_name: str, arm: str | None = None) -> StudyValue:
     """The primary metric's effect of `arm` (default: the best arm) in money."""
     study = store.catalog.study(study_name)
-    if study.kind != "ab":
-        raise InvalidInput(
-            f"{study_name!r} is a rollout; its money view comes with the "
-            "rollout engine's estimates."
-        )
     if not study.primary_metric:
         raise InvalidInput(f"Study {study_name!r} has no primary metric to value.")
     metric = store.catalog.metric(study.primary_metric)
-    readout = experiment_readout(store, study_name, metrics=[metric.name]).readout
-    sign = 1 if metric.direction == "higher" else -1
-    candidates = [e for e in readout.estimates if arm is None or e.label.startswith(f"{arm} ")]
-    if not candidates:
-        raise NotEstimable(f"No estimate for arm {arm!r} in {study_name!r}.")
-    effect = max(candidates, key=lambda e: sign * e.effect)
-    chosen = effect.label.split(" vs ")[0]
+    if study.kind == "did":
+        effect, chosen = _rollout_effect(store, study.name), "rollout"
+    else:
+        effect, chosen = _best_arm(store, study.name, metric, arm)
     table = current_assumptions(store)
     currency = next(
         (a.text for a in store.catalog.assumptions() if a.name == "currency" and a.text), "USD"
@@ -97,7 +89,7 @@ def study_value(store: Store, study_name: str, arm: str | None = None) -> StudyV
     per_unit = scaled(
         effect,
         rate.per_unit,
-        label=f"{chosen}: value per {study.unit}",
+        label=f"{chosen}: value per {study.unit if study.kind == 'ab' else 'observation'}",
         method=f"{effect.method} × {rate.explanation}",
     )
     annual = annual_value(effect, rate, volume.value)
@@ -117,8 +109,27 @@ def study_value(store: Store, study_name: str, arm: str | None = None) -> StudyV
     )
 
 
+def _best_arm(store: Store, study: str, metric, arm: str | None) -> tuple[Estimate, str]:
+    readout = experiment_readout(store, study, metrics=[metric.name]).readout
+    sign = 1 if metric.direction == "higher" else -1
+    candidates = [e for e in readout.estimates if arm is None or e.label.startswith(f"{arm} ")]
+    if not candidates:
+        raise NotEstimable(f"No estimate for arm {arm!r} in {study!r}.")
+    effect = max(candidates, key=lambda e: sign * e.effect)
+    return effect, effect.label.split(" vs ")[0]
+
+
+def _rollout_effect(store: Store, study: str) -> Estimate:
+    from impact.analysis.did import rollout_readout
+
+    return rollout_readout(store, study).estimate
+
+
 def _realised(store: Store, study: str, arm: str, per_unit: Estimate) -> pd.DataFrame:
-    """Cumulative value delivered to the units the arm has reached, day by day."""
+    """Cumulative value delivered so far: to the units the arm reached, day by day (A/B),
+    or to the outcome rows of treated units, period by period (rollouts)."""
+    if arm == "rollout":
+        return _realised_rollout(store, study, per_unit)
     enrolment = experiment_enrolment(store, study)
     daily = enrolment[enrolment["arm"] == arm].sort_values("day")
     units = daily["units"].cumsum()
@@ -129,6 +140,23 @@ def _realised(store: Store, study: str, arm: str, per_unit: Estimate) -> pd.Data
             "value": units.to_numpy() * per_unit.effect,
             "low": units.to_numpy() * per_unit.ci_low,
             "high": units.to_numpy() * per_unit.ci_high,
+        }
+    )
+
+
+def _realised_rollout(store: Store, study: str, per_unit: Estimate) -> pd.DataFrame:
+    from impact.analysis.portfolio import rollout_overview
+
+    trends = rollout_overview(store, study).trends
+    treated = trends[trends["status"] == "treated"].sort_values("period")
+    units = treated["rows"].cumsum().to_numpy()
+    return pd.DataFrame(
+        {
+            "day": treated["period"].to_numpy(),
+            "units": units,
+            "value": units * per_unit.effect,
+            "low": units * per_unit.ci_low,
+            "high": units * per_unit.ci_high,
         }
     )
 
@@ -179,7 +207,7 @@ class ValueLine:
 def portfolio_value(store: Store) -> list[ValueLine]:
     """Money per year of every A/B study's best arm, or why it cannot be valued yet."""
     lines = []
-    for study in store.catalog.studies("ab"):
+    for study in store.catalog.studies():
         try:
             lines.append(ValueLine(study.name, study_value(store, study.name)))
         except (InvalidInput, NotEstimable) as exc:
