@@ -10,6 +10,7 @@ DATA_DIR_ENV = "IMPACT_DATA_DIR"
 WAREHOUSE_ENV = "IMPACT_WAREHOUSE"
 CATALOG_ENV = "IMPACT_CATALOG_URL"
 UPLOAD_LIMIT_ENV = "IMPACT_UPLOAD_LIMIT_MB"
+ROW_LIMIT_ENV = "IMPACT_ROW_LIMIT"
 USER_ENV = "IMPACT_USER"
 ROLE_ENV = "IMPACT_ROLE"
 
@@ -19,6 +20,7 @@ class Settings:
     warehouse_path: Path
     catalog_url: str
     upload_limit_mb: int
+    row_limit: int
     user: str
     role: str  # the CLI's and local mode's role; signed-in app users get theirs mapped
 
@@ -31,4 +33,5 @@ def settings() -> Settings:
     limit = int(os.environ.get(UPLOAD_LIMIT_ENV, "1024"))
     user = os.environ.get(USER_ENV) or os.environ.get("USER") or "local"
     role = os.environ.get(ROLE_ENV, "admin")
-    return Settings(warehouse, catalog, limit, user, role)
+    rows = int(os.environ.get(ROW_LIMIT_ENV, "100000000"))
+    return Settings(warehouse, catalog, limit, rows, user, role)

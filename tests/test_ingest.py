@@ -360,6 +360,16 @@ def test_unsupported_and_oversized_files(store, tmp_path):
         ingest_file(store, big, "outcomes", upload_limit_mb=0.5)
 
 
+def test_row_limit_is_configurable_and_explained(store, tmp_path, monkeypatch):
+    path = write(GOOD["assignments"], tmp_path / "a.csv")
+    monkeypatch.setenv("IMPACT_ROW_LIMIT", "3")
+    before = store.warehouse.table_checksums()
+    with pytest.raises(InvalidInput, match="4 rows, above the limit of 3 rows.*IMPACT_ROW_LIMIT"):
+        ingest_file(store, path, "assignments")
+    assert store.warehouse.table_checksums() == before
+    assert ingest_file(store, path, "assignments", row_limit=4).dataset.rows == 4
+
+
 def test_progress_is_reported_in_order(store, tmp_path):
     seen = []
     ingest_file(

@@ -51,6 +51,7 @@ def ingest_file(
     file_name: str | None = None,
     progress: Progress | None = None,
     upload_limit_mb: float | None = None,
+    row_limit: int | None = None,
 ) -> IngestResult:
     """Validate `path` against the contract for `kind` and store it as one upload.
 
@@ -80,6 +81,7 @@ def ingest_file(
     with Staging() as staging:
         step(0.05, f"Reading {file_name}")
         read_into(staging, path, sheet)
+        _check_rows(staging, file_name, row_limit)
         step(0.35, "Checking the data contract")
         staged = check_file(staging, fact, mapping or {}, _context(store, kind, name), report)
         if staged is None or not report.ok:
@@ -173,6 +175,19 @@ def _check_size(path: Path, file_name: str, limit_mb: float | None) -> None:
         raise InvalidInput(
             f"{file_name} is {size_mb:,.1f} MB, above the upload limit of {limit_mb:,.0f} MB. "
             "Split the file, or raise IMPACT_UPLOAD_LIMIT_MB."
+        )
+
+
+def _check_rows(staging: Staging, file_name: str, limit: int | None) -> None:
+    if limit is None:
+        from impact.config import settings
+
+        limit = settings().row_limit
+    rows = staging.scalar("SELECT count(*) FROM raw")
+    if rows > limit:
+        raise InvalidInput(
+            f"{file_name} has {rows:,} rows, above the limit of {limit:,} rows per upload. "
+            "Split the file, or raise IMPACT_ROW_LIMIT."
         )
 
 
