@@ -1,18 +1,23 @@
 """Parse an uploaded file into the staging table `raw`, with the file's line numbers.
 
-DuckDB's own readers parse CSV and Parquet; Excel goes through pandas (openpyxl), since
-DuckDB's Excel support is an extension that would be downloaded at first use.
+DuckDB's own readers parse CSV (after csvtext has checked its encoding, delimiter and
+header) and Parquet; Excel goes through pandas (openpyxl), since DuckDB's Excel support is
+an extension that would be downloaded at first use. Columns without a header name are
+dropped when empty (trailing commas) and refused when they hold data.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
 from impact.errors import InvalidInput
+from impact.ingest.csvtext import bad_row, check_header, prepare_csv, unnamed_columns
+from impact.sql import quote_identifier
 from impact.warehouse import Staging
 
 FileFormat = Literal["csv", "parquet", "xlsx"]
@@ -49,20 +54,26 @@ def checksum(path: Path) -> str:
 def read_into(staging: Staging, path: Path, sheet: str | None = None) -> FileFormat:
     """Create staging table `raw` (all source columns plus `_line`)."""
     fmt = file_format(path)
+    header: list[str] | None = None
     try:
         if fmt == "csv":
-            staging.read_csv("source", path, delimiter="\t" if path.suffix == ".tsv" else None)
+            text = prepare_csv(path, staging.path.parent)
+            header = text.header
+            staging.read_csv("source", text.path, delimiter=text.delimiter)
         elif fmt == "parquet":
             staging.read_parquet("source", path)
         else:
-            staging.load_frame("source", _excel_frame(path, sheet))
+            frame, header = _excel_frame(path, sheet)
+            staging.load_frame("source", frame)
     except InvalidInput:
         raise
     except Exception as exc:  # the reader's own message is the most precise one
-        raise InvalidInput(
-            f"{path.name} could not be read as {fmt.upper()}: {_first_line(exc)}. "
-            f"Check that the file is a complete, UTF-8 encoded {fmt.upper()} file."
-        ) from exc
+        why = bad_row(text.path, text.delimiter, len(header)) if fmt == "csv" and header else None
+        if why:
+            raise InvalidInput(f"{path.name}: {why}, then upload again.") from exc
+        raise InvalidInput(_unreadable(path, fmt, exc)) from exc
+    if header is not None:
+        _drop_unnamed(staging, path, header, fmt, sheet)
     staging.execute(
         f"CREATE TABLE raw AS SELECT rowid + {LINE_OFFSET[fmt]} AS _line, * FROM source"
     )
@@ -70,9 +81,76 @@ def read_into(staging: Staging, path: Path, sheet: str | None = None) -> FileFor
     return fmt
 
 
-def _excel_frame(path: Path, sheet: str | None) -> pd.DataFrame:
-    sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
-    filled = {name: df for name, df in sheets.items() if not df.dropna(how="all").empty}
+def _drop_unnamed(
+    staging: Staging, path: Path, header: list[str], fmt: FileFormat, sheet: str | None
+) -> None:
+    """Columns without a header name: drop them when empty (trailing commas), else refuse."""
+    names = [name for name, _ in staging.columns("source")]
+    unnamed = unnamed_columns(header)
+    if not unnamed or len(names) != len(header):
+        return
+    if len(unnamed) == len(names):
+        raise InvalidInput(f"{path.name}: the header row is blank; it must name the columns.")
+    for i in unnamed:
+        q = quote_identifier(names[i])
+        filled = f"NULLIF(trim(CAST({q} AS VARCHAR)), '') IS NOT NULL"
+        first = staging.execute(
+            f"SELECT rowid + {LINE_OFFSET[fmt]}, {q} FROM source WHERE {filled} "
+            "ORDER BY rowid LIMIT 1"
+        ).rows
+        if not first:
+            continue
+        line, value = first[0]
+        label = f"column {i + 1}" + (f" ({_letter(i)})" if fmt == "xlsx" else "")
+        merged = _merged_header_cells(path, sheet) if fmt == "xlsx" else ""
+        cause = f"the header cells {merged} are merged, so " if merged else ""
+        raise InvalidInput(
+            f"{path.name}: {cause}{label} has no name in the header row but holds data "
+            f"(line {line}: {str(value)[:40]!r}). "
+            + (
+                "Unmerge the header cells (or delete a title row above the header) and give"
+                if merged
+                else "Give"
+            )
+            + " every column with data its own name in the first row (or delete the column), "
+            "then upload again."
+        )
+    for i in unnamed:
+        staging.execute(f"ALTER TABLE source DROP COLUMN {quote_identifier(names[i])}")
+
+
+def _unreadable(path: Path, fmt: FileFormat, exc: Exception) -> str:
+    name, message = path.name, str(exc)
+    fields = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+    line = re.search(r"CSV Error on Line: (\d+)", message)
+    if fmt == "csv" and fields and line:
+        return (
+            f"{name}: line {line[1]} has {fields[2]} fields but the header has {fields[1]}. "
+            "A value probably contains the delimiter without quotes, or the line is cut "
+            'short or has extra cells; quote such values ("1,5"), fix the line, or delete '
+            "title lines above the header, then upload again."
+        )
+    if fmt == "csv" and "sniffing" in message:
+        return (
+            f"{name} could not be split into the header's columns. Look for a quote (\") "
+            "that opens a value and is never closed, or lines whose number of cells differs "
+            "from the header; fix them (or export the file again) and upload again."
+        )
+    hint = {
+        "csv": "Check that it is a complete CSV file with one header line.",
+        "parquet": "It may be truncated (an interrupted download or copy) or not Parquet "
+        "at all; export or copy it again.",
+        "xlsx": "Check that it is a complete .xlsx workbook (not .xls, or a CSV renamed to "
+        ".xlsx); open it in Excel and save it again as .xlsx.",
+    }[fmt]
+    # The reader's words without its error class, and without our temporary paths.
+    said = re.sub(r"^[A-Za-z ]*Error: ", "", _first_line(exc)).replace(str(path), name)
+    return f"{name} could not be read as {fmt.upper()}: {said.rstrip('.')}. {hint}"
+
+
+def _excel_frame(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
+    sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
+    filled = {name: df for name, df in sheets.items() if len(df.dropna(how="all")) > 1}
     if sheet is not None:
         if sheet not in sheets:
             raise InvalidInput(
@@ -86,7 +164,36 @@ def _excel_frame(path: Path, sheet: str | None) -> pd.DataFrame:
         )
     else:
         frame = next(iter(filled.values()), next(iter(sheets.values())))
-    return frame.astype(object).where(frame.notna(), None)
+    if frame.empty:
+        raise InvalidInput(
+            f"{path.name}: the sheet is empty. Put the header in row 1 and the data below it."
+        )
+    header = ["" if pd.isna(v) else str(v) for v in frame.iloc[0]]
+    check_header(path.name, header)
+    data = frame.iloc[1:].reset_index(drop=True)
+    data.columns = [h or f"__unnamed_{i}" for i, h in enumerate(header)]
+    return data.astype(object).where(data.notna(), None), header
+
+
+def _merged_header_cells(path: Path, sheet: str | None) -> str:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path)
+        ws = book[sheet] if sheet else book.worksheets[0]
+        ranges = [str(r) for r in ws.merged_cells.ranges if r.min_row == 1]
+    except Exception:  # only a better message is at stake
+        return ""
+    return ", ".join(ranges)
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _first_line(exc: Exception) -> str:

@@ -9,6 +9,7 @@ import pandas as pd
 EXAMPLES_SHOWN = 20
 FAILURES_KEPT = 10_000  # rows kept for the downloadable report
 FAILURE_COLUMNS = ["rule", "line", "column", "value", "problem"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -48,18 +49,25 @@ class ValidationReport:
     def ok(self) -> bool:
         return not self.failed
 
+    @property
+    def warnings(self) -> list[RuleResult]:
+        """Rules that found something but do not block the upload (stored as it is)."""
+        return [r for r in self.results if not r.passed and not r.blocking]
+
     def summary(self) -> str:
         if self.ok:
-            return f"{self.file_name}: {self.rows:,} rows passed {len(self.results)} checks."
-        lines = [f"{self.file_name} was not stored: {len(self.failed)} check(s) failed."]
-        for r in self.failed:
+            lines = [f"{self.file_name}: {self.rows:,} rows passed {len(self.results)} checks."]
+        else:
+            lines = [f"{self.file_name} was not stored: {len(self.failed)} check(s) failed."]
+        for r in self.failed + self.warnings:
             count = f"{r.failed_rows:,} row(s)" if r.failed_rows > 0 else "file"
-            lines.append(f"- {r.description} [{r.rule}]: {count}.")
+            flag = "" if r.blocking else "warning, stored anyway: "
+            lines.append(f"- {flag}{r.description} [{r.rule}]: {count}.")
             for row in r.failures.head(3).itertuples(index=False):
                 where = f"line {row.line}: " if pd.notna(row.line) else ""
                 lines.append(f"    {where}{row.problem}")
             if r.fix:
-                lines.append(f"  Fix: {r.fix}")
+                lines.append(f"  Fix: {r.fix}" if r.blocking else f"  Note: {r.fix}")
         return "\n".join(lines)
 
     def rules_frame(self) -> pd.DataFrame:
@@ -86,4 +94,20 @@ class ValidationReport:
         return frame.astype({"line": "Int64"})
 
     def to_csv(self) -> str:
-        return self.failures_frame().to_csv(index=False)
+        """The failures as CSV, safe to open in a spreadsheet: a cell that would start a
+        formula (=, +, -, @, tab, CR) and is not a plain number gets a leading apostrophe."""
+        frame = self.failures_frame()
+        for col in ("column", "value", "problem"):
+            frame[col] = frame[col].map(neutralise)
+        return frame.to_csv(index=False)
+
+
+def neutralise(cell: object) -> object:
+    """CSV-injection guard (OWASP): make a formula-like text cell inert for spreadsheets."""
+    if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS):
+        return cell
+    try:
+        float(cell)  # -5, +1.5: numbers stay numbers
+        return cell
+    except ValueError:
+        return "'" + cell

@@ -16,6 +16,8 @@ from impact.warehouse import Staging
 
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 NUMERIC_SHARE_TOLERATED = 0.10
+# A time of day followed by Z, an offset (+01:00, -0500) or a zone name (UTC, Europe/Paris).
+ZONED = r"\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d|UTC|GMT|[A-Za-z]+/[A-Za-z_]+)"
 TIME_HINT = "Use ISO 8601, e.g. 2026-01-31 or 2026-01-31 14:05:00+01:00 (no zone = UTC)."
 
 
@@ -112,6 +114,8 @@ def check_file(
         )
     if fact.kind == "assignments":
         _check_declared_arms(staging, report, context.declared_arms)
+    texts = [c.name for c in fact.columns if c.type == "text" and c.name in plan.contract]
+    _check_formulas(staging, report, texts + staged.text_extras)
     return staged
 
 
@@ -161,8 +165,8 @@ def _check_column(staging: Staging, report: ValidationReport, col) -> None:
         "text": "text",
     }[col.type]
     fix = {
-        "number": "Use plain numbers such as 1234.5 or 1,234.5; no units or currency "
-        "signs, no NaN or infinity.",
+        "number": "Use plain numbers such as 1234.5 or 1,234.5 (a decimal point, not a "
+        "decimal comma); no units or currency signs, no NaN or infinity.",
         "timestamp": TIME_HINT,
         "boolean": "Use true/false, yes/no or 1/0.",
     }.get(col.type, "")
@@ -178,13 +182,14 @@ def _check_column(staging: Staging, report: ValidationReport, col) -> None:
             fix,
         )
     if col.type == "timestamp":
+        _check_zones(staging, report, col.name)
         _check_rows(
             staging,
             report,
             f"range:{col.name}",
             f"{col.name} is between {EARLIEST_YEAR} and {LATEST_YEAR}",
             col.name,
-            f"year({q}) < {EARLIEST_YEAR} OR year({q}) > {LATEST_YEAR}",
+            f"NOT isfinite({q}) OR year({q}) < {EARLIEST_YEAR} OR year({q}) > {LATEST_YEAR}",
             f"{raw} || ' is outside {EARLIEST_YEAR}–{LATEST_YEAR}'",
             "Check the date format (day/month order, two-digit years) or the export.",
         )
@@ -199,6 +204,52 @@ def _check_column(staging: Staging, report: ValidationReport, col) -> None:
             f"'negative value ' || {raw}",
             f"{col.name} cannot be below zero; fix the logging or drop these rows.",
         )
+
+
+def _check_zones(staging: Staging, report: ValidationReport, name: str) -> None:
+    """Explicit zones are converted to UTC and values without one are read as UTC. A column
+    with both is accepted, with a warning naming the zone-less rows: they may be local."""
+    raw = quote_identifier("__raw_" + name)
+    zoned = f"regexp_matches({raw}, '{ZONED}')"
+    with_zone = staging.scalar(f"SELECT count(*) FROM clean WHERE {zoned}")
+    if not with_zone:
+        return
+    _check_rows(
+        staging,
+        report,
+        f"zone:{name}",
+        f"{name} gives a time zone on every value or on none",
+        name,
+        f"{raw} IS NOT NULL AND NOT {zoned}",
+        f"{raw} || ' has no time zone (read as UTC), while {with_zone:,} other value(s) have one'",
+        "Values with a zone were converted to UTC; values without one were read as UTC. If "
+        "those are local times, add their zone (e.g. 2026-03-01 10:00+01:00) and upload again.",
+    )
+    report.results[-1].blocking = False  # a warning: stored, converted to UTC
+
+
+def _check_formulas(staging: Staging, report: ValidationReport, columns: list[str]) -> None:
+    """Text cells starting with '=' are spreadsheet formulas, not data; they are refused
+    (and the report's CSV download neutralises any such cell it shows)."""
+    result = report.add(
+        RuleResult(
+            "formula",
+            "No cell is a spreadsheet formula (starts with '=')",
+            fix="Export values, not formulas (Excel: copy the cells and Paste Special → "
+            "Values, then save), or remove the leading '='.",
+        )
+    )
+    if not columns:
+        return
+    parts = []
+    for name in columns:
+        raw = quote_identifier("__raw_" + name)
+        parts.append(
+            f"SELECT _line AS line, ? AS column, {raw} AS value, "
+            f"'formula ' || {raw} || ' instead of a value' AS problem "
+            f"FROM clean WHERE starts_with({raw}, '=')"
+        )
+    _collect(staging, result, " UNION ALL ".join(parts) + " ORDER BY line", columns)
 
 
 def _check_has_metric(report: ValidationReport, staged: StagedFile) -> None:
@@ -226,8 +277,8 @@ def _check_finite_extra(staging: Staging, report: ValidationReport, name: str) -
         name,
         f"{raw} IS NOT NULL AND {q} IS NULL",
         f"{raw} || ' is not a finite number'",
-        "Use plain numbers such as 1234.5 or 1,234.5; leave a cell empty rather "
-        "than writing text, NaN or infinity in it.",
+        "Use plain numbers such as 1234.5 or 1,234.5 (a decimal point, not a decimal "
+        "comma); leave a cell empty rather than writing text, NaN or infinity in it.",
     )
 
 

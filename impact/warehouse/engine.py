@@ -182,8 +182,8 @@ class Staging(_Session):
         """Every column as text: types are checked by our rules, row by row."""
         options = "header = true, all_varchar = true, auto_detect = true"
         params: list[Any] = [str(file)]
-        if delimiter:
-            options += ", delim = ?"
+        if delimiter:  # the caller decided the dialect: no lines skipped, RFC 4180 quotes
+            options += ", delim = ?, quote = '\"', escape = '\"', skip = 0"
             params.append(delimiter)
         self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, {options})", params)
 
