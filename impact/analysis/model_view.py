@@ -54,29 +54,24 @@ def overall_reliability(calibration: pd.DataFrame) -> pd.DataFrame:
 
 
 def _money(store: Store, model: str, health: ModelHealth) -> tuple[pd.DataFrame, str]:
-    """Realised value of the model's A/B study if it has one, else its decisions' value."""
-    for study in store.catalog.studies("ab"):
-        if study.model == model and study.primary_metric:
-            try:
-                v = study_value(store, study.name)
-            except ImpactError as exc:
-                return pd.DataFrame(), f"{study.name}: {exc}"
-            series = v.realised.rename(columns={"day": "period", "value": "cumulative"})
-            return series, (
-                f"Realised value of {v.arm} in {study.name} "
-                f"({v.rate.currency}, cumulative, with its 95% interval)"
-            )
-    for study in store.catalog.studies("did"):
-        if study.model == model and study.primary_metric:
-            try:
-                v = study_value(store, study.name)
-            except ImpactError as exc:
-                return pd.DataFrame(), f"{study.name}: {exc}"
-            series = v.realised.rename(columns={"day": "period", "value": "cumulative"})
-            return series, (
-                f"Realised value of the rollout {study.name} on its treated "
-                f"units' outcomes ({v.rate.currency}, cumulative, 95% interval)"
-            )
+    """Realised value of the model's A/B study or rollout, else its decisions' value."""
+    studies = sorted(store.catalog.studies(), key=lambda s: s.kind)  # A/B tests first
+    for study in studies:
+        if study.model != model or not study.primary_metric:
+            continue
+        try:
+            v = study_value(store, study.name)
+        except ImpactError as exc:
+            return pd.DataFrame(), f"{study.name}: {exc}"
+        series = v.realised.rename(columns={"day": "period", "value": "cumulative"})
+        reached = (
+            f"{v.arm} in {study.name}"
+            if study.kind == "ab"
+            else f"the rollout {study.name} on its treated units' outcomes"
+        )
+        return series, (
+            f"Realised value of {reached} ({v.rate.currency}, cumulative, with its 95% interval)"
+        )
     if health.task == "classification" and not health.performance.empty:
         try:
             series = decision_value_series(store, model, health.performance)
