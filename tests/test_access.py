@@ -103,3 +103,22 @@ def test_with_sign_in_configured_nothing_shows_before_login(store):
     assert not at.exception
     assert [b.label for b in at.button] == ["Sign in"]
     assert not at.dataframe and not at.metric
+
+
+def test_only_admins_manage_studies_and_it_is_audited(store):
+    from impact.analysis.assumptions import define_study
+    from impact.catalog import StudyBase
+    from impact.errors import InvalidInput
+
+    study = StudyBase(name="s", kind="ab", arms=["control", "v1"], control_arm="control")
+    with pytest.raises(PermissionDenied, match="cannot manage studies"):
+        define_study(as_role(store, "ana@corp", "analyst"), study)
+    admin = as_role(store, "root@corp", "admin")
+    with pytest.raises(InvalidInput, match="control arm 'ctl'"):
+        define_study(admin, StudyBase(name="s", kind="ab", arms=["a"], control_arm="ctl"))
+    with pytest.raises(InvalidInput, match="Define the metric"):
+        define_study(admin, StudyBase(name="s", kind="did", primary_metric="nope"))
+    define_study(admin, study)
+    assert store.catalog.study("s").arms == ["control", "v1"]
+    [event] = store.catalog.audit_log()
+    assert (event.user, event.action, event.target) == ("root@corp", "manage_study", "s")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from impact.catalog import MetricDefinition, MetricDefinitionBase, ValueAssumption
+from impact.catalog import MetricDefinition, MetricDefinitionBase, Study, StudyBase, ValueAssumption
 from impact.errors import InvalidInput
 from impact.store import Store
 
@@ -71,4 +71,26 @@ def define_metric(store: Store, metric: MetricDefinitionBase) -> MetricDefinitio
         raise InvalidInput("A ratio metric needs a denominator column.")
     saved = store.catalog.save_metric(metric)
     store.audit("define_metric", metric.name, **metric.model_dump())
+    return saved
+
+
+def define_study(store: Store, study: StudyBase) -> Study:
+    """Create or change a study: arms, split, metrics, windows (admins only)."""
+    store.authorize("manage_study")
+    from impact.options import check_choice
+
+    check_choice("kind", study.kind, ("ab", "did"))
+    if study.kind == "ab" and study.arms and study.control_arm not in study.arms:
+        raise InvalidInput(
+            f"The control arm {study.control_arm!r} is not one of the arms {', '.join(study.arms)}."
+        )
+    unknown = [
+        m
+        for m in [study.primary_metric, *study.guardrail_metrics, *study.secondary_metrics]
+        if m and m not in {d.name for d in store.catalog.metrics()}
+    ]
+    if unknown:
+        raise InvalidInput(f"Define the metric(s) {', '.join(unknown)} first (Metrics page).")
+    saved = store.catalog.save_study(study)
+    store.audit("manage_study", study.name, **study.model_dump(mode="json"))
     return saved
