@@ -1,22 +1,43 @@
-"""`python -m bench`: build (or reuse) the 10M-prediction demo, then time the A/B readout."""
+"""`python -m bench [ab|did]`: time Impact against the analyst's usual path.
+
+- ab: build (or reuse) the 10M-prediction demo, then time the CUPED readout against
+  pandas + statsmodels;
+- did: build (or reuse) a 1,000,000-unit × 20-week rollout panel, then time TWFE with
+  unit-clustered errors against pyfixest (`pip install -e .[bench]`).
+With no argument both run. The exit status is non-zero when any target is missed.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from bench.ab import benchmark
-from bench.common import ensure_demo
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "which", nargs="?", choices=("all", "ab", "did"), default="all", help="what to time"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per side")
     args = parser.parse_args(argv)
     log = lambda *parts: print(*parts, flush=True)  # noqa: E731
-    ensure_demo(log)
-    log(f"\nTiming the CUPED readout, {args.repeat} alternating runs per side:")
-    return 0 if benchmark(args.repeat, log) else 1
+    ok = True
+    if args.which in ("all", "ab"):
+        from bench.ab import benchmark
+        from bench.common import ensure_demo
+
+        ensure_demo(log)
+        log(f"\nTiming the CUPED readout, {args.repeat} alternating runs per side:")
+        ok = benchmark(args.repeat, log) and ok
+    if args.which in ("all", "did"):
+        from bench.did import benchmark, ensure_panel
+
+        if args.which == "all":
+            log("")
+        ensure_panel(log)
+        log(f"\nTiming TWFE with unit-clustered errors, {args.repeat} alternating runs per side:")
+        ok = benchmark(args.repeat, log) and ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

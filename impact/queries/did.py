@@ -92,12 +92,15 @@ def panel_within_moments(
     ).rows[0]
     balanced = cells == units * periods
     if balanced:
-        s.execute("""CREATE OR REPLACE TEMP TABLE within AS SELECT unit_id, period,
-            y - avg(y) OVER (PARTITION BY unit_id) - avg(y) OVER (PARTITION BY period)
-              + avg(y) OVER () AS yy,
-            d - avg(d) OVER (PARTITION BY unit_id) - avg(d) OVER (PARTITION BY period)
-              + avg(d) OVER () AS dd
-            FROM panel""")
+        # Means by group joined back: the same values as window averages, a fraction of
+        # the time and memory (no sort of the whole panel by unit).
+        s.execute("""CREATE OR REPLACE TEMP TABLE within AS
+            WITH u AS (SELECT unit_id, avg(y) AS uy, avg(d) AS ud FROM panel GROUP BY unit_id),
+            t AS (SELECT period, avg(y) AS ty, avg(d) AS td FROM panel GROUP BY period),
+            g AS (SELECT avg(y) AS gy, avg(d) AS gd FROM panel)
+            SELECT p.unit_id, p.period, p.y - u.uy - t.ty + g.gy AS yy,
+                   p.d - u.ud - t.td + g.gd AS dd
+            FROM panel p JOIN u USING (unit_id) JOIN t USING (period), g""")
         iterations = 0
     else:
         iterations = _alternating_projections(s, tolerance, max_iterations)
