@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-from bench.common import assignments_file, open_store, outcomes_file
+from bench.common import alternate, assignments_file, open_store, outcomes_file, peak_bytes
 from impact.demo import truth as T
 
 METRIC = "revenue_28d"
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 8.0
 TARGET_PEAK_BYTES = 1_000_000_000
 TARGET_DIFFERENCE = 1e-8
@@ -86,36 +83,9 @@ def pandas_side() -> dict:
 SIDES = {"impact": impact_side, "pandas": pandas_side}
 
 
-def peak_bytes() -> int:
-    """This process's peak resident set size (VmHWM), in bytes."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("No VmHWM in /proc/self/status (this benchmark needs Linux).")
-
-
-def run_side(side: str) -> dict:
-    """One repetition of `side` in a fresh interpreter."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.ab", side],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"The {side} side failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def benchmark(repeat: int = 3, log=print) -> bool:
     """Alternate the sides `repeat` times; print the figures; True when every target is met."""
-    runs: dict[str, list[dict]] = {side: [] for side in SIDES}
-    for i in range(repeat):
-        order = list(SIDES) if i % 2 == 0 else list(reversed(SIDES))
-        for side in order:
-            run = run_side(side)
-            runs[side].append(run)
-            log(f"  run {i + 1} {side:<6} {run['seconds']:6.2f} s, peak {run['peak'] / 1e9:.2f} GB")
+    runs = alternate("bench.ab", SIDES, repeat, log)
     median = {side: statistics.median(r["seconds"] for r in rs) for side, rs in runs.items()}
     peak = {side: max(r["peak"] for r in rs) for side, rs in runs.items()}
     ratio = median["pandas"] / median["impact"]

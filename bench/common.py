@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -104,3 +106,34 @@ def ensure_demo(log=print) -> float | None:
 
 def _rows(marker: dict) -> str:
     return "rows: " + ", ".join(f"{k} {v:,}" for k, v in marker["rows"].items())
+
+
+def peak_bytes() -> int:
+    """This process's peak resident set size (VmHWM), in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("No VmHWM in /proc/self/status (this benchmark needs Linux).")
+
+
+def run_side(module: str, side: str) -> dict:
+    """One repetition of `side` of `module` in a fresh interpreter; its JSON result."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", module, side], cwd=root, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"The {side} side failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def alternate(module: str, sides, repeat: int, log=print) -> dict[str, list[dict]]:
+    """Run the sides `repeat` times, alternating which goes first; log each run."""
+    runs: dict[str, list[dict]] = {side: [] for side in sides}
+    for i in range(repeat):
+        order = list(sides) if i % 2 == 0 else list(reversed(list(sides)))
+        for side in order:
+            run = run_side(module, side)
+            runs[side].append(run)
+            log(f"  run {i + 1} {side:<8} {run['seconds']:6.2f} s, peak {run['peak'] / 1e9:.2f} GB")
+    return runs

@@ -22,15 +22,12 @@ from __future__ import annotations
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bench.ab import peak_bytes
-from bench.common import OUT
+from bench.common import OUT, alternate, peak_bytes
 
-ROOT = Path(__file__).resolve().parent.parent
 DIR = OUT / "did"
 CELLS = DIR / "cells.parquet"
 WAREHOUSE = DIR / "did.duckdb"
@@ -184,25 +181,9 @@ def pyfixest_side() -> dict:
 SIDES = {"impact": impact_side, "pyfixest": pyfixest_side}
 
 
-def run_side(side: str) -> dict:
-    """One repetition of `side` in a fresh interpreter."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.did", side], cwd=ROOT, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"The {side} side failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def benchmark(repeat: int = 2, log=print) -> bool:
     """Alternate the sides `repeat` times; print the figures; True when every target is met."""
-    runs: dict[str, list[dict]] = {side: [] for side in SIDES}
-    for i in range(repeat):
-        order = list(SIDES) if i % 2 == 0 else list(reversed(SIDES))
-        for side in order:
-            run = run_side(side)
-            runs[side].append(run)
-            log(f"  run {i + 1} {side:<8} {run['seconds']:6.2f} s, peak {run['peak'] / 1e9:.2f} GB")
+    runs = alternate("bench.did", SIDES, repeat, log)
     median = {side: statistics.median(r["seconds"] for r in rs) for side, rs in runs.items()}
     peak = {side: max(r["peak"] for r in rs) for side, rs in runs.items()}
     ratio = median["pyfixest"] / median["impact"]

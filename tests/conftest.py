@@ -31,3 +31,21 @@ def demo_store(tmp_path_factory) -> Store:
     demo = Store(Warehouse(root / "impact.duckdb"), Catalog(f"sqlite:///{root}/catalog.sqlite"))
     load_demo(demo)
     return demo
+
+
+@pytest.fixture
+def demo_app(demo_store, monkeypatch):
+    """The app (router and first page) running on the demo store, fresh caches."""
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv(DATA_DIR_ENV, str(demo_store.warehouse.path.parent))
+    monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
+    monkeypatch.delenv(CATALOG_ENV, raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(Path(__file__).parents[1] / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    return at

@@ -13,26 +13,17 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from impact import ui
-from impact.config import CATALOG_ENV, DATA_DIR_ENV, WAREHOUSE_ENV
 from impact.demo import truth as T
 
 APP = str(Path(__file__).parents[1] / "app.py")
 
 
 @pytest.fixture
-def app(demo_store, monkeypatch):
-    monkeypatch.setenv(DATA_DIR_ENV, str(demo_store.warehouse.path.parent))
-    monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
-    monkeypatch.delenv(CATALOG_ENV, raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    assert not at.exception
-    return at
+def app(demo_app):
+    return demo_app
 
 
 def chart_data(at: AppTest, index: int = 0) -> pd.DataFrame:
