@@ -32,6 +32,13 @@ def did(
     control: Annotated[
         str, typer.Option(help="Controls for cs: never (treated) or notyet (treated).")
     ] = "notyet",
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Cluster standard errors by this unit segment (stored study) or column "
+            "(--rows), e.g. region; each unit must sit in one cluster. Default: the unit."
+        ),
+    ] = None,
     metric: Annotated[str | None, typer.Option(help="A stored study's metric.")] = None,
     alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
     leads: Annotated[
@@ -58,6 +65,7 @@ def did(
             alpha=alpha,
             leads=leads,
             lags=lags,
+            cluster=cluster,
         )
     else:
         from impact.analysis.did import readout_on_panel
@@ -67,7 +75,16 @@ def did(
         if outcome is None:
             raise InvalidInput("--rows needs --outcome COLUMN (and --unit, --time).")
         with Staging() as staging:
-            stage_panel(staging, rows, unit, time, outcome, treated_at=treated_at, treat=treat)
+            stage_panel(
+                staging,
+                rows,
+                unit,
+                time,
+                outcome,
+                treated_at=treated_at,
+                treat=treat,
+                cluster=cluster,
+            )
             result = readout_on_panel(
                 staging,
                 estimator,
@@ -77,6 +94,7 @@ def did(
                 metric=outcome,
                 leads=leads,
                 lags=lags,
+                cluster=cluster or "unit",
             )
     _emit(result, as_json)
 

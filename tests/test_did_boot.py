@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from test_did_panel import SOURCE, load, make_rollout
 
-from impact.queries.did import within_unit_cross
+from impact.queries.did import within_cluster_cross
 from impact.stats.did import twfe
 from impact.stats.did_boot import wild_cluster_bootstrap
 
@@ -55,9 +55,11 @@ def test_bootstrap_from_the_warehouse(store, tmp_path):
     adoption = {f"u{i:02d}": s for i, s in enumerate((3, 4, 5, 6, None, None, None, 4))}
     rollouts, outcomes = make_rollout(rng, adoption)
     load(store, tmp_path, rollouts, outcomes)
-    moments, info, cy, cd = within_unit_cross(store.warehouse, SOURCE)
-    assert cy.shape == (8, 8)
+    moments, info, cross = within_cluster_cross(store.warehouse, SOURCE)
+    cy, cd = cross.cy, cross.cd
+    assert cy.shape == (8, 8) and cross.units == 8
     assert np.trace(cy) == pytest.approx(moments.sxy) and np.trace(cd) == pytest.approx(moments.sxx)
+    np.testing.assert_allclose(cross.own_y, np.diag(cy), rtol=1e-9)
     e = twfe(moments)
     r = wild_cluster_bootstrap(cy, cd, e.details["small_sample_factor"])
     assert r.ci_low < e.effect < r.ci_high

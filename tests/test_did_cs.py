@@ -93,6 +93,7 @@ def _twfe_numpy(cohort, y):
         len(y),
         PERIODS,
         int((cohort != NEVER).sum()),
+        len(y),
     )
     return twfe(m)
 

@@ -63,8 +63,7 @@ def test_2x2_equals_ols_treated_by_post_with_unit_clusters(store, tmp_path):
     adoption = {f"u{i:02d}": (6 if i < 14 else None) for i in range(30)}
     rollouts, outcomes = make_rollout(rng, adoption, drop={("u03", 2), ("u20", 8)})
     load(store, tmp_path, rollouts, outcomes)
-    treated, control = cell_groups(store.warehouse, SOURCE)
-    e = did_2x2(treated, control)
+    e = did_2x2(*cell_groups(store.warehouse, SOURCE))
     cells = cell_means(outcomes, rollouts)
     cells["treated"] = cells.start.notna().astype(float)
     cells["post"] = (cells.week >= 6).astype(float)
@@ -77,7 +76,7 @@ def test_2x2_equals_ols_treated_by_post_with_unit_clusters(store, tmp_path):
     assert e.effect == pytest.approx(
         (means[1, 1] - means[1, 0]) - (means[0, 1] - means[0, 0]), abs=1e-9
     )
-    assert e.n == {"observations": len(cells), "units": 30, "treated_units": 14}
+    assert e.n == {"observations": len(cells), "units": 30, "clusters": 30, "treated_units": 14}
 
 
 def test_cohort_sums_in_sql_equal_the_numpy_summaries(store, tmp_path):

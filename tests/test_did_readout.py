@@ -28,7 +28,7 @@ def test_demo_readout_defaults_to_callaway_santanna_and_covers_the_truth(demo_st
     den = sum(n * (T.WEEKS - g) for g, n in sizes.items())
     assert e.ci_low < num / den < e.ci_high
     assert any("single unit" in w for w in e.warnings)
-    assert any("Only 8 units" in w for w in e.warnings)
+    assert any("Only 8 clusters (units)" in w for w in e.warnings)
     assert set(result.event_time.event_time) >= {-1, 0, 8}
     twfe = rollout_readout(demo_store, T.ROLLOUT_STUDY, estimator="twfe").estimate
     assert "wild cluster bootstrap" in twfe.method
@@ -91,7 +91,12 @@ def test_cli_on_a_rows_file_equals_ols_with_dummies(tmp_path):
         assert result.exit_code == 0, result.output
         out = json.loads(result.stdout)
         assert out["effect"] == pytest.approx(fit.params["d"], abs=1e-8)
-        assert out["n"] == {"observations": len(cells), "units": 40, "treated_units": 30}
+        assert out["n"] == {
+            "observations": len(cells),
+            "units": 40,
+            "clusters": 40,
+            "treated_units": 30,
+        }
         assert any("Unbalanced panel" in w for w in out["warnings"])
     missing = runner.invoke(app, base[:7] + ["--treat", "on", "--outcome", "nope"])
     assert missing.exit_code == 1 and "Unknown column 'nope'" in missing.output

@@ -10,13 +10,14 @@ import pandas as pd
 from impact.errors import InvalidInput, NotEstimable
 from impact.options import check_choice
 from impact.queries.did import (
+    ClusterCross,
     PanelSource,
     adoption_outside,
     create_panel,
     panel_cell_groups,
+    panel_cluster_cross,
     panel_cohort_moments,
     panel_facts,
-    panel_unit_cross,
     panel_within_moments,
 )
 from impact.queries.did_event import panel_event_inputs, panel_placebo_inputs
@@ -52,9 +53,11 @@ def rollout_readout(
     alpha: float = 0.05,
     leads: int = 4,
     lags: int = 4,
+    cluster: str | None = None,
 ) -> RolloutReadout:
     """The model's effect on a rollout study's metric; `estimator` defaults to
-    Callaway–Sant'Anna when adoption dates differ, else TWFE."""
+    Callaway–Sant'Anna when adoption dates differ, else TWFE. `cluster`: a unit segment
+    (e.g. region) to cluster standard errors by instead of the unit."""
     record = store.catalog.study(study)
     if record.kind != "did":
         raise InvalidInput(f"{study!r} is an A/B study; use the experiment readout.")
@@ -65,13 +68,23 @@ def rollout_readout(
     if definition.aggregation not in ("sum", "mean", "proportion"):
         raise InvalidInput(f"Rollout panels take sum, mean or proportion metrics, not {name!r}.")
     aggregation = "sum" if definition.aggregation == "sum" else "mean"
-    source = PanelSource(study, definition.dataset, definition.column, record.period, aggregation)
+    source = PanelSource(
+        study, definition.dataset, definition.column, record.period, aggregation, cluster
+    )
     with store.warehouse.session() as s:
         create_panel(s, source)
         if not s.scalar("SELECT count(*) FROM panel"):
             raise NotEstimable(f"No {name!r} outcomes belong to units of study {study!r}.")
         result = readout_on_panel(
-            s, estimator, control, alpha=alpha, label=study, metric=name, leads=leads, lags=lags
+            s,
+            estimator,
+            control,
+            alpha=alpha,
+            label=study,
+            metric=name,
+            leads=leads,
+            lags=lags,
+            cluster=cluster or "unit",
         )
     outside = adoption_outside(store.warehouse, source)
     notes = []
@@ -98,16 +111,18 @@ def readout_on_panel(
     metric: str = "",
     leads: int = 4,
     lags: int = 4,
+    cluster: str = "unit",
 ) -> RolloutReadout:
-    """Every estimator on temp table `panel` (unit_id, period, y, d) of session `s`."""
+    """Every estimator on temp table `panel` (unit_id, period, y, d, cluster) of session
+    `s`; `cluster` names what the cluster column holds."""
     facts = panel_facts(s)
     estimator = estimator or ("cs" if facts["cohorts"] > 1 else "twfe")
     check_choice("estimator", estimator, Estimator)
     check_choice("control", control, Control)
     if facts["treated_units"] == 0:
         raise NotEstimable("No unit is treated during the panel; there is no effect to measure.")
-    notes = _panel_notes(facts, estimator)
-    kw = {"alpha": alpha, "label": label, "metric": metric}
+    notes = _panel_notes(facts, estimator, cluster)
+    kw = {"alpha": alpha, "label": label, "metric": metric, "cluster": cluster}
     event_table = gt_table = None
     if estimator == "cs":
         gt = group_time(panel_cohort_moments(s), control)
@@ -125,7 +140,7 @@ def readout_on_panel(
         moments, info = panel_within_moments(s)
         estimate = twfe(moments, **kw)
         if moments.clusters < FEW_CLUSTERS and info["balanced"]:
-            estimate = _bootstrapped(estimate, *panel_unit_cross(s), alpha)
+            estimate = _bootstrapped(estimate, panel_cluster_cross(s), alpha)
         elif moments.clusters < FEW_CLUSTERS:
             notes.append(
                 "The wild cluster bootstrap needs a balanced panel here; the interval shown "
@@ -137,7 +152,7 @@ def readout_on_panel(
     return RolloutReadout(_warn(estimate, notes), event_table, gt_table, facts)
 
 
-def _panel_notes(facts: dict, estimator: str) -> list[str]:
+def _panel_notes(facts: dict, estimator: str, cluster: str) -> list[str]:
     notes = []
     if facts["cells"] < facts["units"] * facts["periods"]:
         missing = facts["units"] * facts["periods"] - facts["cells"]
@@ -160,16 +175,25 @@ def _panel_notes(facts: dict, estimator: str) -> list[str]:
             "Adoption dates differ: with effects that change over time, TWFE and the 2×2 "
             "are biased; read the Callaway–Sant'Anna estimate (--estimator cs)."
         )
-    if facts["units"] < FEW_CLUSTERS and estimator in ("cs", "event"):
+    if facts["clusters"] < FEW_CLUSTERS and estimator in ("cs", "event"):
         notes.append(
-            f"Only {facts['units']} units: intervals clustered by unit are unreliable below "
-            f"about {FEW_CLUSTERS}; the TWFE readout carries a wild cluster bootstrap."
+            f"Only {facts['clusters']} clusters ({cluster}s): intervals clustered by {cluster} "
+            f"are unreliable below about {FEW_CLUSTERS}; the TWFE readout carries a wild "
+            "cluster bootstrap."
         )
     return notes
 
 
-def _bootstrapped(estimate: Estimate, cy, cd, alpha: float) -> Estimate:
-    boot = wild_cluster_bootstrap(cy, cd, estimate.details["small_sample_factor"], alpha=alpha)
+def _bootstrapped(estimate: Estimate, cross: ClusterCross, alpha: float) -> Estimate:
+    boot = wild_cluster_bootstrap(
+        cross.cy,
+        cross.cd,
+        estimate.details["small_sample_factor"],
+        own_y=cross.own_y,
+        own_d=cross.own_d,
+        units=cross.units,
+        alpha=alpha,
+    )
     return replace(
         estimate,
         p_value=boot.p_value,

@@ -6,8 +6,12 @@ contains the unit's adoption date on (never-treated units: D = 0 throughout).
 The two-way within transformation runs in the warehouse: exact one-pass demeaning when
 the panel is balanced, alternating projections (unit, then period, repeated until the
 largest change is below `tolerance`) when it is not.
-Functions named panel_* work on a temp table `panel` (unit_id, period, y, d) in an open
-session, so a stored study and a file staged by impact.queries.did_file share them.
+Functions named panel_* work on a temp table `panel` (unit_id, period, y, d, adopted,
+cluster) in an open session, so a stored study and a file staged by impact.queries.did_file
+share them.
+`cluster` groups units for the standard errors: the unit itself by default, or a coarser
+grouping (a unit segment such as region) that must hold each unit whole. Every score is
+summed by cluster, so clustering by unit and by region share one code path.
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from impact.errors import NotEstimable
+from impact.errors import InvalidInput, NotEstimable
 from impact.options import check_choice
-from impact.stats.did import GroupCells, WithinMoments
+from impact.stats.did import ClusterScores, GroupCells, WithinMoments
 from impact.stats.did_cs import NEVER, CohortMoments
 from impact.warehouse import Transaction, Warehouse
 
@@ -33,6 +37,7 @@ class PanelSource:
     metric: str  # the outcome column
     period: str = "week"
     aggregation: str = "mean"
+    cluster: str | None = None  # a unit segment (e.g. region); None clusters by unit
 
 
 def _panel_sql(source: PanelSource) -> str:
@@ -52,17 +57,65 @@ def _panel_sql(source: PanelSource) -> str:
         SELECT c.unit_id, c.period, c.y, c.cell_rows,
                CASE WHEN u.treated_at IS NOT NULL
                          AND c.period >= date_trunc($period, u.treated_at)
-                    THEN 1.0 ELSE 0.0 END AS d
-        FROM cells c JOIN units u ON u.unit_id = c.unit_id"""
+                    THEN 1.0 ELSE 0.0 END AS d, date_trunc($period, u.treated_at) AS adopted,
+               {_cluster_column(source)} AS cluster
+        FROM cells c JOIN units u ON u.unit_id = c.unit_id{_cluster_join(source)}"""
+
+
+def _cluster_column(source: PanelSource) -> str:
+    return "c.unit_id" if source.cluster is None else "k.value"
+
+
+def _cluster_join(source: PanelSource) -> str:
+    # A unit with two values of the segment gets two rows per cell here, which
+    # panel_check_clusters reports instead of silently picking one.
+    if source.cluster is None:
+        return ""
+    return """
+        LEFT JOIN (SELECT DISTINCT unit_id, value FROM unit_segments
+                   WHERE segment = $cluster) k ON k.unit_id = c.unit_id"""
 
 
 def _params(source: PanelSource) -> dict:
-    return {
+    params = {
         "study": source.study,
         "dataset": source.dataset,
         "metric": source.metric,
         "period": source.period,
     }
+    if source.cluster is not None:
+        params["cluster"] = source.cluster
+    return params
+
+
+def panel_check_clusters(s: Transaction, name: str) -> None:
+    """Every unit of temp table `panel` must sit in exactly one cluster `name`."""
+    missing = [
+        r[0]
+        for r in s.execute(
+            "SELECT DISTINCT unit_id FROM panel WHERE cluster IS NULL ORDER BY 1 LIMIT 4"
+        ).rows
+    ]
+    if missing:
+        raise InvalidInput(
+            f"Unit(s) {_examples(missing)} have no {name!r} value: give every unit of the "
+            f"study one (as a unit segment or column {name!r}), or cluster by unit."
+        )
+    split = [
+        r[0]
+        for r in s.execute("""SELECT unit_id FROM panel GROUP BY unit_id
+        HAVING count(DISTINCT cluster) > 1 ORDER BY 1 LIMIT 4""").rows
+    ]
+    if split:
+        raise InvalidInput(
+            f"Unit(s) {_examples(split)} have more than one {name!r} value: a cluster must "
+            f"hold whole units, so give each unit a single {name!r}."
+        )
+
+
+def _examples(values: list) -> str:
+    shown = ", ".join(repr(str(v)) for v in values[:3])
+    return shown + (" …" if len(values) > 3 else "")
 
 
 def panel(warehouse: Warehouse, source: PanelSource):
@@ -98,23 +151,25 @@ def panel_within_moments(
             WITH u AS (SELECT unit_id, avg(y) AS uy, avg(d) AS ud FROM panel GROUP BY unit_id),
             t AS (SELECT period, avg(y) AS ty, avg(d) AS td FROM panel GROUP BY period),
             g AS (SELECT avg(y) AS gy, avg(d) AS gd FROM panel)
-            SELECT p.unit_id, p.period, p.y - u.uy - t.ty + g.gy AS yy,
+            SELECT p.unit_id, p.cluster, p.period, p.y - u.uy - t.ty + g.gy AS yy,
                    p.d - u.ud - t.td + g.gd AS dd
             FROM panel p JOIN u USING (unit_id) JOIN t USING (period), g""")
         iterations = 0
     else:
         iterations = _alternating_projections(s, tolerance, max_iterations)
     row = s.execute("""
-        WITH per_unit AS (SELECT unit_id, sum(dd * yy) AS a, sum(dd * dd) AS b
-                          FROM within GROUP BY unit_id)
-        SELECT sum(a), sum(b), sum(a * a), sum(a * b), sum(b * b) FROM per_unit""").rows[0]
+        WITH per_cluster AS (SELECT cluster, sum(dd * yy) AS a, sum(dd * dd) AS b
+                             FROM within GROUP BY cluster)
+        SELECT sum(a), sum(b), sum(a * a), sum(a * b), sum(b * b), count(*)
+        FROM per_cluster""").rows[0]
     treated = s.scalar("SELECT count(DISTINCT unit_id) FROM panel WHERE d > 0")
     moments = WithinMoments(
-        *(float(v or 0.0) for v in row),
+        *(float(v or 0.0) for v in row[:5]),
         observations=int(cells),
-        clusters=int(units),
+        clusters=int(row[5]),
         periods=int(periods),
         treated_units=int(treated),
+        units=int(units),
     )
     return moments, {"balanced": balanced, "iterations": iterations, "tolerance": tolerance}
 
@@ -122,11 +177,12 @@ def panel_within_moments(
 def _alternating_projections(s: Transaction, tolerance: float, max_iterations: int) -> int:
     """Demean by unit, then by period, until no value moves by more than `tolerance`."""
     s.execute(
-        "CREATE OR REPLACE TEMP TABLE within AS SELECT unit_id, period, y AS yy, d AS dd FROM panel"
+        "CREATE OR REPLACE TEMP TABLE within AS "
+        "SELECT unit_id, cluster, period, y AS yy, d AS dd FROM panel"
     )
     for iteration in range(1, max_iterations + 1):
         for key in ("unit_id", "period"):
-            s.execute(f"""CREATE OR REPLACE TEMP TABLE within AS SELECT unit_id, period,
+            s.execute(f"""CREATE OR REPLACE TEMP TABLE within AS SELECT unit_id, cluster, period,
                 yy - avg(yy) OVER (PARTITION BY {key}) AS yy,
                 dd - avg(dd) OVER (PARTITION BY {key}) AS dd FROM within""")
         # After the period step, period means are 0; convergence = unit means are 0 too.
@@ -142,7 +198,7 @@ def _alternating_projections(s: Transaction, tolerance: float, max_iterations: i
 
 def with_panel(warehouse: Warehouse, source: PanelSource, compute):
     with warehouse.session() as s:
-        s.execute(f"CREATE TEMP TABLE panel AS {_panel_sql(source)}", _params(source))
+        create_panel(s, source)
         if not s.scalar("SELECT count(*) FROM panel"):
             raise NotEstimable(
                 f"No outcome rows for {source.metric!r} in dataset "
@@ -151,7 +207,9 @@ def with_panel(warehouse: Warehouse, source: PanelSource, compute):
         return compute(s)
 
 
-def cell_groups(warehouse: Warehouse, source: PanelSource) -> tuple[GroupCells, GroupCells]:
+def cell_groups(
+    warehouse: Warehouse, source: PanelSource
+) -> tuple[GroupCells, GroupCells, ClusterScores]:
     return with_panel(warehouse, source, panel_cell_groups)
 
 
@@ -159,34 +217,33 @@ def cohort_moments(warehouse: Warehouse, source: PanelSource) -> CohortMoments:
     return with_panel(warehouse, source, panel_cohort_moments)
 
 
-def panel_cell_groups(s: Transaction) -> tuple[GroupCells, GroupCells]:
-    """2×2 sums on temp table `panel` (unit_id, period, y, d): treated = units ever
-    treated, after = periods from the first adoption on."""
-    rows = s.execute("""
+def panel_cell_groups(s: Transaction) -> tuple[GroupCells, GroupCells, ClusterScores]:
+    """2×2 sums on temp table `panel`: treated = units ever treated, after = periods from
+    the first adoption on; each cell's score c·e (c = ±1/cells of its group and half,
+    e = y − that group-half's mean) summed by cluster."""
+    s.execute("""CREATE OR REPLACE TEMP TABLE did_2x2 AS
         WITH first AS (SELECT min(period) AS f FROM panel WHERE d > 0),
-        cells AS (SELECT p.unit_id, p.y, max(p.d) OVER (PARTITION BY p.unit_id) AS g,
+        cells AS (SELECT p.cluster, p.y, max(p.d) OVER (PARTITION BY p.unit_id) AS g,
                          CASE WHEN p.period >= first.f THEN 1 ELSE 0 END AS post
-                  FROM panel p, first),
-        resid AS (SELECT unit_id, g, post, y, y - avg(y) OVER (PARTITION BY g, post) AS e
-                  FROM cells),
-        units AS (SELECT unit_id, g,
-                         coalesce(sum(e) FILTER (WHERE post = 0), 0) AS r0,
-                         coalesce(sum(e) FILTER (WHERE post = 1), 0) AS r1,
-                         count(*) FILTER (WHERE post = 0) AS m0,
-                         count(*) FILTER (WHERE post = 1) AS m1,
-                         coalesce(sum(y) FILTER (WHERE post = 0), 0) AS s0,
-                         coalesce(sum(y) FILTER (WHERE post = 1), 0) AS s1
-                  FROM resid GROUP BY unit_id, g)
-        SELECT g, count(*), sum(m0), sum(m1), sum(s0), sum(s1),
-               sum(r0 * r0), sum(r0 * r1), sum(r1 * r1)
-        FROM units GROUP BY g""").rows
-    groups = {
-        r[0] > 0: GroupCells(int(r[1]), int(r[2]), int(r[3]), *(float(v) for v in r[4:]))
-        for r in rows
-    }
+                  FROM panel p, first)
+        SELECT cluster, g, post, y, y - avg(y) OVER (PARTITION BY g, post) AS e,
+               count(*) OVER (PARTITION BY g, post) AS m
+        FROM cells""")
+    rows = s.execute("""SELECT g > 0, count(*) FILTER (WHERE post = 0),
+            count(*) FILTER (WHERE post = 1), coalesce(sum(y) FILTER (WHERE post = 0), 0),
+            coalesce(sum(y) FILTER (WHERE post = 1), 0)
+        FROM did_2x2 GROUP BY g""").rows
+    units = dict(
+        s.execute("""SELECT g > 0, count(*) FROM (SELECT unit_id,
+        max(d) AS g FROM panel GROUP BY unit_id) GROUP BY 1""").rows
+    )
+    groups = {r[0]: GroupCells(int(units[r[0]]), int(r[1]), int(r[2]), *r[3:]) for r in rows}
     if True not in groups or False not in groups:
         raise NotEstimable("A 2×2 needs both treated and never-treated units in the panel.")
-    return groups[True], groups[False]
+    squares, clusters = s.execute("""SELECT sum(sc * sc), count(*) FROM (
+        SELECT cluster, sum(e / m * (2 * post - 1) * CASE WHEN g > 0 THEN 1 ELSE -1 END) AS sc
+        FROM did_2x2 GROUP BY cluster)""").rows[0]
+    return groups[True], groups[False], ClusterScores(float(squares), int(clusters))
 
 
 def panel_cohort_moments(s: Transaction) -> CohortMoments:
@@ -221,6 +278,9 @@ def panel_cohort_moments(s: Transaction) -> CohortMoments:
     for cohort, p1, p2, v in cross:
         c = c_of[NEVER if cohort is None else index[cohort]]
         centred[c, index[p1], index[p2]] = centred[c, index[p2], index[p1]] = v
+    sums = counts_by_cluster = None
+    if _clustered_above_units(s):
+        sums, counts_by_cluster = _cohort_cluster_sums(s, index, c_of)
     return CohortMoments(
         periods=tuple(periods),
         cohorts=np.array(cohorts),
@@ -228,36 +288,81 @@ def panel_cohort_moments(s: Transaction) -> CohortMoments:
         means=mean,
         cross=centred,
         unbalanced_units=int(dropped),
+        cluster_sums=sums,
+        cluster_counts=counts_by_cluster,
     )
 
 
-def within_unit_cross(warehouse: Warehouse, source: PanelSource, max_units: int = 2000):
-    """TWFE moments plus C_y[g, h] = Σ_t D̈_gt ÿ_ht and C_d[g, h] = Σ_t D̈_gt D̈_ht over
-    units (for the wild bootstrap, worth it only with few units: G² values come back)."""
+def _clustered_above_units(s: Transaction) -> bool:
+    return s.scalar("SELECT count(DISTINCT cluster) < count(DISTINCT unit_id) FROM panel")
+
+
+def _cohort_cluster_sums(s: Transaction, index: dict, c_of: dict):
+    """S[r, c, t] = Σ of centred outcomes of cluster r's units in cohort c; n[r, c] units."""
+    s.execute("""CREATE OR REPLACE TEMP TABLE cs_clusters AS
+        SELECT cs.*, k.cluster FROM cs
+        JOIN (SELECT DISTINCT unit_id, cluster FROM panel) k USING (unit_id)""")
+    names = [r[0] for r in s.execute("SELECT DISTINCT cluster FROM cs_clusters").rows]
+    r_of = {r: i for i, r in enumerate(names)}
+    sums = np.zeros((len(names), len(c_of), len(index)))
+    counts = np.zeros((len(names), len(c_of)))
+    for cluster, cohort, period, total, units in s.execute(
+        "SELECT cluster, cohort, period, sum(e), count(*) FROM cs_clusters GROUP BY ALL"
+    ).rows:
+        c = c_of[NEVER if cohort is None else index[cohort]]
+        sums[r_of[cluster], c, index[period]] = total
+        counts[r_of[cluster], c] = units  # one cell per unit and period (balanced)
+    return sums, counts
+
+
+@dataclass(frozen=True)
+class ClusterCross:
+    """What the wild cluster bootstrap needs (see impact.stats.did_boot)."""
+
+    cy: np.ndarray  # (G, G) Σ D̈_it ÿ_jt, i ∈ g, j ∈ h, same period
+    cd: np.ndarray  # (G, G) Σ D̈_it D̈_jt
+    own_y: np.ndarray  # (G,) Σ D̈_it ÿ_it over cluster g's cells
+    own_d: np.ndarray  # (G,) Σ D̈_it²
+    units: int
+
+
+def within_cluster_cross(warehouse: Warehouse, source: PanelSource, max_clusters: int = 2000):
+    """TWFE moments plus the cluster cross-products (for the wild bootstrap, worth it only
+    with few clusters: G² values come back)."""
 
     def run(s: Transaction):
         moments, info = panel_within_moments(s)
         if not info["balanced"]:
             raise NotEstimable("The wild cluster bootstrap here needs a balanced panel.")
-        if moments.clusters > max_units:
+        if moments.clusters > max_clusters:
             raise NotEstimable(
-                f"{moments.clusters} units: the wild bootstrap is for few clusters "
-                f"(at most {max_units}); the cluster-robust interval is reliable here."
+                f"{moments.clusters} clusters: the wild bootstrap is for few clusters "
+                f"(at most {max_clusters}); the cluster-robust interval is reliable here."
             )
-        return moments, info, *panel_unit_cross(s)
+        return moments, info, panel_cluster_cross(s)
 
     return with_panel(warehouse, source, run)
 
 
-def panel_unit_cross(s: Transaction) -> tuple[np.ndarray, np.ndarray]:
-    units = [r[0] for r in s.execute("SELECT DISTINCT unit_id FROM within ORDER BY 1").rows]
-    index = {u: i for i, u in enumerate(units)}
-    cy, cd = np.zeros((len(units), len(units))), np.zeros((len(units), len(units)))
-    rows = s.execute("""SELECT a.unit_id, b.unit_id, sum(a.dd * b.yy), sum(a.dd * b.dd)
-        FROM within a JOIN within b USING (period) GROUP BY ALL""").rows
-    for g, h, y, d in rows:
+def panel_cluster_cross(s: Transaction) -> ClusterCross:
+    """ClusterCross of temp table `within` (after panel_within_moments)."""
+    names = [r[0] for r in s.execute("SELECT DISTINCT cluster FROM within ORDER BY 1").rows]
+    index = {c: i for i, c in enumerate(names)}
+    size = len(names)
+    cy, cd = np.zeros((size, size)), np.zeros((size, size))
+    # Sum over each cluster's period totals first: G² × T products, not U².
+    s.execute("""CREATE OR REPLACE TEMP TABLE within_ct AS SELECT cluster, period,
+        sum(dd) AS dd, sum(yy) AS yy FROM within GROUP BY ALL""")
+    for g, h, y, d in s.execute("""SELECT a.cluster, b.cluster, sum(a.dd * b.yy),
+        sum(a.dd * b.dd) FROM within_ct a JOIN within_ct b USING (period) GROUP BY ALL""").rows:
         cy[index[g], index[h]], cd[index[g], index[h]] = y, d
-    return cy, cd
+    own_y, own_d = np.zeros(size), np.zeros(size)
+    for g, y, d in s.execute(
+        "SELECT cluster, sum(dd * yy), sum(dd * dd) FROM within GROUP BY cluster"
+    ).rows:
+        own_y[index[g]], own_d[index[g]] = y, d
+    units = s.scalar("SELECT count(DISTINCT unit_id) FROM within")
+    return ClusterCross(cy, cd, own_y, own_d, int(units))
 
 
 def adoption_outside(warehouse: Warehouse, source: PanelSource) -> dict[str, int]:
@@ -275,6 +380,8 @@ def adoption_outside(warehouse: Warehouse, source: PanelSource) -> dict[str, int
 
 def create_panel(s: Transaction, source: PanelSource) -> None:
     s.execute(f"CREATE TEMP TABLE panel AS {_panel_sql(source)}", _params(source))
+    if source.cluster is not None:
+        panel_check_clusters(s, source.cluster)
 
 
 def panel_facts(s: Transaction) -> dict[str, int]:
@@ -283,7 +390,8 @@ def panel_facts(s: Transaction) -> dict[str, int]:
         WITH u AS (SELECT unit_id, min(CASE WHEN d > 0 THEN period END) AS g FROM panel
                    GROUP BY unit_id)
         SELECT (SELECT count(*) FROM u), (SELECT count(DISTINCT period) FROM panel),
-               (SELECT count(*) FROM panel), count(g), count(*) - count(g), count(DISTINCT g)
+               (SELECT count(*) FROM panel), count(g), count(*) - count(g), count(DISTINCT g),
+               (SELECT count(DISTINCT cluster) FROM panel)
         FROM u""").rows[0]
-    keys = ("units", "periods", "cells", "treated_units", "never_treated", "cohorts")
+    keys = ("units", "periods", "cells", "treated_units", "never_treated", "cohorts", "clusters")
     return dict(zip(keys, (int(v) for v in row), strict=True))

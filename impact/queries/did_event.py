@@ -1,4 +1,5 @@
-"""SQL for the event study and the placebo test, on temp table `panel` (unit_id, period, y, d).
+"""SQL for the event study and the placebo test, on temp table `panel` (unit_id, period, y, d,
+adopted, cluster).
 
 Event times count periods from each unit's first treated period (never-treated units have
 none). Every regressor is demeaned in the warehouse like TWFE's: exactly in one pass for
@@ -19,8 +20,13 @@ from impact.warehouse import Transaction, Warehouse
 _COHORTS = """
     idx AS (SELECT period, row_number() OVER (ORDER BY period) - 1 AS t
             FROM (SELECT DISTINCT period FROM panel)),
-    u AS (SELECT p.unit_id, min(CASE WHEN p.d > 0 THEN i.t END) AS g
-          FROM panel p JOIN idx i USING (period) GROUP BY p.unit_id)"""
+    a AS (SELECT unit_id, coalesce(min(adopted), min(CASE WHEN d > 0 THEN period END)) AS adopted_at
+          FROM panel GROUP BY unit_id),
+    u AS (SELECT unit_id, CASE WHEN adopted_at IS NOT NULL THEN
+            (SELECT count(*) FROM idx WHERE idx.period < a.adopted_at) END AS g FROM a)"""
+# g: the adoption period's position among the panel's periods, from the adoption date itself
+# (a unit missing its adoption period's cell keeps its true event times); from the first
+# treated cell when only a 0/1 treatment is known.
 
 
 def event_inputs(
@@ -36,12 +42,13 @@ def placebo_inputs(warehouse: Warehouse, source: PanelSource, shift: int = 2):
 def panel_event_inputs(
     s: Transaction, leads: int = 4, lags: int = 4, tolerance: float = 1e-10
 ) -> tuple[EventMoments, np.ndarray]:
-    """Event-study moments and Σ_g s_g s_g', end points binned at −leads and +lags."""
+    """Event-study moments and Σ_g s_g s_g' over clusters g, end points binned at −leads
+    and +lags."""
     if leads < 2 or lags < 0:
         raise NotEstimable("An event study needs leads ≥ 2 (−1 is the reference) and lags ≥ 0.")
     s.execute(
         f"""CREATE OR REPLACE TEMP TABLE es AS WITH {_COHORTS}
-        SELECT p.unit_id, p.period, p.y,
+        SELECT p.unit_id, p.cluster, p.period, p.y,
                greatest(-$leads, least($lags, i.t - u.g)) AS e
         FROM panel p JOIN idx i USING (period) JOIN u USING (unit_id)""",
         {"leads": leads, "lags": lags},
@@ -58,9 +65,13 @@ def panel_event_inputs(
     dummies = ", ".join(
         f"CASE WHEN e = {int(e)} THEN 1.0 ELSE 0.0 END AS x{j}" for j, e in enumerate(events)
     )
-    s.execute(f"CREATE OR REPLACE TEMP TABLE es_x AS SELECT unit_id, period, y, {dummies} FROM es")
-    units, periods, cells = s.execute(
-        "SELECT count(DISTINCT unit_id), count(DISTINCT period), count(*) FROM es_x"
+    s.execute(
+        f"CREATE OR REPLACE TEMP TABLE es_x AS SELECT unit_id, cluster, period, y, {dummies} "
+        "FROM es"
+    )
+    units, periods, cells, clusters = s.execute(
+        "SELECT count(DISTINCT unit_id), count(DISTINCT period), count(*), "
+        "count(DISTINCT cluster) FROM es_x"
     ).rows[0]
     _demean(s, columns, balanced=cells == units * periods, tolerance=tolerance)
     k = len(events)
@@ -73,15 +84,16 @@ def panel_event_inputs(
         row[: k * k].reshape(k, k),
         row[k * k :],
         int(cells),
-        int(units),
+        int(clusters),
         int(periods),
         int(treated),
+        int(units),
     )
     beta = m.coefficients()
     fitted = " + ".join(f"{float(b)!r} * x{j}" for j, b in enumerate(beta))
     sums = ", ".join(f"sum(x{j} * (y - ({fitted}))) AS s{j}" for j in range(k))
     cross = ", ".join(f"sum(s{i} * s{j})" for i in range(k) for j in range(k))
-    scores = s.execute(f"SELECT {cross} FROM (SELECT {sums} FROM es_w GROUP BY unit_id)").rows[0]
+    scores = s.execute(f"SELECT {cross} FROM (SELECT {sums} FROM es_w GROUP BY cluster)").rows[0]
     return m, np.array(scores, dtype=float).reshape(k, k)
 
 
@@ -93,7 +105,8 @@ def panel_placebo_inputs(s: Transaction, shift: int = 2) -> tuple[WithinMoments,
     s.execute(
         f"""CREATE OR REPLACE TEMP TABLE panel AS WITH {_COHORTS}
         SELECT p.unit_id, p.period, p.y,
-               CASE WHEN u.g IS NOT NULL AND i.t >= u.g - $shift THEN 1.0 ELSE 0.0 END AS d
+               CASE WHEN u.g IS NOT NULL AND i.t >= u.g - $shift THEN 1.0 ELSE 0.0 END AS d,
+               NULL AS adopted, p.cluster
         FROM panel p JOIN idx i USING (period) JOIN u USING (unit_id)
         WHERE u.g IS NULL OR i.t < u.g""",
         {"shift": shift},
@@ -111,14 +124,18 @@ def _demean(
             f" + avg({c}) OVER () AS {c}"
             for c in columns
         )
-        s.execute(f"CREATE OR REPLACE TEMP TABLE es_w AS SELECT unit_id, period, {exprs} FROM es_x")
+        s.execute(
+            f"CREATE OR REPLACE TEMP TABLE es_w AS SELECT unit_id, cluster, period, {exprs} "
+            "FROM es_x"
+        )
         return
     s.execute("CREATE OR REPLACE TEMP TABLE es_w AS SELECT * FROM es_x")
     for _ in range(limit):
         for key in ("unit_id", "period"):
             exprs = ", ".join(f"{c} - avg({c}) OVER (PARTITION BY {key}) AS {c}" for c in columns)
             s.execute(
-                f"CREATE OR REPLACE TEMP TABLE es_w AS SELECT unit_id, period, {exprs} FROM es_w"
+                f"CREATE OR REPLACE TEMP TABLE es_w AS SELECT unit_id, cluster, period, {exprs} "
+                "FROM es_w"
             )
         means = ", ".join(f"abs(avg({c}))" for c in columns)
         moved = s.scalar(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from impact.errors import InvalidInput
+from impact.queries.did import panel_check_clusters
 from impact.sql import quote_identifier
 from impact.warehouse import Staging
 
@@ -33,8 +34,10 @@ def stage_panel(
     *,
     treated_at: str | None = None,
     treat: str | None = None,
+    cluster: str | None = None,
 ) -> None:
-    """Create table `panel` (unit_id, period, y, d): y is the mean of the outcome per cell."""
+    """Create table `panel` (unit_id, period, y, d, adopted, cluster): y is the mean of the
+    outcome per cell; cluster is column `cluster` (which must hold whole units) or the unit."""
     from impact.ingest.read import read_into
 
     if (treated_at is None) == (treat is None):
@@ -48,14 +51,22 @@ def stage_panel(
         a = quote_identifier(treated_at, known)
         adopted = f"TRY_CAST(nullif(trim(CAST({a} AS VARCHAR)), '') AS {kind})"
         d = f"max(CASE WHEN {adopted} IS NOT NULL AND {period} >= {adopted} THEN 1.0 ELSE 0.0 END)"
+        adopted = f"min({adopted})"
     else:
         # 0/1 or true/false: DuckDB reads both as BOOLEAN.
         d = f"max(CAST(CAST({quote_identifier(treat, known)} AS BOOLEAN) AS DOUBLE))"
+        adopted = f"CAST(NULL AS {kind})"  # only the 0/1 per row is known
+    if cluster is None:
+        k = f"CAST({u} AS VARCHAR)"
+    else:
+        k = f"nullif(trim(CAST({quote_identifier(cluster, known)} AS VARCHAR)), '')"
     try:
+        # Grouping by the cluster too: a unit split across clusters shows up as such.
         staging.execute(f"""CREATE TABLE panel AS
             SELECT CAST({u} AS VARCHAR) AS unit_id, {period} AS period,
-                   avg(CAST(replace(CAST({y} AS VARCHAR), ',', '') AS DOUBLE)) AS y, {d} AS d
-            FROM raw WHERE {u} IS NOT NULL AND {period} IS NOT NULL GROUP BY 1, 2""")
+                   avg(CAST(replace(CAST({y} AS VARCHAR), ',', '') AS DOUBLE)) AS y, {d} AS d,
+                   {adopted} AS adopted, {k} AS cluster
+            FROM raw WHERE {u} IS NOT NULL AND {period} IS NOT NULL GROUP BY 1, 2, 6""")
     except Exception as exc:
         raise InvalidInput(
             f"{path.name}: the outcome must hold numbers and the treatment 0/1 "
@@ -63,3 +74,5 @@ def stage_panel(
         ) from exc
     if not staging.scalar("SELECT count(*) FROM panel"):
         raise InvalidInput(f"{path.name} has no rows with a unit and a time value.")
+    if cluster is not None:
+        panel_check_clusters(staging, cluster)

@@ -2,11 +2,13 @@
 
 Cameron, Gelbach & Miller (2008), "Bootstrap-based improvements for inference with clustered
 errors", REStat 90(3); MacKinnon & Webb (2017) on few treated clusters. In the within
-(FWL) form ÿ = τD̈ + e, imposing τ = τ0 the restricted residual of unit g is ÿ − τ0D̈, so
-with U = C_y − τ0 C_d (C[g, h] = Σ_t D̈_gt ü_ht over units g, h of a balanced panel) and
-weights w_h = ±1: τ* − τ0 = Σ_h w_h U_hh / B, B = Σ_g D̈_g'D̈_g, and unit g's score after
-re-projecting y* on the fixed effects is s*_g = Σ_h w_h (1{g = h} − 1/G) U_gh − (τ* − τ0) b_g;
-t* = (τ* − τ0) / (√(Σ s*² · factor) / B).
+(FWL) form ÿ = τD̈ + e, imposing τ = τ0 the restricted residual is ü = ÿ − τ0D̈. Clusters
+g, h are units or groups of whole units of a balanced panel with U units in all. With
+C[g, h] = Σ D̈_it ü_jt over units i ∈ g, j ∈ h and periods t, A_g = Σ D̈_it ü_it over g's
+own cells (= C[g, g] when clusters are units), b_g = Σ D̈_it² over them, B = Σ b_g and
+weights w_g = ±1: τ* − τ0 = Σ_g w_g A_g / B, and cluster g's score after re-projecting y* on
+the fixed effects (flipping cluster h moves every period mean by its ü_jt / U) is
+s*_g = w_g A_g − Σ_h w_h C[g, h] / U − (τ* − τ0) b_g; t* = (τ* − τ0) / (√(Σ s*² · factor) / B).
 p(τ0) = share of |t*| > |t(τ0)| (strictly, as fwildclusterboot and wildboottest); the
 interval is {τ0 : p(τ0) > α}, found by bisection with the same weights. With G ≤ 12
 units all 2^G sign vectors are enumerated.
@@ -46,21 +48,28 @@ def wild_cluster_bootstrap(
     cd: np.ndarray,
     factor: float,
     *,
+    own_y: np.ndarray | None = None,
+    own_d: np.ndarray | None = None,
+    units: int | None = None,
     alpha: float = 0.05,
     reps: int = 9999,
     seed: int = 0,
 ) -> BootstrapResult:
     """p-value of τ = 0 and the (1 − α) interval on a balanced panel.
 
-    cy[g, h] = Σ_t D̈_gt ÿ_ht and cd[g, h] = Σ_t D̈_gt D̈_ht (a_g, b_g on the diagonal);
-    `factor` is the CR1 small-sample factor (it cancels in p-values, kept for clarity).
+    cy[g, h] = Σ D̈_it ÿ_jt and cd[g, h] = Σ D̈_it D̈_jt over i ∈ g, j ∈ h, same t;
+    own_y, own_d: the same sums over each cluster's own cells (default: the diagonals, right
+    when clusters are units); units: U (default: one unit per cluster). `factor` is the CR1
+    small-sample factor (it cancels in p-values, kept for clarity).
     """
     cy, cd = np.asarray(cy, float), np.asarray(cd, float)
     g = len(cy)
-    a, b = np.diag(cy), np.diag(cd)
+    a = np.diag(cy) if own_y is None else np.asarray(own_y, float)
+    b = np.diag(cd) if own_d is None else np.asarray(own_d, float)
+    units = g if units is None else units
     big_b = b.sum()
     if g < 2 or big_b <= 0:
-        raise NotEstimable("The wild bootstrap needs at least 2 units and treatment variation.")
+        raise NotEstimable("The wild bootstrap needs at least 2 clusters and treatment variation.")
     w = _weights(g, reps, seed)
     tau = a.sum() / big_b
 
@@ -69,12 +78,12 @@ def wild_cluster_bootstrap(
         return np.divide(delta, se, out=np.zeros_like(delta), where=se > 0)
 
     def p_value(tau0: float) -> float:
-        u = cy - tau0 * cd
-        # The bootstrap sample is re-projected on the fixed effects: unit h's flipped
-        # residuals move every unit's period means by ü_ht / G.
-        p = np.diag(np.diag(u)) - u / g
+        u, own = cy - tau0 * cd, a - tau0 * b
+        # The bootstrap sample is re-projected on the fixed effects: cluster h's flipped
+        # residuals move every period mean by their sum over h's units / U.
+        p = np.diag(own) - u / units
         observed = t_stat(np.array(tau - tau0), a - tau * b)
-        delta = w @ np.diag(u) / big_b
+        delta = w @ own / big_b
         star = t_stat(delta, w @ p.T - delta[:, None] * b)
         return float(np.mean(np.abs(star) > abs(observed) * (1 + 1e-10)))
 

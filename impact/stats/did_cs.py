@@ -11,6 +11,11 @@ so with the warehouse's per-cohort n_c, Ȳ_c and centred cross-products
 Q_c = Σ_i (Y_i − Ȳ_c)(Y_i − Ȳ_c)', any variance or covariance is
 Σ_c B_c' Q_c B'_c + n_c K_c K'_c — no unit-level rows needed. Aggregations follow `did`'s
 aggte(): weights P(G = g) with their own estimation effect in the influence function.
+
+Clustered by groups of whole units (regions), the variance is Σ_r (Σ_(i∈r) φ_i)², from
+the warehouse's per-cluster sums S_rc = Σ_(i∈r, cohort c) (Y_i − Ȳ_c) and counts n_rc:
+Σ_(i∈r) φ_i = Σ_c B_c·S_rc + n_rc K_c. Like `did`'s clustered bootstrap, no G/(G − 1)
+factor is applied.
 """
 
 from __future__ import annotations
@@ -39,6 +44,29 @@ class CohortMoments:
     means: np.ndarray  # (C, T) Ȳ_c per period
     cross: np.ndarray  # (C, T, T) Σ_i (Y_i − Ȳ_c)(Y_i − Ȳ_c)'
     unbalanced_units: int = 0  # left out for missing periods
+    cluster_sums: np.ndarray | None = None  # (R, C, T) S_rc when clustered above units
+    cluster_counts: np.ndarray | None = None  # (R, C) n_rc
+
+    def keep(self, cohorts: np.ndarray) -> CohortMoments:
+        """The moments of the cohorts where `cohorts` (a boolean mask) is true."""
+        clustered = self.cluster_sums is not None
+        return CohortMoments(
+            self.periods,
+            self.cohorts[cohorts],
+            self.counts[cohorts],
+            self.means[cohorts],
+            self.cross[cohorts],
+            self.unbalanced_units,
+            self.cluster_sums[:, cohorts] if clustered else None,
+            self.cluster_counts[:, cohorts] if clustered else None,
+        )
+
+    @property
+    def clusters(self) -> int:
+        """Clusters with a unit in the kept cohorts (units when not clustered above them)."""
+        if self.cluster_counts is None:
+            return int(self.counts.sum())
+        return int(np.sum(self.cluster_counts.sum(axis=1) > 0))
 
 
 @dataclass(frozen=True)
@@ -60,6 +88,9 @@ class GroupTime:
 
     def variance(self, phi: _Influence) -> float:
         m = self.moments
+        if m.cluster_sums is not None:
+            per_cluster = np.einsum("rct,ct->r", m.cluster_sums, phi.b) + m.cluster_counts @ phi.k
+            return float(per_cluster @ per_cluster)
         quad = np.einsum("ct,ctu,cu->", phi.b, m.cross, phi.b)
         return float(quad + np.sum(m.counts * phi.k**2))
 
@@ -80,14 +111,7 @@ def group_time(m: CohortMoments, control: Control = "never") -> GroupTime:
             f"{int(m.counts[~keep].sum())} unit(s) were treated from the first period on; "
             "without a period before adoption they are left out."
         )
-        m = CohortMoments(
-            m.periods,
-            m.cohorts[keep],
-            m.counts[keep],
-            m.means[keep],
-            m.cross[keep],
-            m.unbalanced_units,
-        )
+        m = m.keep(keep)
     if m.unbalanced_units:
         warnings.append(
             f"Unbalanced panel: {m.unbalanced_units} unit(s) missing some periods were left "
@@ -187,6 +211,7 @@ def aggregate(
     alpha: float = 0.05,
     label: str = "",
     metric: str = "",
+    cluster: str = "unit",
 ) -> CSResult:
     """Overall effect and its parts, as `did::aggte(type = how)` computes them."""
     check_choice("aggregation", how, Aggregation)
@@ -233,10 +258,12 @@ def aggregate(
         p_value=float(2 * sps.norm.sf(abs(effect) / se)) if se > 0 else 0.0,
         n={
             "units": int(m.counts.sum()),
+            "clusters": m.clusters,
             "treated_units": int(m.counts[m.cohorts != NEVER].sum()),
             "group_time_cells": len(cells),
         },
-        method=f"Callaway–Sant'Anna ({how}, {gt.control}-treated controls, analytic SE)",
+        method=f"Callaway–Sant'Anna ({how}, {gt.control}-treated controls, analytic SE "
+        f"by {cluster})",
         warnings=gt.warnings,
         label=label,
         metric=metric,

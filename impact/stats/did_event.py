@@ -3,11 +3,12 @@
 y_it = α_i + λ_t + Σ_{k ≠ −1} β_k 1{t − g_i = k} + ε_it, end points binned (every event time
 at or beyond the last lead or lag shares one coefficient), period −1 the reference. The
 warehouse returns the within moments Ẍ'Ẍ, Ẍ'ÿ and, after a second pass with β, the
-cluster score cross-products Σ_g s_g s_g' with s_g = Σ_t ẍ_it ê_it. CR1 variance
+cluster score cross-products Σ_g s_g s_g' with s_g = Σ_(i,t)∈g ẍ_it ê_it over clusters g
+(units, or groups of whole units such as regions). CR1 variance
     V = (Ẍ'Ẍ)⁻¹ Σ_g s_g s_g' (Ẍ'Ẍ)⁻¹ · G/(G − 1) · (N − 1)/(N − K),
 K counted as in impact.stats.did ("fixest": regressors + T − 1; "statsmodels": regressors +
-G + T − 1). Pre-trend test: Wald W = β_L' V_LL⁻¹ β_L over the q leads, F = W/q on (q, G − 1)
-degrees of freedom (Stata's `test` after clustered regression).
+U + T − 1 for U units). Pre-trend test: Wald W = β_L' V_LL⁻¹ β_L over the q leads,
+F = W/q on (q, G − 1) degrees of freedom (Stata's `test` after clustered regression).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class EventMoments:
     clusters: int
     periods: int
     treated_units: int
+    units: int
 
     def coefficients(self) -> np.ndarray:
         if np.linalg.matrix_rank(self.xtx) < len(self.events):
@@ -61,12 +63,13 @@ def event_study(
     k: KConvention = "fixest",
     label: str = "",
     metric: str = "",
+    cluster: str = "unit",
 ) -> EventStudy:
     """`scores` = Σ_g s_g s_g' from the warehouse's second pass at β = m.coefficients()."""
     check_choice("k", k, KConvention)
     beta = m.coefficients()
     n, g, regressors = m.observations, m.clusters, len(m.events)
-    params = regressors + m.periods - 1 + (g if k == "statsmodels" else 0)
+    params = regressors + m.periods - 1 + (m.units if k == "statsmodels" else 0)
     factor = g / (g - 1) * (n - 1) / (n - params)
     bread = np.linalg.inv(m.xtx)
     cov = bread @ scores @ bread * factor
@@ -102,8 +105,13 @@ def event_study(
         ci_low=effect - q * se_avg,
         ci_high=effect + q * se_avg,
         p_value=float(2 * dist.sf(abs(effect) / se_avg)) if se_avg > 0 else 0.0,
-        n={"observations": n, "units": g, "treated_units": m.treated_units},
-        method=f"event study (TWFE leads and lags, CR1 by unit, K={params}, {k})",
+        n={
+            "observations": n,
+            "units": m.units,
+            "clusters": g,
+            "treated_units": m.treated_units,
+        },
+        method=f"event study (TWFE leads and lags, CR1 by {cluster}, K={params}, {k})",
         warnings=tuple(warnings),
         label=label,
         metric=metric,

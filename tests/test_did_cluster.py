@@ -1,0 +1,258 @@
+"""Standard errors clustered by region (groups of whole units) in the warehouse, against
+statsmodels' cluster covariance on the cell rows and a brute-force wild bootstrap."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+from test_did_readout import _study
+from typer.testing import CliRunner
+
+from impact.analysis.did import rollout_readout
+from impact.cli import app
+from impact.errors import InvalidInput
+from impact.ingest import ingest_file
+from impact.queries.did import (
+    PanelSource,
+    cell_groups,
+    cohort_moments,
+    within_cluster_cross,
+    within_moments,
+)
+from impact.queries.did_event import event_inputs
+from impact.stats.did import did_2x2, twfe
+from impact.stats.did_boot import wild_cluster_bootstrap
+from impact.stats.did_cs import aggregate, group_time
+from impact.stats.did_event import event_study
+
+WEEK0 = pd.Timestamp("2026-01-05", tz="UTC")  # a Monday
+REGION = PanelSource("s", "tickets", "minutes", cluster="region")
+# Regions adopt together, except region 8 where one of its units adopts alone (a region
+# holding treated and control units: its score mixes both groups).
+REGION_START = {0: 4, 1: 4, 2: 4, 3: 6, 4: 6, 5: 6, 6: None, 7: None, 8: None}
+
+
+def make_regional(rng, regions=9, per_region=4, weeks=10, drop=0.0, starts=REGION_START):
+    shock = rng.normal(0, 2, (regions, weeks))  # shared by a region's units: why to cluster
+    rows, adoption, region_of = [], {}, {}
+    for i in range(regions * per_region):
+        unit, r = f"u{i:02d}", i % regions
+        start = starts[r] if not (r == regions - 1 and i < regions) else 5
+        adoption[unit], region_of[unit] = start, f"R{r}"
+        level = rng.normal(50, 8)
+        for w in range(weeks):
+            if rng.random() < drop:
+                continue
+            effect = -3.0 if start is not None and w >= start else 0.0
+            for _ in range(int(rng.integers(1, 3))):
+                day = pd.Timedelta(days=7 * w + int(rng.integers(0, 7)))
+                y = level + 0.3 * w + shock[r, w] + effect + rng.normal(0, 2)
+                rows.append((unit, WEEK0 + day, y, f"R{r}"))
+    outcomes = pd.DataFrame(rows, columns=["unit_id", "observed_at", "minutes", "region"])
+    rollouts = pd.DataFrame(
+        {
+            "study": "s",
+            "unit_id": list(adoption),
+            "treated_at": [
+                WEEK0 + pd.Timedelta(days=7 * s + 1) if s is not None else pd.NaT
+                for s in adoption.values()
+            ],
+        }
+    )
+    return rollouts, outcomes, region_of
+
+
+def load(store, tmp_path, rollouts, outcomes):
+    rollouts.to_parquet(tmp_path / "r.parquet")
+    outcomes.to_parquet(tmp_path / "o.parquet")  # its text column becomes a unit segment
+    ingest_file(store, tmp_path / "r.parquet", "rollouts")
+    ingest_file(store, tmp_path / "o.parquet", "outcomes", dataset="tickets")
+
+
+def cells_of(outcomes, rollouts, region_of):
+    monday = outcomes.observed_at.dt.tz_convert(None).dt.to_period("W-SUN").dt.start_time
+    cells = outcomes.assign(week=(monday - WEEK0.tz_convert(None)).dt.days // 7)
+    cells = cells.groupby(["unit_id", "week"], as_index=False).minutes.mean()
+    start = (rollouts.treated_at - WEEK0).dt.days // 7
+    cells = cells.merge(rollouts.assign(start=start)[["unit_id", "start"]], on="unit_id")
+    cells["d"] = (cells.start.notna() & (cells.week >= cells.start)).astype(float)
+    cells["region"] = cells.unit_id.map(region_of)
+    cells["w"] = cells.week.astype(str)
+    return cells
+
+
+def by_region(formula, cells, correction=True):
+    groups = pd.factorize(cells.region)[0]
+    kwds = {"groups": groups, "use_correction": correction}
+    return smf.ols(formula, cells).fit(cov_type="cluster", cov_kwds=kwds)
+
+
+@pytest.mark.parametrize("drop", [0.0, 0.15], ids=["balanced", "unbalanced"])
+def test_twfe_by_region_equals_statsmodels_cluster_covariance(store, tmp_path, drop):
+    rollouts, outcomes, region_of = make_regional(np.random.default_rng(31), drop=drop)
+    load(store, tmp_path, rollouts, outcomes)
+    moments, info = within_moments(store.warehouse, REGION)
+    e = twfe(moments, k="statsmodels", cluster="region")
+    cells = cells_of(outcomes, rollouts, region_of)
+    fit = by_region("minutes ~ d + C(unit_id) + C(w)", cells)
+    assert info["balanced"] == (drop == 0.0)
+    assert e.effect == pytest.approx(fit.params["d"], abs=1e-8)
+    # statsmodels: G/(G − 1)·(N − 1)/(N − K) with G = 9 regions, K = every dummy.
+    assert e.se == pytest.approx(fit.bse["d"], rel=1e-7)
+    assert e.n["clusters"] == 9 and e.n["units"] == 36 and e.df == 8
+    assert "CR1 by region" in e.method
+    unit = twfe(within_moments(store.warehouse, PanelSource("s", "tickets", "minutes"))[0])
+    assert unit.effect == pytest.approx(e.effect, abs=1e-12)
+    assert unit.se < e.se  # region shocks: unit clusters understate the uncertainty
+
+
+def test_2x2_by_region_equals_statsmodels_with_a_mixed_region(store, tmp_path):
+    rollouts, outcomes, region_of = make_regional(np.random.default_rng(32), drop=0.1)
+    load(store, tmp_path, rollouts, outcomes)
+    e = did_2x2(*cell_groups(store.warehouse, REGION), cluster="region")
+    cells = cells_of(outcomes, rollouts, region_of)
+    cells["treated"] = cells.start.notna().astype(float)
+    cells["post"] = (cells.week >= cells.start.min()).astype(float)
+    assert cells[cells.region == "R8"].treated.nunique() == 2
+    fit = by_region("minutes ~ treated * post", cells)
+    assert e.effect == pytest.approx(fit.params["treated:post"], abs=1e-9)
+    assert e.se == pytest.approx(fit.bse["treated:post"], rel=1e-9)
+    assert e.n["clusters"] == 9 and e.df == 8
+
+
+@pytest.mark.parametrize("drop", [0.0, 0.15], ids=["balanced", "unbalanced"])
+def test_event_study_by_region_equals_statsmodels(store, tmp_path, drop):
+    rollouts, outcomes, region_of = make_regional(np.random.default_rng(33), drop=drop)
+    load(store, tmp_path, rollouts, outcomes)
+    m, scores = event_inputs(store.warehouse, REGION, leads=3, lags=2)
+    es = event_study(m, scores, k="statsmodels", cluster="region")
+    cells = cells_of(outcomes, rollouts, region_of)
+    event = (cells.week - cells.start).clip(-3, 2)
+    names = []
+    for ev in m.events:
+        cells[f"e{ev + 3}"] = (event == ev).astype(float)
+        names.append(f"e{ev + 3}")
+    fit = by_region(f"minutes ~ {' + '.join(names)} + C(unit_id) + C(w)", cells)
+    table = es.table.set_index("event_time")
+    for ev, name in zip(m.events, names, strict=True):
+        assert table.coef[ev] == pytest.approx(fit.params[name], abs=1e-8)
+        assert table.se[ev] == pytest.approx(fit.bse[name], rel=1e-7)
+    leads = [n for ev, n in zip(m.events, names, strict=True) if ev < -1]
+    wald = fit.wald_test(", ".join(f"{n} = 0" for n in leads), use_f=False, scalar=True)
+    assert es.pretrend_wald == pytest.approx(float(wald.statistic), rel=1e-7)
+    assert m.clusters == 9 and es.estimate.df == 8
+
+
+def test_callaway_santanna_cells_by_region_equal_statsmodels_on_changes(store, tmp_path):
+    rollouts, outcomes, region_of = make_regional(np.random.default_rng(34))
+    load(store, tmp_path, rollouts, outcomes)
+    gt = group_time(cohort_moments(store.warehouse, REGION), "never")
+    cells = cells_of(outcomes, rollouts, region_of)
+    wide = cells.pivot(index="unit_id", columns="week", values="minutes")
+    units = cells.drop_duplicates("unit_id").set_index("unit_id").loc[wide.index]
+    for row in gt.cells.itertuples():
+        base = row.group - 1 if row.period >= row.group else row.period - 1
+        frame = pd.DataFrame(
+            {
+                "dy": wide[row.period] - wide[base],
+                "treat": (units.start == row.group).astype(float),
+                "region": units.region,
+            }
+        )
+        frame = frame[(units.start == row.group) | units.start.isna()]
+        # A difference of means is OLS on a treated dummy; its influence-function variance
+        # is the cluster sandwich without small-sample factor.
+        fit = by_region("dy ~ treat", frame, correction=False)
+        assert row.att == pytest.approx(fit.params["treat"], abs=1e-9)
+        assert row.se == pytest.approx(fit.bse["treat"], rel=1e-9)
+    simple = aggregate(gt, "simple", cluster="region").estimate
+    assert simple.n["clusters"] == 9 and "by region" in simple.method
+
+
+def test_wild_bootstrap_by_region_equals_brute_force_refits(store, tmp_path):
+    starts = {0: 4, 1: 4, 2: 6, 3: 6, 4: 5, 5: None, 6: None, 7: None}
+    rng = np.random.default_rng(35)
+    rollouts, outcomes, region_of = make_regional(rng, regions=8, per_region=3, starts=starts)
+    load(store, tmp_path, rollouts, outcomes)
+    moments, _, cross = within_cluster_cross(store.warehouse, REGION)
+    e = twfe(moments, k="statsmodels", cluster="region")
+    boot = wild_cluster_bootstrap(
+        cross.cy,
+        cross.cd,
+        e.details["small_sample_factor"],
+        own_y=cross.own_y,
+        own_d=cross.own_d,
+        units=cross.units,
+    )
+    assert boot.enumerated and boot.replications == 256 and cross.units == 24
+    # Brute force: impose τ = 0, flip each region's restricted residuals, refit OLS with
+    # every dummy and region-clustered SEs, count |t*| beyond the observed |t|.
+    cells = cells_of(outcomes, rollouts, region_of)
+    observed = by_region("minutes ~ d + C(unit_id) + C(w)", cells).tvalues["d"]
+    restricted = smf.ols("minutes ~ C(unit_id) + C(w)", cells).fit()
+    region_index = pd.factorize(cells.region, sort=True)[0]
+    beyond = 0
+    for signs in itertools.product((-1.0, 1.0), repeat=8):
+        flipped = restricted.fittedvalues + np.array(signs)[region_index] * restricted.resid
+        star = by_region("y ~ d + C(unit_id) + C(w)", cells.assign(y=flipped)).tvalues["d"]
+        beyond += abs(star) > abs(observed) * (1 + 1e-10)
+    assert boot.p_value == pytest.approx(beyond / 256, abs=1e-12)
+    assert boot.ci_low < e.effect < boot.ci_high
+
+
+def test_readout_and_cli_cluster_by_a_region_segment(store, tmp_path):
+    rollouts, outcomes, region_of = make_regional(np.random.default_rng(36))
+    load(store, tmp_path, rollouts, outcomes)
+    _study(store)
+    readout = rollout_readout(store, "s", estimator="twfe", cluster="region")
+    e = readout.estimate
+    assert e.n["clusters"] == 9 and "CR1 by region" in e.method
+    assert "wild cluster bootstrap" in e.method  # 9 regions: too few for CR1 alone
+    assert any("Only 9 clusters (regions)" in w for w in e.warnings)
+    result = CliRunner().invoke(app, ["did", "s", "--cluster", "region", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    cs = rollout_readout(store, "s", cluster="region").estimate
+    assert out["effect"] == pytest.approx(cs.effect, rel=1e-9)
+    assert out["se"] == pytest.approx(cs.se, rel=1e-9)
+    assert out["n"]["clusters"] == 9 and "by region" in out["method"]
+
+
+def test_cli_rows_file_clusters_by_a_column(tmp_path):
+    rollouts, outcomes, region_of = make_regional(np.random.default_rng(37))
+    cells = cells_of(outcomes, rollouts, region_of)
+    cells.assign(start=cells.start.astype("Int64")).to_csv(tmp_path / "p.csv", index=False)
+    args = ["did", "--rows", str(tmp_path / "p.csv"), "--unit", "unit_id", "--time", "week"]
+    args += ["--outcome", "minutes", "--treated-at", "start", "--estimator", "twfe"]
+    result = CliRunner().invoke(app, [*args, "--cluster", "region", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    fit = by_region("minutes ~ d + C(unit_id) + C(w)", cells)
+    assert out["effect"] == pytest.approx(fit.params["d"], abs=1e-8)
+    # fixest's K counts the 10 period effects only (units nest in regions); statsmodels'
+    # counts the 36 unit effects too: the SEs differ by √((N − 46)/(N − 10)).
+    n = len(cells)
+    assert out["se"] == pytest.approx(fit.bse["d"] * np.sqrt((n - 46) / (n - 10)), rel=1e-7)
+    assert out["n"]["clusters"] == 9
+    # A unit whose rows name two regions cannot be clustered: a clear error, exit 1.
+    cells.loc[cells.index[0], "region"] = "R5"
+    cells.to_csv(tmp_path / "split.csv", index=False)
+    args[2] = str(tmp_path / "split.csv")
+    bad = CliRunner().invoke(app, [*args, "--cluster", "region"])
+    assert bad.exit_code != 0
+    assert "'u00' have more than one 'region' value" in bad.output
+
+
+def test_units_without_the_cluster_segment_are_named(store, tmp_path):
+    rollouts, outcomes, _ = make_regional(np.random.default_rng(38))
+    outcomes.loc[outcomes.unit_id == "u03", "region"] = None
+    load(store, tmp_path, rollouts, outcomes)
+    with pytest.raises(InvalidInput, match=r"'u03' have no 'region' value"):
+        within_moments(store.warehouse, REGION)
+    with pytest.raises(InvalidInput, match=r"'u00', 'u01', 'u02' …"):
+        within_moments(store.warehouse, PanelSource("s", "tickets", "minutes", cluster="area"))
