@@ -3,7 +3,7 @@
 import streamlit as st
 
 from impact import charts, ui
-from impact.analysis.did import event_table, rollout_readout
+from impact.analysis.did import cluster_choices, event_table, rollout_readout
 from impact.analysis.portfolio import rollout_overview
 from impact.errors import ImpactError
 
@@ -21,8 +21,19 @@ def load(generation: str, name: str):
 
 
 @st.cache_data(show_spinner="Estimating the rollout's effect …")
-def load_readout(generation: str, name: str, estimator: str, control: str):
-    return rollout_readout(ui.store(), name, estimator=estimator, control=control)
+def load_readout(generation: str, name: str, estimator: str, control: str, cluster: str):
+    return rollout_readout(
+        ui.store(),
+        name,
+        estimator=estimator,
+        control=control,
+        cluster=None if cluster == "unit" else cluster,
+    )
+
+
+@st.cache_data(show_spinner=False)
+def load_clusters(generation: str, name: str) -> list[str]:
+    return cluster_choices(ui.store(), name)
 
 
 st.title("Rollouts")
@@ -69,7 +80,7 @@ else:
     st.caption(f"No {overview.metric} rows for these units yet.")
 if overview.metric:
     st.subheader(f"Effect on {overview.metric}")
-    e1, e2 = st.columns(2)
+    e1, e2, e3 = st.columns(3)
     default = "cs" if overview.cohorts > 1 else "twfe"
     estimator = e1.selectbox(
         "Estimator",
@@ -82,8 +93,14 @@ if overview.metric:
         ["notyet", "never"],
         format_func={"notyet": "not yet treated (and never)", "never": "never treated only"}.get,
     )
+    cluster = e3.selectbox(
+        "Cluster standard errors by",
+        load_clusters(ui.generation(), name),
+        help="Units that share shocks (stores in one region) are not independent: "
+        "cluster by the grouping they share, or intervals come out too narrow.",
+    )
     try:
-        readout = load_readout(ui.generation(), name, estimator, control)
+        readout = load_readout(ui.generation(), name, estimator, control, cluster)
     except ImpactError as exc:
         st.info(str(exc))
     else:

@@ -215,6 +215,7 @@ def test_rollouts_page_shows_the_staggered_estimate_and_event_study(app, demo_st
         if "cohort" in " ".join(d.value.columns) or "group" in " ".join(d.value.columns)
     )
     assert len(att) > 0
-    at.selectbox[-2].set_value("twfe").run()
+    assert next(b for b in at.selectbox if b.label.startswith("Cluster")).options == ["unit"]
+    next(b for b in at.selectbox if b.label == "Estimator").set_value("twfe").run()
     assert not at.exception
     assert "two-way fixed effects" in " ".join(c.value for c in at.caption)

@@ -166,10 +166,10 @@ def test_callaway_santanna_cells_by_region_equal_statsmodels_on_changes(store, t
         )
         frame = frame[(units.start == row.group) | units.start.isna()]
         # A difference of means is OLS on a treated dummy; its influence-function variance
-        # is the cluster sandwich without small-sample factor.
+        # is the cluster sandwich, here times G/(G − 1) (CR1 without the N − K part).
         fit = by_region("dy ~ treat", frame, correction=False)
         assert row.att == pytest.approx(fit.params["treat"], abs=1e-9)
-        assert row.se == pytest.approx(fit.bse["treat"], rel=1e-9)
+        assert row.se == pytest.approx(fit.bse["treat"] * np.sqrt(9 / 8), rel=1e-9)
     simple = aggregate(gt, "simple", cluster="region").estimate
     assert simple.n["clusters"] == 9 and "by region" in simple.method
 
@@ -256,3 +256,33 @@ def test_units_without_the_cluster_segment_are_named(store, tmp_path):
         within_moments(store.warehouse, REGION)
     with pytest.raises(InvalidInput, match=r"'u00', 'u01', 'u02' …"):
         within_moments(store.warehouse, PanelSource("s", "tickets", "minutes", cluster="area"))
+
+
+def test_rollouts_page_offers_the_region_and_shows_its_numbers(store, tmp_path):
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    starts = {r: (4, 6, None)[r % 3] for r in range(12)}
+    rng = np.random.default_rng(39)
+    rollouts, outcomes, _ = make_regional(rng, regions=12, per_region=3, starts=starts)
+    load(store, tmp_path, rollouts, outcomes)
+    _study(store)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(Path(__file__).parents[1] / "app.py"), default_timeout=120)
+    at = at.run().switch_page("pages/rollouts.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    choice = next(b for b in at.selectbox if b.label == "Cluster standard errors by")
+    assert choice.options == ["unit", "region"]
+    choice.set_value("region").run()
+    assert not at.exception, [e.value for e in at.exception]
+    e = rollout_readout(store, "s", cluster="region").estimate
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Change in minutes since adoption"] == f"{e.effect:+,.2f}"
+    captions = " ".join(c.value for c in at.caption)
+    assert f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}" in captions
+    assert "analytic SE by region" in captions
+    unit = rollout_readout(store, "s").estimate
+    assert e.ci_high - e.ci_low > unit.ci_high - unit.ci_low  # region shocks widen it

@@ -13,6 +13,7 @@ from impact.queries.did import (
     ClusterCross,
     PanelSource,
     adoption_outside,
+    cluster_segments,
     create_panel,
     panel_cell_groups,
     panel_cluster_cross,
@@ -233,6 +234,12 @@ def _placebo(s: Transaction, alpha: float, shift: int = 2) -> list[str]:
 def _warn(estimate: Estimate, notes: list[str]) -> Estimate:
     merged = list(dict.fromkeys([*estimate.warnings, *notes]))
     return replace(estimate, warnings=tuple(merged))
+
+
+def cluster_choices(store: Store, study: str) -> list[str]:
+    """What a rollout study's standard errors can be clustered by: the unit, or a unit
+    segment holding whole units (e.g. region)."""
+    return ["unit", *cluster_segments(store.warehouse, study)]
 
 
 def event_table(readout: RolloutReadout) -> pd.DataFrame:

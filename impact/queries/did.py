@@ -395,3 +395,19 @@ def panel_facts(s: Transaction) -> dict[str, int]:
         FROM u""").rows[0]
     keys = ("units", "periods", "cells", "treated_units", "never_treated", "cohorts", "clusters")
     return dict(zip(keys, (int(v) for v in row), strict=True))
+
+
+def cluster_segments(warehouse: Warehouse, study: str) -> list[str]:
+    """Unit segments that can cluster the study's standard errors: every unit has exactly
+    one value, and they group units (at least 2 clusters, fewer clusters than units)."""
+    rows = warehouse.execute(
+        """WITH units AS (SELECT unit_id FROM rollouts WHERE study = $study),
+        seg AS (SELECT DISTINCT s.segment, s.unit_id, s.value
+                FROM unit_segments s JOIN units USING (unit_id))
+        SELECT segment FROM seg GROUP BY segment
+        HAVING count(*) = (SELECT count(*) FROM units) AND count(DISTINCT unit_id) = count(*)
+           AND count(DISTINCT value) BETWEEN 2 AND count(*) - 1
+        ORDER BY segment""",
+        {"study": study},
+    ).rows
+    return [r[0] for r in rows]
