@@ -10,7 +10,13 @@ import statsmodels.formula.api as smf
 
 from impact.demo import truth as T
 from impact.ingest import ingest_file
-from impact.queries.did import PanelSource, cell_groups, cohort_moments
+from impact.queries.did import (
+    PanelSource,
+    cell_groups,
+    cohort_moments,
+    panel_cohort_moments,
+    with_panel,
+)
 from impact.stats.did import did_2x2
 from impact.stats.did_cs import NEVER, CohortMoments, aggregate, group_time
 
@@ -79,13 +85,14 @@ def test_2x2_equals_ols_treated_by_post_with_unit_clusters(store, tmp_path):
     assert e.n == {"observations": len(cells), "units": 30, "clusters": 30, "treated_units": 14}
 
 
-def test_cohort_sums_in_sql_equal_the_numpy_summaries(store, tmp_path):
+@pytest.mark.parametrize("wide_periods", [60, 0], ids=["one-row-per-unit", "self-join"])
+def test_cohort_sums_in_sql_equal_the_numpy_summaries(store, tmp_path, wide_periods):
     rng = np.random.default_rng(6)
     starts = (3, 3, 3, 5, 5, 5, 7, 7, None, None, None, 0)
     adoption = {f"u{i:02d}": s for i, s in enumerate(starts * 3)}
     rollouts, outcomes = make_rollout(rng, adoption, drop={("u04", 1)})
     load(store, tmp_path, rollouts, outcomes)
-    m = cohort_moments(store.warehouse, SOURCE)
+    m = with_panel(store.warehouse, SOURCE, lambda s: panel_cohort_moments(s, wide_periods))
     assert m.unbalanced_units == 1
     cells = cell_means(outcomes, rollouts)
     cells = cells[cells.unit_id != "u04"]
