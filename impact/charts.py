@@ -235,7 +235,11 @@ def reliability(frame: pd.DataFrame) -> alt.Chart:
 def event_study(frame: pd.DataFrame, metric: str) -> alt.Chart:
     """Effect by periods since adoption; leads before the dashed line should sit at 0."""
     base = alt.Chart(frame, title=f"Effect on {metric} by periods since adoption").encode(
-        x=alt.X("event_time:Q", title="periods since adoption (−1 = reference)")
+        x=alt.X(
+            "event_time:Q",
+            title="periods since adoption (0 = first treated period)",
+            axis=alt.Axis(format="d", tickMinStep=1),  # whole periods, no "−1.0"
+        )
     )
     rules = base.mark_rule(strokeWidth=2).encode(y=alt.Y("ci_low:Q", title=metric), y2="ci_high:Q")
     points = base.mark_point(filled=True, size=50).encode(

@@ -107,7 +107,10 @@ if overview.metric:
         e = readout.estimate
         r1, r2 = st.columns([1, 2])
         r1.metric(f"Change in {overview.metric} since adoption", f"{e.effect:+,.2f}")
-        r1.caption(f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; p = {e.p_value:.3g}")
+        r1.caption(
+            f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; p = {e.p_value:.3g}; "
+            f"{ui.count(e.n.get('clusters', e.n['units']))} clusters ({cluster}s)"
+        )
         r2.caption(e.method)
         for warning in e.warnings:
             st.warning(warning)
@@ -116,7 +119,16 @@ if overview.metric:
             st.altair_chart(charts.event_study(events, overview.metric))
         if readout.group_time is not None and not readout.group_time.empty:
             st.markdown("**Group-time effects ATT(g, t)**")
-            st.dataframe(readout.group_time, hide_index=True)
+            st.dataframe(
+                readout.group_time,
+                hide_index=True,
+                column_order=["group", "period", "event_time", "att", "se", "ci_low", "ci_high"]
+                + ["n_treated", "n_control"],
+                column_config={
+                    "group": st.column_config.DatetimeColumn("cohort", format="YYYY-MM-DD"),
+                    "period": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
+                },
+            )
             st.download_button(
                 "Download group-time effects (CSV)",
                 readout.group_time.to_csv(index=False),

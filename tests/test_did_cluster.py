@@ -283,6 +283,6 @@ def test_rollouts_page_offers_the_region_and_shows_its_numbers(store, tmp_path):
     assert tiles["Change in minutes since adoption"] == f"{e.effect:+,.2f}"
     captions = " ".join(c.value for c in at.caption)
     assert f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}" in captions
-    assert "analytic SE by region" in captions
+    assert "analytic SE by region" in captions and "12 clusters (regions)" in captions
     unit = rollout_readout(store, "s").estimate
     assert e.ci_high - e.ci_low > unit.ci_high - unit.ci_low  # region shocks widen it
