@@ -133,6 +133,8 @@ def _emit(result, as_json: bool) -> None:
     )
     for warning in e.warnings:
         typer.echo(f"WARNING: {warning}")
-    if result.event_time is not None:
-        typer.echo("\nBy periods since adoption:")
-        typer.echo(result.event_time.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    tables = (("By periods since adoption:", result.event_time), ("ATT(g, t):", result.group_time))
+    for title, table in tables:
+        if table is not None:
+            typer.echo(f"\n{title}")
+            typer.echo(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))

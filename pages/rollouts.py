@@ -117,6 +117,12 @@ if overview.metric:
         events = event_table(readout)
         if not events.empty:
             st.altair_chart(charts.event_study(events, overview.metric))
+            st.download_button(
+                "Download effect by periods since adoption (CSV)",
+                events.to_csv(index=False),
+                file_name=f"{name}-event-time.csv",
+                mime="text/csv",
+            )
         if readout.group_time is not None and not readout.group_time.empty:
             st.markdown("**Group-time effects ATT(g, t)**")
             st.dataframe(

@@ -284,5 +284,7 @@ def test_rollouts_page_offers_the_region_and_shows_its_numbers(store, tmp_path):
     captions = " ".join(c.value for c in at.caption)
     assert f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}" in captions
     assert "analytic SE by region" in captions and "12 clusters (regions)" in captions
+    downloads = {b.label for b in at.get("download_button")}
+    assert "Download effect by periods since adoption (CSV)" in downloads
     unit = rollout_readout(store, "s").estimate
     assert e.ci_high - e.ci_low > unit.ci_high - unit.ci_low  # region shocks widen it

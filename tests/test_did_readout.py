@@ -61,6 +61,8 @@ def test_cli_on_a_stored_study_prints_json_with_the_tables(store, tmp_path):
     assert len(out["group_time"]) == 2 * 9  # two cohorts × periods 1..9
     text = runner.invoke(app, ["did", "s", "--estimator", "event", "--leads", "3", "--lags", "2"])
     assert text.exit_code == 0 and "By periods since adoption" in text.stdout
+    cs_text = runner.invoke(app, ["did", "s", "--estimator", "cs"]).stdout
+    assert "ATT(g, t):" in cs_text and "n_control" in cs_text
     event = json.loads(runner.invoke(app, ["did", "s", "--estimator", "event", "--json"]).stdout)
     assert [r["event_time"] for r in event["event_time"]] == [-4, -3, -2, -1, 0, 1, 2, 3, 4]
     bad = runner.invoke(app, ["did", "s", "--estimator", "ols"])
