@@ -113,8 +113,10 @@ def test_clustered_variance_equals_numerical_influence_functions(how, control):
     assert own.estimate.se == pytest.approx(units.se * np.sqrt(g / (g - 1)), rel=1e-9)
 
 
-def _twfe_moments(start, y, cluster) -> WithinMoments:
-    d = ((start[:, None] != NEVER) & (np.arange(PERIODS) >= start[:, None])).astype(float)
+def twfe_moments(start, y, cluster) -> WithinMoments:
+    """TWFE's within moments of a balanced panel with scores summed by `cluster`."""
+    periods = y.shape[1]
+    d = ((start[:, None] != NEVER) & (np.arange(periods) >= start[:, None])).astype(float)
 
     def within(a):
         return a - a.mean(1, keepdims=True) - a.mean(0, keepdims=True) + a.mean()
@@ -131,7 +133,7 @@ def _twfe_moments(start, y, cluster) -> WithinMoments:
         b @ b,
         y.size,
         len(a),
-        PERIODS,
+        periods,
         int((start != NEVER).sum()),
         len(y),
     )
@@ -152,7 +154,7 @@ def test_region_clusters_cover_where_unit_clusters_do_not():
         region, start, y = simulate(rng, effect=0.0)
         y = y + 2.0 * ((start[:, None] != NEVER) & (np.arange(PERIODS) >= start[:, None]))
         for name, cluster in (("unit", np.arange(len(start))), ("region", region)):
-            e = twfe(_twfe_moments(start, y, cluster))
+            e = twfe(twfe_moments(start, y, cluster))
             hits[f"twfe_{name}"] += e.ci_low < 2.0 < e.ci_high
         region, start, y = simulate(rng)
         for name, cluster in (("unit", None), ("region", region)):

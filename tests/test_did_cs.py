@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from impact.stats.did import WithinMoments, twfe
+from impact.stats.did import twfe
 from impact.stats.did_cs import NEVER, CohortMoments, aggregate, group_time
 
 PERIODS = 8
@@ -76,26 +76,9 @@ def test_att_and_se_equal_the_unit_level_influence_function():
 
 
 def _twfe_numpy(cohort, y):
-    d = np.array([[c != NEVER and t >= c for t in range(PERIODS)] for c in cohort], float)
+    from test_did_cluster_sim import twfe_moments
 
-    def within(a):
-        return a - a.mean(1, keepdims=True) - a.mean(0, keepdims=True) + a.mean()
-
-    yy, dd = within(y), within(d)
-    a, b = (dd * yy).sum(1), (dd * dd).sum(1)
-    m = WithinMoments(
-        (dd * yy).sum(),
-        (dd * dd).sum(),
-        a @ a,
-        a @ b,
-        b @ b,
-        y.size,
-        len(y),
-        PERIODS,
-        int((cohort != NEVER).sum()),
-        len(y),
-    )
-    return twfe(m)
+    return twfe(twfe_moments(cohort, y, np.arange(len(y))))
 
 
 def test_recovers_heterogeneous_effects_where_twfe_does_not():
