@@ -23,9 +23,9 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-# pyfixest is the DiD benchmark's comparison only (the `bench` extra), not in requirements.lock.
+# pyfixest and csdid are the DiD benchmarks' comparisons only (the `bench` extra), not in requirements.lock.
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet pyfixest==0.60.0
+	$(BIN)/python -m pip install --quiet pyfixest==0.60.0 csdid==0.4.3
 	$(BIN)/python -m bench
 
 clean:

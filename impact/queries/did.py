@@ -6,12 +6,14 @@ contains the unit's adoption date on (never-treated units: D = 0 throughout).
 The two-way within transformation runs in the warehouse: exact one-pass demeaning when
 the panel is balanced, alternating projections (unit, then period, repeated until the
 largest change is below `tolerance`) when it is not.
-Functions named panel_* work on a temp table `panel` (unit_id, period, y, d, adopted,
-cluster) in an open session, so a stored study and a file staged by impact.queries.did_file
-share them.
+Functions named panel_* work on temp tables `panel` (unit_id, period, y, d: one row per
+cell) and `panel_units` (unit_id, adopted, cluster: one row per unit) in an open session,
+so a stored study and a file staged by impact.queries.did_file share them. `adopted` is
+the adoption period (NULL: never, or unknown when only a 0/1 treatment was given);
 `cluster` groups units for the standard errors: the unit itself by default, or a coarser
-grouping (a unit segment such as region) that must hold each unit whole. Every score is
-summed by cluster, so clustering by unit and by region share one code path.
+grouping (a unit segment such as region) that must hold each unit whole. Scores are summed
+per unit over the panel, then per cluster over the small unit table: clustering by unit
+and by region share one code path, and the big table carries no extra columns.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from impact.warehouse import Transaction, Warehouse
 
 PERIODS = ("day", "week", "month")
 AGGREGATES = {"sum": "sum", "mean": "avg"}
+# Per-unit sums (a relation with unit_id) added up per cluster of temp table panel_units.
+BY_CLUSTER = "SELECT k.cluster, {sums} FROM {units} p JOIN panel_units k USING (unit_id) GROUP BY 1"
 
 
 @dataclass(frozen=True)
@@ -57,43 +61,47 @@ def _panel_sql(source: PanelSource) -> str:
         SELECT c.unit_id, c.period, c.y, c.cell_rows,
                CASE WHEN u.treated_at IS NOT NULL
                          AND c.period >= date_trunc($period, u.treated_at)
-                    THEN 1.0 ELSE 0.0 END AS d, date_trunc($period, u.treated_at) AS adopted,
-               {_cluster_column(source)} AS cluster
-        FROM cells c JOIN units u ON u.unit_id = c.unit_id{_cluster_join(source)}"""
+                    THEN 1.0 ELSE 0.0 END AS d
+        FROM cells c JOIN units u ON u.unit_id = c.unit_id"""
 
 
-def _cluster_column(source: PanelSource) -> str:
-    return "c.unit_id" if source.cluster is None else "k.value"
-
-
-def _cluster_join(source: PanelSource) -> str:
-    # A unit with two values of the segment gets two rows per cell here, which
-    # panel_check_clusters reports instead of silently picking one.
+def _units_sql(source: PanelSource) -> str:
+    """One row per unit of `panel`; a unit with two values of the cluster segment gets two
+    rows, which panel_check_clusters reports instead of silently picking one."""
     if source.cluster is None:
-        return ""
-    return """
-        LEFT JOIN (SELECT DISTINCT unit_id, value FROM unit_segments
-                   WHERE segment = $cluster) k ON k.unit_id = c.unit_id"""
+        cluster, join = "r.unit_id", ""
+    else:
+        cluster = "k.value"
+        join = """LEFT JOIN (SELECT DISTINCT unit_id, value FROM unit_segments
+                             WHERE segment = $cluster) k ON k.unit_id = r.unit_id"""
+    return f"""SELECT r.unit_id, date_trunc($period, r.treated_at) AS adopted,
+                      {cluster} AS cluster
+               FROM rollouts r {join}
+               WHERE r.study = $study AND r.unit_id IN (SELECT unit_id FROM panel)"""
 
 
 def _params(source: PanelSource) -> dict:
-    params = {
+    return {
         "study": source.study,
         "dataset": source.dataset,
         "metric": source.metric,
         "period": source.period,
     }
+
+
+def _unit_params(source: PanelSource) -> dict:
+    params = {"study": source.study, "period": source.period}
     if source.cluster is not None:
         params["cluster"] = source.cluster
     return params
 
 
 def panel_check_clusters(s: Transaction, name: str) -> None:
-    """Every unit of temp table `panel` must sit in exactly one cluster `name`."""
+    """Every unit of temp table `panel_units` must sit in exactly one cluster `name`."""
     missing = [
         r[0]
         for r in s.execute(
-            "SELECT DISTINCT unit_id FROM panel WHERE cluster IS NULL ORDER BY 1 LIMIT 4"
+            "SELECT DISTINCT unit_id FROM panel_units WHERE cluster IS NULL ORDER BY 1 LIMIT 4"
         ).rows
     ]
     if missing:
@@ -103,7 +111,7 @@ def panel_check_clusters(s: Transaction, name: str) -> None:
         )
     split = [
         r[0]
-        for r in s.execute("""SELECT unit_id FROM panel GROUP BY unit_id
+        for r in s.execute("""SELECT unit_id FROM panel_units GROUP BY unit_id
         HAVING count(DISTINCT cluster) > 1 ORDER BY 1 LIMIT 4""").rows
     ]
     if split:
@@ -151,15 +159,15 @@ def panel_within_moments(
             WITH u AS (SELECT unit_id, avg(y) AS uy, avg(d) AS ud FROM panel GROUP BY unit_id),
             t AS (SELECT period, avg(y) AS ty, avg(d) AS td FROM panel GROUP BY period),
             g AS (SELECT avg(y) AS gy, avg(d) AS gd FROM panel)
-            SELECT p.unit_id, p.cluster, p.period, p.y - u.uy - t.ty + g.gy AS yy,
+            SELECT p.unit_id, p.period, p.y - u.uy - t.ty + g.gy AS yy,
                    p.d - u.ud - t.td + g.gd AS dd
             FROM panel p JOIN u USING (unit_id) JOIN t USING (period), g""")
         iterations = 0
     else:
         iterations = _alternating_projections(s, tolerance, max_iterations)
-    row = s.execute("""
-        WITH per_cluster AS (SELECT cluster, sum(dd * yy) AS a, sum(dd * dd) AS b
-                             FROM within GROUP BY cluster)
+    per_unit = "(SELECT unit_id, sum(dd * yy) AS a, sum(dd * dd) AS b FROM within GROUP BY 1)"
+    row = s.execute(f"""
+        WITH per_cluster AS ({BY_CLUSTER.format(sums="sum(a) AS a, sum(b) AS b", units=per_unit)})
         SELECT sum(a), sum(b), sum(a * a), sum(a * b), sum(b * b), count(*)
         FROM per_cluster""").rows[0]
     treated = s.scalar("SELECT count(DISTINCT unit_id) FROM panel WHERE d > 0")
@@ -177,12 +185,11 @@ def panel_within_moments(
 def _alternating_projections(s: Transaction, tolerance: float, max_iterations: int) -> int:
     """Demean by unit, then by period, until no value moves by more than `tolerance`."""
     s.execute(
-        "CREATE OR REPLACE TEMP TABLE within AS "
-        "SELECT unit_id, cluster, period, y AS yy, d AS dd FROM panel"
+        "CREATE OR REPLACE TEMP TABLE within AS SELECT unit_id, period, y AS yy, d AS dd FROM panel"
     )
     for iteration in range(1, max_iterations + 1):
         for key in ("unit_id", "period"):
-            s.execute(f"""CREATE OR REPLACE TEMP TABLE within AS SELECT unit_id, cluster, period,
+            s.execute(f"""CREATE OR REPLACE TEMP TABLE within AS SELECT unit_id, period,
                 yy - avg(yy) OVER (PARTITION BY {key}) AS yy,
                 dd - avg(dd) OVER (PARTITION BY {key}) AS dd FROM within""")
         # After the period step, period means are 0; convergence = unit means are 0 too.
@@ -223,10 +230,10 @@ def panel_cell_groups(s: Transaction) -> tuple[GroupCells, GroupCells, ClusterSc
     e = y − that group-half's mean) summed by cluster."""
     s.execute("""CREATE OR REPLACE TEMP TABLE did_2x2 AS
         WITH first AS (SELECT min(period) AS f FROM panel WHERE d > 0),
-        cells AS (SELECT p.cluster, p.y, max(p.d) OVER (PARTITION BY p.unit_id) AS g,
+        cells AS (SELECT p.unit_id, p.y, max(p.d) OVER (PARTITION BY p.unit_id) AS g,
                          CASE WHEN p.period >= first.f THEN 1 ELSE 0 END AS post
                   FROM panel p, first)
-        SELECT cluster, g, post, y, y - avg(y) OVER (PARTITION BY g, post) AS e,
+        SELECT unit_id, g, post, y, y - avg(y) OVER (PARTITION BY g, post) AS e,
                count(*) OVER (PARTITION BY g, post) AS m
         FROM cells""")
     rows = s.execute("""SELECT g > 0, count(*) FILTER (WHERE post = 0),
@@ -240,9 +247,11 @@ def panel_cell_groups(s: Transaction) -> tuple[GroupCells, GroupCells, ClusterSc
     groups = {r[0]: GroupCells(int(units[r[0]]), int(r[1]), int(r[2]), *r[3:]) for r in rows}
     if True not in groups or False not in groups:
         raise NotEstimable("A 2×2 needs both treated and never-treated units in the panel.")
-    squares, clusters = s.execute("""SELECT sum(sc * sc), count(*) FROM (
-        SELECT cluster, sum(e / m * (2 * post - 1) * CASE WHEN g > 0 THEN 1 ELSE -1 END) AS sc
-        FROM did_2x2 GROUP BY cluster)""").rows[0]
+    per_unit = """(SELECT unit_id,
+        sum(e / m * (2 * post - 1) * CASE WHEN g > 0 THEN 1 ELSE -1 END) AS sc
+        FROM did_2x2 GROUP BY unit_id)"""
+    squares, clusters = s.execute(f"""SELECT sum(sc * sc), count(*) FROM (
+        {BY_CLUSTER.format(sums="sum(sc) AS sc", units=per_unit)})""").rows[0]
     return groups[True], groups[False], ClusterScores(float(squares), int(clusters))
 
 
@@ -324,14 +333,13 @@ def _cross_long(s: Transaction) -> list[tuple]:
 
 
 def _clustered_above_units(s: Transaction) -> bool:
-    return s.scalar("SELECT count(DISTINCT cluster) < count(DISTINCT unit_id) FROM panel")
+    return s.scalar("SELECT count(DISTINCT cluster) < count(*) FROM panel_units")
 
 
 def _cohort_cluster_sums(s: Transaction, index: dict, c_of: dict):
     """S[r, c, t] = Σ of centred outcomes of cluster r's units in cohort c; n[r, c] units."""
     s.execute("""CREATE OR REPLACE TEMP TABLE cs_clusters AS
-        SELECT cs.*, k.cluster FROM cs
-        JOIN (SELECT DISTINCT unit_id, cluster FROM panel) k USING (unit_id)""")
+        SELECT cs.*, k.cluster FROM cs JOIN panel_units k USING (unit_id)""")
     names = [r[0] for r in s.execute("SELECT DISTINCT cluster FROM cs_clusters").rows]
     r_of = {r: i for i, r in enumerate(names)}
     sums = np.zeros((len(names), len(c_of), len(index)))
@@ -376,20 +384,20 @@ def within_cluster_cross(warehouse: Warehouse, source: PanelSource, max_clusters
 
 def panel_cluster_cross(s: Transaction) -> ClusterCross:
     """ClusterCross of temp table `within` (after panel_within_moments)."""
-    names = [r[0] for r in s.execute("SELECT DISTINCT cluster FROM within ORDER BY 1").rows]
+    names = [r[0] for r in s.execute("SELECT DISTINCT cluster FROM panel_units ORDER BY 1").rows]
     index = {c: i for i, c in enumerate(names)}
     size = len(names)
     cy, cd = np.zeros((size, size)), np.zeros((size, size))
     # Sum over each cluster's period totals first: G² × T products, not U².
-    s.execute("""CREATE OR REPLACE TEMP TABLE within_ct AS SELECT cluster, period,
-        sum(dd) AS dd, sum(yy) AS yy FROM within GROUP BY ALL""")
+    s.execute("""CREATE OR REPLACE TEMP TABLE within_ct AS SELECT k.cluster, w.period,
+        sum(w.dd) AS dd, sum(w.yy) AS yy FROM within w JOIN panel_units k USING (unit_id)
+        GROUP BY ALL""")
     for g, h, y, d in s.execute("""SELECT a.cluster, b.cluster, sum(a.dd * b.yy),
         sum(a.dd * b.dd) FROM within_ct a JOIN within_ct b USING (period) GROUP BY ALL""").rows:
         cy[index[g], index[h]], cd[index[g], index[h]] = y, d
     own_y, own_d = np.zeros(size), np.zeros(size)
-    for g, y, d in s.execute(
-        "SELECT cluster, sum(dd * yy), sum(dd * dd) FROM within GROUP BY cluster"
-    ).rows:
+    per_unit = "(SELECT unit_id, sum(dd * yy) AS y, sum(dd * dd) AS d FROM within GROUP BY 1)"
+    for g, y, d in s.execute(BY_CLUSTER.format(sums="sum(y), sum(d)", units=per_unit)).rows:
         own_y[index[g]], own_d[index[g]] = y, d
     units = s.scalar("SELECT count(DISTINCT unit_id) FROM within")
     return ClusterCross(cy, cd, own_y, own_d, int(units))
@@ -410,6 +418,7 @@ def adoption_outside(warehouse: Warehouse, source: PanelSource) -> dict[str, int
 
 def create_panel(s: Transaction, source: PanelSource) -> None:
     s.execute(f"CREATE TEMP TABLE panel AS {_panel_sql(source)}", _params(source))
+    s.execute(f"CREATE TEMP TABLE panel_units AS {_units_sql(source)}", _unit_params(source))
     if source.cluster is not None:
         panel_check_clusters(s, source.cluster)
 
@@ -421,7 +430,7 @@ def panel_facts(s: Transaction) -> dict[str, int]:
                    GROUP BY unit_id)
         SELECT (SELECT count(*) FROM u), (SELECT count(DISTINCT period) FROM panel),
                (SELECT count(*) FROM panel), count(g), count(*) - count(g), count(DISTINCT g),
-               (SELECT count(DISTINCT cluster) FROM panel)
+               (SELECT count(DISTINCT cluster) FROM panel_units)
         FROM u""").rows[0]
     keys = ("units", "periods", "cells", "treated_units", "never_treated", "cohorts", "clusters")
     return dict(zip(keys, (int(v) for v in row), strict=True))

@@ -1,5 +1,5 @@
-"""SQL for the event study and the placebo test, on temp table `panel` (unit_id, period, y, d,
-adopted, cluster).
+"""SQL for the event study and the placebo test, on temp tables `panel` and `panel_units`
+(see impact.queries.did).
 
 Event times count periods from each unit's first treated period (never-treated units have
 none). Every regressor is demeaned in the warehouse like TWFE's: exactly in one pass for
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from impact.errors import NotEstimable
-from impact.queries.did import PanelSource, panel_within_moments, with_panel
+from impact.queries.did import BY_CLUSTER, PanelSource, panel_within_moments, with_panel
 from impact.stats.did import WithinMoments
 from impact.stats.did_event import EventMoments
 from impact.warehouse import Transaction, Warehouse
@@ -20,8 +20,10 @@ from impact.warehouse import Transaction, Warehouse
 _COHORTS = """
     idx AS (SELECT period, row_number() OVER (ORDER BY period) - 1 AS t
             FROM (SELECT DISTINCT period FROM panel)),
-    a AS (SELECT unit_id, coalesce(min(adopted), min(CASE WHEN d > 0 THEN period END)) AS adopted_at
-          FROM panel GROUP BY unit_id),
+    f AS (SELECT unit_id, min(CASE WHEN d > 0 THEN period END) AS first FROM panel
+          GROUP BY unit_id),
+    a AS (SELECT f.unit_id, coalesce(k.adopted, f.first) AS adopted_at
+          FROM f JOIN panel_units k USING (unit_id)),
     u AS (SELECT unit_id, CASE WHEN adopted_at IS NOT NULL THEN
             (SELECT count(*) FROM idx WHERE idx.period < a.adopted_at) END AS g FROM a)"""
 # g: the adoption period's position among the panel's periods, from the adoption date itself
@@ -48,7 +50,7 @@ def panel_event_inputs(
         raise NotEstimable("An event study needs leads ≥ 2 (−1 is the reference) and lags ≥ 0.")
     s.execute(
         f"""CREATE OR REPLACE TEMP TABLE es AS WITH {_COHORTS}
-        SELECT p.unit_id, p.cluster, p.period, p.y,
+        SELECT p.unit_id, p.period, p.y,
                greatest(-$leads, least($lags, i.t - u.g)) AS e
         FROM panel p JOIN idx i USING (period) JOIN u USING (unit_id)""",
         {"leads": leads, "lags": lags},
@@ -65,13 +67,10 @@ def panel_event_inputs(
     dummies = ", ".join(
         f"CASE WHEN e = {int(e)} THEN 1.0 ELSE 0.0 END AS x{j}" for j, e in enumerate(events)
     )
-    s.execute(
-        f"CREATE OR REPLACE TEMP TABLE es_x AS SELECT unit_id, cluster, period, y, {dummies} "
-        "FROM es"
-    )
+    s.execute(f"CREATE OR REPLACE TEMP TABLE es_x AS SELECT unit_id, period, y, {dummies} FROM es")
     units, periods, cells, clusters = s.execute(
         "SELECT count(DISTINCT unit_id), count(DISTINCT period), count(*), "
-        "count(DISTINCT cluster) FROM es_x"
+        "(SELECT count(DISTINCT cluster) FROM panel_units) FROM es_x"
     ).rows[0]
     _demean(s, columns, balanced=cells == units * periods, tolerance=tolerance)
     k = len(events)
@@ -92,8 +91,12 @@ def panel_event_inputs(
     beta = m.coefficients()
     fitted = " + ".join(f"{float(b)!r} * x{j}" for j, b in enumerate(beta))
     sums = ", ".join(f"sum(x{j} * (y - ({fitted}))) AS s{j}" for j in range(k))
+    per_unit = f"(SELECT unit_id, {sums} FROM es_w GROUP BY unit_id)"
+    per_cluster = BY_CLUSTER.format(
+        sums=", ".join(f"sum(s{j}) AS s{j}" for j in range(k)), units=per_unit
+    )
     cross = ", ".join(f"sum(s{i} * s{j})" for i in range(k) for j in range(k))
-    scores = s.execute(f"SELECT {cross} FROM (SELECT {sums} FROM es_w GROUP BY cluster)").rows[0]
+    scores = s.execute(f"SELECT {cross} FROM ({per_cluster})").rows[0]
     return m, np.array(scores, dtype=float).reshape(k, k)
 
 
@@ -105,8 +108,7 @@ def panel_placebo_inputs(s: Transaction, shift: int = 2) -> tuple[WithinMoments,
     s.execute(
         f"""CREATE OR REPLACE TEMP TABLE panel AS WITH {_COHORTS}
         SELECT p.unit_id, p.period, p.y,
-               CASE WHEN u.g IS NOT NULL AND i.t >= u.g - $shift THEN 1.0 ELSE 0.0 END AS d,
-               NULL AS adopted, p.cluster
+               CASE WHEN u.g IS NOT NULL AND i.t >= u.g - $shift THEN 1.0 ELSE 0.0 END AS d
         FROM panel p JOIN idx i USING (period) JOIN u USING (unit_id)
         WHERE u.g IS NULL OR i.t < u.g""",
         {"shift": shift},
@@ -124,18 +126,14 @@ def _demean(
             f" + avg({c}) OVER () AS {c}"
             for c in columns
         )
-        s.execute(
-            f"CREATE OR REPLACE TEMP TABLE es_w AS SELECT unit_id, cluster, period, {exprs} "
-            "FROM es_x"
-        )
+        s.execute(f"CREATE OR REPLACE TEMP TABLE es_w AS SELECT unit_id, period, {exprs} FROM es_x")
         return
     s.execute("CREATE OR REPLACE TEMP TABLE es_w AS SELECT * FROM es_x")
     for _ in range(limit):
         for key in ("unit_id", "period"):
             exprs = ", ".join(f"{c} - avg({c}) OVER (PARTITION BY {key}) AS {c}" for c in columns)
             s.execute(
-                f"CREATE OR REPLACE TEMP TABLE es_w AS SELECT unit_id, cluster, period, {exprs} "
-                "FROM es_w"
+                f"CREATE OR REPLACE TEMP TABLE es_w AS SELECT unit_id, period, {exprs} FROM es_w"
             )
         means = ", ".join(f"abs(avg({c}))" for c in columns)
         moved = s.scalar(

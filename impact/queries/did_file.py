@@ -36,8 +36,9 @@ def stage_panel(
     treat: str | None = None,
     cluster: str | None = None,
 ) -> None:
-    """Create table `panel` (unit_id, period, y, d, adopted, cluster): y is the mean of the
-    outcome per cell; cluster is column `cluster` (which must hold whole units) or the unit."""
+    """Create tables `panel` (unit_id, period, y, d; y the mean of the outcome per cell) and
+    `panel_units` (unit_id, adopted, cluster): cluster is column `cluster` (which must hold
+    whole units) or the unit."""
     from impact.ingest.read import read_into
 
     if (treated_at is None) == (treat is None):
@@ -51,7 +52,6 @@ def stage_panel(
         a = quote_identifier(treated_at, known)
         adopted = f"TRY_CAST(nullif(trim(CAST({a} AS VARCHAR)), '') AS {kind})"
         d = f"max(CASE WHEN {adopted} IS NOT NULL AND {period} >= {adopted} THEN 1.0 ELSE 0.0 END)"
-        adopted = f"min({adopted})"
     else:
         # 0/1 or true/false: DuckDB reads both as BOOLEAN.
         d = f"max(CAST(CAST({quote_identifier(treat, known)} AS BOOLEAN) AS DOUBLE))"
@@ -60,13 +60,16 @@ def stage_panel(
         k = f"CAST({u} AS VARCHAR)"
     else:
         k = f"nullif(trim(CAST({quote_identifier(cluster, known)} AS VARCHAR)), '')"
+    rows = f"FROM raw WHERE {u} IS NOT NULL AND {period} IS NOT NULL"
     try:
-        # Grouping by the cluster too: a unit split across clusters shows up as such.
         staging.execute(f"""CREATE TABLE panel AS
             SELECT CAST({u} AS VARCHAR) AS unit_id, {period} AS period,
-                   avg(CAST(replace(CAST({y} AS VARCHAR), ',', '') AS DOUBLE)) AS y, {d} AS d,
-                   {adopted} AS adopted, {k} AS cluster
-            FROM raw WHERE {u} IS NOT NULL AND {period} IS NOT NULL GROUP BY 1, 2, 6""")
+                   avg(CAST(replace(CAST({y} AS VARCHAR), ',', '') AS DOUBLE)) AS y, {d} AS d
+            {rows} GROUP BY 1, 2""")
+        # Grouped by the cluster too: a unit split across clusters shows up as such.
+        staging.execute(f"""CREATE TABLE panel_units AS
+            SELECT CAST({u} AS VARCHAR) AS unit_id, min({adopted}) AS adopted, {k} AS cluster
+            {rows} GROUP BY 1, 3""")
     except Exception as exc:
         raise InvalidInput(
             f"{path.name}: the outcome must hold numbers and the treatment 0/1 "

@@ -1,0 +1,252 @@
+"""Staggered-rollout benchmark: Callaway & Sant'Anna, Impact against csdid.
+
+The panel: the first N units (all 1,000,000 unless told otherwise) of the TWFE benchmark's
+1,000,000-unit × 20-week staggered panel (bench/did.py builds or reuses it). DuckDB copies
+those units' cells from bench/out/did/cells.parquet into bench/out/did_cs/cells.parquet,
+and one INSERT … SELECT per table loads that file into a warehouse of its own (`loads`,
+`rollouts`, `outcomes` with metric "y"), so both sides see exactly the same rows. A marker
+written last records N; later runs with the same N reuse the build.
+
+Each side runs in a fresh subprocess per repetition (`python -m bench.did_cs impact|csdid`),
+printing one JSON line: seconds (the work, after imports), the simple ATT and its standard
+error, and the process's peak resident memory (VmHWM). Both estimate ATT(g, t) against
+never-treated controls with the "varying" base period, unconditional (no covariates), with
+analytic standard errors (no bootstrap), then aggregate them the `did::aggte("simple")`
+way.
+
+- impact: `cohort_moments` (per-cohort means and cross-products in DuckDB), then
+  `group_time(m, "never")` and `aggregate(gt, "simple")`.
+- csdid: read the same parquet file into pandas, derive numeric ids, periods 1..20 and the
+  first treated period (0 for never treated), then
+  `ATTgt(..., control_group=["nevertreated"]).fit(est_method="reg", bstrap=False)` and
+  `.aggte(typec="simple", bstrap=False)`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import sys
+import time
+
+from bench.common import OUT, alternate, peak_bytes
+from bench.did import CELLS as SOURCE
+from bench.did import DATASET, EFFECT, METRIC, PERIODS, STUDY
+from bench.did import UNITS as ALL_UNITS
+from bench.did import ensure_panel as ensure_source
+
+DIR = OUT / "did_cs"
+CELLS = DIR / "cells.parquet"
+WAREHOUSE = DIR / "did_cs.duckdb"
+MARKER = DIR / "built.json"
+
+UNITS = ALL_UNITS  # default: the whole panel; --units N takes the first N
+
+TARGET_RATIO = 1.0
+TARGET_PEAK_SHARE = 1.0  # at most csdid's peak (measured: 53% at 1,000,000 units, ~70% at 100,000)
+TARGET_DIFFERENCE = 1e-6
+
+
+def _expected(units: int) -> dict:
+    return {"units": units, "of": ALL_UNITS, "periods": PERIODS, "source": str(SOURCE)}
+
+
+def _warehouse():
+    from impact.warehouse import Warehouse
+
+    return Warehouse(WAREHOUSE)
+
+
+def _stored_counts(warehouse) -> dict[str, int]:
+    return {
+        table: int(warehouse.scalar(f"SELECT count(*) FROM {table}"))
+        for table in ("rollouts", "outcomes")
+    }
+
+
+def _marker() -> dict:
+    return json.loads(MARKER.read_text())
+
+
+def is_built(units: int) -> bool:
+    if not (MARKER.exists() and WAREHOUSE.exists() and CELLS.exists()):
+        return False
+    marker = _marker()
+    if marker.get("sizes") != _expected(units):
+        return False
+    return _stored_counts(_warehouse()) == marker["rows"]
+
+
+def subset(units: int) -> int:
+    """Copy the first `units` units' cells into CELLS with DuckDB; the number of cells."""
+    from impact.warehouse import Staging  # the one place that opens DuckDB
+
+    last = f"u{units:07d}"  # ids are u0000000 … u0999999: the first N sort below u{N}
+    with Staging() as staging:
+        staging.execute(
+            f"""COPY (SELECT * FROM read_parquet('{SOURCE}') WHERE unit_id < '{last}'
+                ORDER BY unit_id, period) TO '{CELLS}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)"""
+        )
+        return int(staging.scalar(f"SELECT count(*) FROM read_parquet('{CELLS}')"))
+
+
+def load(units: int) -> None:
+    """Register the dataset in `loads`, then one INSERT … SELECT per fact table."""
+    with _warehouse().transaction() as t:
+        t.execute(
+            """INSERT INTO loads VALUES ($id, $name, 'outcomes', $file, 'bench', $rows,
+               '{}', 'bench', now())""",
+            {"id": "bench-did-cs", "name": DATASET, "file": CELLS.name, "rows": units * PERIODS},
+        )
+        t.execute(
+            """INSERT INTO rollouts SELECT 'bench-did-cs', $study, unit_id, any_value(treated_at)
+               FROM read_parquet($file) GROUP BY unit_id""",
+            {"study": STUDY, "file": str(CELLS)},
+        )
+        t.execute(
+            """INSERT INTO outcomes SELECT 'bench-did-cs', unit_id, observed_at, $metric, y
+               FROM read_parquet($file)""",
+            {"metric": METRIC, "file": str(CELLS)},
+        )
+
+
+def ensure_panel(units: int = UNITS, log=print) -> float | None:
+    """Build the N-unit subset unless a complete build is there; seconds, or None if reused."""
+    if not 0 < units <= ALL_UNITS:
+        raise ValueError(f"--units must be between 1 and {ALL_UNITS:,}, got {units:,}.")
+    ensure_source(log)
+    if is_built(units):
+        marker = _marker()
+        built = f"built in {marker['seconds']:.1f} s"
+        log(f"Reusing the {units:,}-unit subset in {DIR} ({built}); {_rows(marker)}")
+        return None
+    if DIR.exists():
+        shutil.rmtree(DIR)
+    DIR.mkdir(parents=True)
+    log(f"Building the first {units:,} units × {PERIODS} weeks of the rollout panel in {DIR}")
+    start = time.perf_counter()
+    cells = subset(units)
+    copied = time.perf_counter() - start
+    log(f"  copied {cells:,} cells into {CELLS.name} in {copied:.1f} s")
+    load(units)
+    seconds = time.perf_counter() - start
+    log(f"  loaded rollouts and outcomes in {seconds - copied:.1f} s")
+    marker = {"sizes": _expected(units), "rows": _stored_counts(_warehouse()), "seconds": seconds}
+    MARKER.write_text(json.dumps(marker, indent=2))
+    log(f"Built the subset in {seconds:.1f} s; {_rows(marker)}")
+    return seconds
+
+
+def _rows(marker: dict) -> str:
+    return "rows: " + ", ".join(f"{k} {v:,}" for k, v in marker["rows"].items())
+
+
+def _units() -> int:
+    return _marker()["sizes"]["units"]
+
+
+def impact_side() -> dict:
+    from impact.queries.did import PanelSource, cohort_moments
+    from impact.stats.did_cs import aggregate, group_time
+
+    units = _units()
+    start = time.perf_counter()
+    m = cohort_moments(_warehouse(), PanelSource(STUDY, DATASET, METRIC))
+    estimate = aggregate(group_time(m, "never"), "simple").estimate
+    seconds = time.perf_counter() - start
+    seen = int(m.counts.sum())
+    if m.unbalanced_units or seen != units:
+        raise RuntimeError(f"Unexpected panel: {seen} units, {m.unbalanced_units} unbalanced")
+    return {"seconds": seconds, "effect": estimate.effect, "se": estimate.se}
+
+
+def csdid_side() -> dict:
+    import contextlib
+    import io
+    import warnings
+
+    import pandas as pd
+    from csdid.att_gt import ATTgt
+
+    units = _units()
+    start = time.perf_counter()
+    df = pd.read_parquet(CELLS, columns=["unit_id", "period", "y", "d"])
+    df["id"] = df["unit_id"].str.slice(1).astype("int64")
+    df["t"] = df["period"].astype("int64") + 1  # 1..20, so that 0 can mean never treated
+    first = df["t"].where(df["d"] > 0).groupby(df["id"]).transform("min")
+    df["g"] = first.fillna(0).astype("int64")
+    quiet = contextlib.redirect_stdout(io.StringIO())  # aggte prints its summary table
+    with quiet, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        att = ATTgt(
+            yname="y",
+            gname="g",
+            idname="id",
+            tname="t",
+            data=df[["id", "t", "g", "y"]],
+            control_group=["nevertreated"],
+        )
+        att.fit(est_method="reg", bstrap=False)
+        att.aggte(typec="simple", bstrap=False)
+    seconds = time.perf_counter() - start
+    if att.dp["n"] != units:
+        raise RuntimeError(f"Unexpected panel: csdid saw {att.dp['n']} units")
+    return {
+        "seconds": seconds,
+        "effect": float(att.atte["overall_att"]),
+        "se": float(att.atte["overall_se"]),
+        "warnings": sorted({str(w.message) for w in caught}),
+    }
+
+
+SIDES = {"impact": impact_side, "csdid": csdid_side}
+
+
+def benchmark(repeat: int = 2, log=print) -> bool:
+    """Alternate the sides `repeat` times; print the figures; True when every target is met."""
+    units = _units()
+    runs = alternate("bench.did_cs", SIDES, repeat, log)
+    median = {side: statistics.median(r["seconds"] for r in rs) for side, rs in runs.items()}
+    peak = {side: max(r["peak"] for r in rs) for side, rs in runs.items()}
+    ratio = median["csdid"] / median["impact"]
+    share = peak["impact"] / peak["csdid"]
+    pairs = [(i, c) for i in runs["impact"] for c in runs["csdid"]]
+    difference = max(abs(i["effect"] - c["effect"]) for i, c in pairs)
+    se_gap = max(abs(i["se"] / c["se"] - 1) for i, c in pairs)
+    checks = [
+        (f"speed: {ratio:.1f}x faster (target > {TARGET_RATIO:g}x)", ratio > TARGET_RATIO),
+        (
+            f"memory: Impact peak {share:.0%} of csdid's (target <= {TARGET_PEAK_SHARE:.0%})",
+            share <= TARGET_PEAK_SHARE,
+        ),
+        (
+            f"estimate: |difference| {difference:.1e} (target <= {TARGET_DIFFERENCE:g})",
+            difference <= TARGET_DIFFERENCE,
+        ),
+        (
+            f"standard error: relative difference {se_gap:.1e} (target <= {TARGET_DIFFERENCE:g})",
+            se_gap <= TARGET_DIFFERENCE,
+        ),
+    ]
+    log(
+        f"\nCallaway & Sant'Anna, simple ATT, never-treated controls, on {units:,} units × "
+        f"{PERIODS} weeks, median of {repeat}:"
+    )
+    for side, label in (("impact", "Impact (SQL + stats)"), ("csdid", "csdid ATTgt + aggte")):
+        log(f"  {label:<22} {median[side]:7.2f} s   peak memory {peak[side] / 1e9:5.2f} GB")
+    first = runs["impact"][0]
+    log(f"  effect {first['effect']:+.6f} (true {EFFECT:+g}), standard error {first['se']:.6f}")
+    other = runs["csdid"][0]
+    log(f"  csdid  {other['effect']:+.6f}, standard error {other['se']:.6f}")
+    for message in sorted({m for r in runs["csdid"] for m in r.get("warnings", [])}):
+        log(f"  csdid warned: {message}")
+    for text, ok in checks:
+        log(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    return all(ok for _, ok in checks)
+
+
+if __name__ == "__main__":
+    result = SIDES[sys.argv[1]]()
+    result["peak"] = peak_bytes()
+    print(json.dumps(result))
