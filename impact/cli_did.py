@@ -36,7 +36,8 @@ def did(
         str | None,
         typer.Option(
             help="Cluster standard errors by this unit segment (stored study) or column "
-            "(--rows), e.g. region; each unit must sit in one cluster. Default: the unit."
+            "(--rows), e.g. region, or 'unit'; each unit must sit in one cluster. Default: "
+            "the study's setting 'cluster', else the unit."
         ),
     ] = None,
     metric: Annotated[str | None, typer.Option(help="A stored study's metric.")] = None,
@@ -83,7 +84,7 @@ def did(
                 outcome,
                 treated_at=treated_at,
                 treat=treat,
-                cluster=cluster,
+                cluster=None if cluster in ("unit", unit) else cluster,
             )
             result = readout_on_panel(
                 staging,
@@ -94,7 +95,7 @@ def did(
                 metric=outcome,
                 leads=leads,
                 lags=lags,
-                cluster=cluster or "unit",
+                cluster="unit" if cluster in (None, "unit", unit) else cluster,
             )
     _emit(result, as_json)
 

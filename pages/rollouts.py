@@ -27,7 +27,7 @@ def load_readout(generation: str, name: str, estimator: str, control: str, clust
         name,
         estimator=estimator,
         control=control,
-        cluster=None if cluster == "unit" else cluster,
+        cluster=cluster,
     )
 
 
@@ -93,9 +93,12 @@ if overview.metric:
         ["notyet", "never"],
         format_func={"notyet": "not yet treated (and never)", "never": "never treated only"}.get,
     )
+    clusters = load_clusters(ui.generation(), name)
+    stored = overview.study.settings.get("cluster", "unit")
     cluster = e3.selectbox(
         "Cluster standard errors by",
-        load_clusters(ui.generation(), name),
+        clusters,
+        index=clusters.index(stored) if stored in clusters else 0,
         help="Units that share shocks (stores in one region) are not independent: "
         "cluster by the grouping they share, or intervals come out too narrow.",
     )

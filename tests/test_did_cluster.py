@@ -288,3 +288,32 @@ def test_rollouts_page_offers_the_region_and_shows_its_numbers(store, tmp_path):
     assert "Download effect by periods since adoption (CSV)" in downloads
     unit = rollout_readout(store, "s").estimate
     assert e.ci_high - e.ci_low > unit.ci_high - unit.ci_low  # region shocks widen it
+
+
+def test_a_study_setting_clusters_every_readout_of_it(store, tmp_path):
+    from impact.analysis.assumptions import define_study
+    from impact.analysis.value import _rollout_effect
+    from impact.catalog import StudyBase
+
+    rollouts, outcomes, _ = make_regional(np.random.default_rng(40))
+    load(store, tmp_path, rollouts, outcomes)
+    _study(store)
+    unit = rollout_readout(store, "s").estimate
+    region = rollout_readout(store, "s", cluster="region").estimate
+    study = StudyBase(
+        name="s",
+        kind="did",
+        unit="store",
+        primary_metric="minutes",
+        period="week",
+        settings={"cluster": "region"},
+    )
+    define_study(store, study)
+    stored = rollout_readout(store, "s").estimate
+    # (DuckDB's parallel sums may differ in the last bits between runs.)
+    assert stored.method == region.method and stored.se == pytest.approx(region.se, rel=1e-12)
+    assert _rollout_effect(store, "s").se == pytest.approx(region.se, rel=1e-12)  # the money
+    back = rollout_readout(store, "s", cluster="unit").estimate
+    assert back.se == pytest.approx(unit.se, rel=1e-12) and "by unit" in back.method
+    result = CliRunner().invoke(app, ["did", "s", "--json"])
+    assert json.loads(result.stdout)["n"]["clusters"] == 9

@@ -58,7 +58,8 @@ def rollout_readout(
 ) -> RolloutReadout:
     """The model's effect on a rollout study's metric; `estimator` defaults to
     Callaway–Sant'Anna when adoption dates differ, else TWFE. `cluster`: a unit segment
-    (e.g. region) to cluster standard errors by instead of the unit."""
+    (e.g. region) to cluster standard errors by, or "unit"; by default the study's setting
+    `cluster`, else the unit, so every readout of the study (money included) agrees."""
     record = store.catalog.study(study)
     if record.kind != "did":
         raise InvalidInput(f"{study!r} is an A/B study; use the experiment readout.")
@@ -69,8 +70,14 @@ def rollout_readout(
     if definition.aggregation not in ("sum", "mean", "proportion"):
         raise InvalidInput(f"Rollout panels take sum, mean or proportion metrics, not {name!r}.")
     aggregation = "sum" if definition.aggregation == "sum" else "mean"
+    cluster = cluster or record.settings.get("cluster") or "unit"
     source = PanelSource(
-        study, definition.dataset, definition.column, record.period, aggregation, cluster
+        study,
+        definition.dataset,
+        definition.column,
+        record.period,
+        aggregation,
+        None if cluster == "unit" else cluster,
     )
     with store.warehouse.session() as s:
         create_panel(s, source)
@@ -85,7 +92,7 @@ def rollout_readout(
             metric=name,
             leads=leads,
             lags=lags,
-            cluster=cluster or "unit",
+            cluster=cluster,
         )
     outside = adoption_outside(store.warehouse, source)
     notes = []
