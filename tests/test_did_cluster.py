@@ -234,10 +234,10 @@ def test_cli_rows_file_clusters_by_a_column(tmp_path):
     out = json.loads(result.stdout)
     fit = by_region("minutes ~ d + C(unit_id) + C(w)", cells)
     assert out["effect"] == pytest.approx(fit.params["d"], abs=1e-8)
-    # fixest's K counts the 10 period effects only (units nest in regions); statsmodels'
-    # counts the 36 unit effects too: the SEs differ by √((N − 46)/(N − 10)).
+    # fixest's K counts the 10 period effects and the slope (units nest in regions);
+    # statsmodels' counts the 36 unit effects too: the SEs differ by √((N − 46)/(N − 11)).
     n = len(cells)
-    assert out["se"] == pytest.approx(fit.bse["d"] * np.sqrt((n - 46) / (n - 10)), rel=1e-7)
+    assert out["se"] == pytest.approx(fit.bse["d"] * np.sqrt((n - 46) / (n - 11)), rel=1e-7)
     assert out["n"]["clusters"] == 9
     # A unit whose rows name two regions cannot be clustered: a clear error, exit 1.
     cells.loc[cells.index[0], "region"] = "R5"

@@ -8,8 +8,9 @@ s_g = Σ_(i,t)∈g D̈(ÿ − τD̈) = a_g − τ b_g with a_g = Σ D̈ÿ and b_
 cells, so the warehouse only returns Σa², Σab, Σb²:
     V = Σ_g s_g² / (ΣD̈²)² · G/(G − 1) · (N − 1)/(N − K).
 K, the parameters counted in the small-sample factor, follows one of two conventions:
-- "fixest" (fixest and pyfixest's default, fixef.K = "nested"): unit effects are nested in
-  the clusters (units sit whole in one cluster) and not counted, so K = 1 + (T − 1) = T;
+- "fixest" (pyfixest 0.60's default, k_fixef="nonnested"; fixest's fixef.K = "nested"): unit
+  effects are nested in the clusters (units sit whole in one cluster) and not counted; the
+  T period effects and the slope are, so K = T + 1 (SEs equal pyfixest's, tests pin them);
 - "statsmodels" (OLS with every dummy): K = 1 + (U − 1) + (T − 1) + 1 = U + T for U units.
 """
 
@@ -62,7 +63,7 @@ def twfe(
         raise NotEstimable(f"Clustered standard errors need at least 2 clusters ({cluster}s).")
     tau = m.sxy / m.sxx
     scores = m.score_aa - 2 * tau * m.score_ab + tau**2 * m.score_bb
-    params = m.periods if k == "fixest" else m.units + m.periods
+    params = m.periods + 1 if k == "fixest" else m.units + m.periods
     n, g = m.observations, m.clusters
     factor = g / (g - 1) * (n - 1) / (n - params)
     se = math.sqrt(max(scores, 0.0) * factor) / m.sxx

@@ -6,7 +6,7 @@ warehouse returns the within moments Ẍ'Ẍ, Ẍ'ÿ and, after a second pass wi
 cluster score cross-products Σ_g s_g s_g' with s_g = Σ_(i,t)∈g ẍ_it ê_it over clusters g
 (units, or groups of whole units such as regions). CR1 variance
     V = (Ẍ'Ẍ)⁻¹ Σ_g s_g s_g' (Ẍ'Ẍ)⁻¹ · G/(G − 1) · (N − 1)/(N − K),
-K counted as in impact.stats.did ("fixest": regressors + T − 1; "statsmodels": regressors +
+K counted as in impact.stats.did ("fixest": regressors + T; "statsmodels": regressors +
 U + T − 1 for U units). Pre-trend test: Wald W = β_L' V_LL⁻¹ β_L over the q leads,
 F = W/q on (q, G − 1) degrees of freedom (Stata's `test` after clustered regression).
 """
@@ -69,7 +69,7 @@ def event_study(
     check_choice("k", k, KConvention)
     beta = m.coefficients()
     n, g, regressors = m.observations, m.clusters, len(m.events)
-    params = regressors + m.periods - 1 + (m.units if k == "statsmodels" else 0)
+    params = regressors + (m.periods if k == "fixest" else m.units + m.periods - 1)
     factor = g / (g - 1) * (n - 1) / (n - params)
     bread = np.linalg.inv(m.xtx)
     cov = bread @ scores @ bread * factor
