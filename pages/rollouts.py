@@ -93,8 +93,10 @@ if overview.metric:
         ["notyet", "never"],
         format_func={"notyet": "not yet treated (and never)", "never": "never treated only"}.get,
     )
-    clusters = load_clusters(ui.generation(), name)
     stored = overview.study.settings.get("cluster", "unit")
+    # The study's own setting is offered even when its data no longer fits it, so the page
+    # shows the same readout (or the same error) as the Overview's money.
+    clusters = list(dict.fromkeys([*load_clusters(ui.generation(), name), stored]))
     cluster = e3.selectbox(
         "Cluster standard errors by",
         clusters,

@@ -252,9 +252,10 @@ def test_units_without_the_cluster_segment_are_named(store, tmp_path):
     rollouts, outcomes, _ = make_regional(np.random.default_rng(38))
     outcomes.loc[outcomes.unit_id == "u03", "region"] = None
     load(store, tmp_path, rollouts, outcomes)
-    with pytest.raises(InvalidInput, match=r"'u03' have no 'region' value"):
+    with pytest.raises(InvalidInput, match=r"'u03' lack a 'region' value"):
         within_moments(store.warehouse, REGION)
-    with pytest.raises(InvalidInput, match=r"'u00', 'u01', 'u02' …"):
+    area = "has a segment 'area' \\(its units' segments: 'region'\\)"
+    with pytest.raises(InvalidInput, match=area):
         within_moments(store.warehouse, PanelSource("s", "tickets", "minutes", cluster="area"))
 
 
@@ -317,3 +318,116 @@ def test_a_study_setting_clusters_every_readout_of_it(store, tmp_path):
     assert back.se == pytest.approx(unit.se, rel=1e-12) and "by unit" in back.method
     result = CliRunner().invoke(app, ["did", "s", "--json"])
     assert json.loads(result.stdout)["n"]["clusters"] == 9
+
+
+def regional_rows(rng, starts, region_of, weeks=8, missing=()):
+    """One outcome row per unit-week (skipping `missing`), with weekly region shocks."""
+    shock = {r: rng.normal(0, 2, weeks) for r in set(region_of.values())}
+    rows = []
+    for unit, start in starts.items():
+        level = rng.normal(50, 8)
+        for w in range(weeks):
+            if (unit, w) in missing:
+                continue
+            effect = -3.0 if start is not None and w >= start else 0.0
+            y = level + 0.3 * w + shock[region_of[unit]][w] + effect + rng.normal(0, 2)
+            rows.append((unit, WEEK0 + pd.Timedelta(days=7 * w + 1), y, region_of[unit]))
+    outcomes = pd.DataFrame(rows, columns=["unit_id", "observed_at", "minutes", "region"])
+    return outcomes
+
+
+def rollout_rows(starts, study="s"):
+    return pd.DataFrame(
+        {
+            "study": study,
+            "unit_id": list(starts),
+            "treated_at": [
+                WEEK0 + pd.Timedelta(days=7 * s + 1) if s is not None else pd.NaT
+                for s in starts.values()
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize("control", ["never", "notyet"])
+def test_callaway_santanna_by_region_from_the_warehouse_drops_whole_regions(
+    store, tmp_path, control
+):
+    """Region 0 is treated from the first week (left out), region 1 misses a week (left out,
+    unbalanced), region 9 mixes cohorts: 8 clusters remain. Every aggregation's SE equals
+    numerical influence functions of an independent estimator on the kept unit rows."""
+    from test_did_cluster_sim import weighted_cs
+
+    from impact.queries.did import panel
+
+    starts, region_of, missing = {}, {}, {("u20", 4)}
+    for r in range(10):
+        for j in range(4):
+            unit = f"u{r}{j}"
+            region_of[unit] = f"R{r}"
+            starts[unit] = 0 if r == 0 else (3, 5, None)[(j if r == 9 else r) % 3]
+            if r == 1:
+                missing.add((unit, 2))
+    rng = np.random.default_rng(7)
+    load(store, tmp_path, rollout_rows(starts), regional_rows(rng, starts, region_of, 8, missing))
+    gt = group_time(cohort_moments(store.warehouse, REGION), control)
+    wide = panel(store.warehouse, REGION).pivot(index="unit_id", columns="period", values="y")
+    kept = [u for u in wide.dropna().index if starts[u] != 0]
+    y = wide.loc[kept].to_numpy()
+    start = np.array([-1 if starts[u] is None else starts[u] for u in kept])
+    region = np.array([region_of[u] for u in kept])
+    ones = np.ones(len(kept))
+    for how in ("simple", "dynamic", "group", "calendar"):
+        e = aggregate(gt, how, cluster="region").estimate
+        assert e.effect == pytest.approx(weighted_cs(ones, start, y, control, how), abs=1e-9)
+        phi = []
+        for r in np.unique(region):
+            bump = 1e-6 * (region == r)
+            up = weighted_cs(ones + bump, start, y, control, how)
+            down = weighted_cs(ones - bump, start, y, control, how)
+            phi.append((up - down) / 2e-6)
+        assert e.se == pytest.approx(np.sqrt(np.sum(np.square(phi)) * 8 / 7), rel=1e-6)
+        assert e.n["clusters"] == 8 and e.df == 7
+
+
+def test_few_regions_skip_the_joint_pretrend_test_and_one_region_is_refused(store, tmp_path):
+    rng = np.random.default_rng(8)
+    starts = {f"u{i:02d}": (4, 5, None)[i % 3] for i in range(18)}
+    region_of = {u: f"R{i % 3}" for i, u in enumerate(starts)}
+    load(store, tmp_path, rollout_rows(starts), regional_rows(rng, starts, region_of, 9))
+    m, scores = event_inputs(store.warehouse, REGION, leads=4, lags=2)
+    es = event_study(m, scores, cluster="region")
+    assert m.clusters == 3 and np.isnan(es.pretrend_wald)
+    expected = "3 leads with only 3 clusters (regions); use at most 2"
+    assert any(expected in w for w in es.estimate.warnings)
+    _study(store)
+    readout = rollout_readout(store, "s", estimator="twfe", cluster="region")
+    assert any("cannot be tested jointly" in w for w in readout.estimate.warnings)
+    # One region for all units: no clustered interval, a clear error from every estimator.
+    cells = cells_of(regional_rows(rng, starts, region_of, 9), rollout_rows(starts), region_of)
+    cells = cells.assign(one="R0", start=cells.start.astype("Int64"))
+    cells.to_csv(tmp_path / "p.csv", index=False)
+    args = ["did", "--rows", str(tmp_path / "p.csv"), "--unit", "unit_id", "--time", "week"]
+    args += ["--outcome", "minutes", "--treated-at", "start", "--cluster", "one"]
+    for estimator in ("twfe", "2x2", "event", "cs"):
+        result = CliRunner().invoke(app, [*args, "--estimator", estimator])
+        assert result.exit_code == 1, result.output
+        assert "at least" in result.output and "clusters" in result.output, result.output
+
+
+def test_units_adopting_after_the_last_week_count_as_untreated_everywhere(store, tmp_path):
+    from impact.queries.did_event import placebo_inputs
+
+    rng = np.random.default_rng(9)
+    starts = {f"u{i:02d}": (3, 5, None, 12)[i % 4] for i in range(40)}  # week 12: after
+    region_of = {u: f"R{i % 10}" for i, u in enumerate(starts)}
+    outcomes = regional_rows(rng, starts, region_of, 9)
+    never = {u: (None if s == 12 else s) for u, s in starts.items()}
+    rollouts = pd.concat([rollout_rows(starts, "s"), rollout_rows(never, "s2")])
+    load(store, tmp_path, rollouts, outcomes)
+    late, plain = REGION, PanelSource("s2", "tickets", "minutes", cluster="region")
+    a, b = event_inputs(store.warehouse, late), event_inputs(store.warehouse, plain)
+    np.testing.assert_allclose(a[0].coefficients(), b[0].coefficients(), rtol=1e-9)
+    pa, pb = placebo_inputs(store.warehouse, late)[0], placebo_inputs(store.warehouse, plain)[0]
+    assert pa.treated_units == pb.treated_units == 20
+    assert pa.sxy == pytest.approx(pb.sxy, rel=1e-9)

@@ -129,7 +129,7 @@ def readout_on_panel(
     check_choice("control", control, Control)
     if facts["treated_units"] == 0:
         raise NotEstimable("No unit is treated during the panel; there is no effect to measure.")
-    notes = _panel_notes(facts, estimator, cluster)
+    notes = _panel_notes(facts, estimator)
     kw = {"alpha": alpha, "label": label, "metric": metric, "cluster": cluster}
     event_table = gt_table = None
     if estimator == "cs":
@@ -154,13 +154,20 @@ def readout_on_panel(
                 "The wild cluster bootstrap needs a balanced panel here; the interval shown "
                 "is the cluster-robust one, likely too narrow."
             )
+    clusters = estimate.n.get("clusters", facts["clusters"])  # CS may drop some units
+    if clusters < FEW_CLUSTERS and estimator in ("cs", "event"):
+        notes.append(
+            f"Only {clusters} clusters ({cluster}s): intervals clustered by {cluster} are "
+            f"unreliable below about {FEW_CLUSTERS}; the TWFE readout carries a wild cluster "
+            "bootstrap."
+        )
     if estimator != "event":
-        notes += _pretrend(s, leads, lags, alpha)
+        notes += _pretrend(s, leads, lags, alpha, cluster)
     notes += _placebo(s, alpha)  # last: it replaces the panel with its pre-period cells
     return RolloutReadout(_warn(estimate, notes), event_table, gt_table, facts)
 
 
-def _panel_notes(facts: dict, estimator: str, cluster: str) -> list[str]:
+def _panel_notes(facts: dict, estimator: str) -> list[str]:
     notes = []
     if facts["cells"] < facts["units"] * facts["periods"]:
         missing = facts["units"] * facts["periods"] - facts["cells"]
@@ -182,12 +189,6 @@ def _panel_notes(facts: dict, estimator: str, cluster: str) -> list[str]:
         notes.append(
             "Adoption dates differ: with effects that change over time, TWFE and the 2×2 "
             "are biased; read the Callaway–Sant'Anna estimate (--estimator cs)."
-        )
-    if facts["clusters"] < FEW_CLUSTERS and estimator in ("cs", "event"):
-        notes.append(
-            f"Only {facts['clusters']} clusters ({cluster}s): intervals clustered by {cluster} "
-            f"are unreliable below about {FEW_CLUSTERS}; the TWFE readout carries a wild "
-            "cluster bootstrap."
         )
     return notes
 
@@ -217,12 +218,12 @@ def _bootstrapped(estimate: Estimate, cross: ClusterCross, alpha: float) -> Esti
     )
 
 
-def _pretrend(s: Transaction, leads: int, lags: int, alpha: float) -> list[str]:
+def _pretrend(s: Transaction, leads: int, lags: int, alpha: float, cluster: str) -> list[str]:
     try:
-        es = event_study(*panel_event_inputs(s, leads, lags), alpha=alpha)
+        es = event_study(*panel_event_inputs(s, leads, lags), alpha=alpha, cluster=cluster)
     except NotEstimable:
         return []
-    return [w for w in es.estimate.warnings if w.startswith("Pre-trend test failed")]
+    return [w for w in es.estimate.warnings if w.startswith(("Pre-trend", "Pre-trends"))]
 
 
 def _placebo(s: Transaction, alpha: float, shift: int = 2) -> list[str]:

@@ -96,6 +96,21 @@ def _unit_params(source: PanelSource) -> dict:
     return params
 
 
+def _check_segment(s: Transaction, source: PanelSource) -> None:
+    """The cluster names a segment the study's units have at all."""
+    segments = [
+        r[0]
+        for r in s.execute("""SELECT DISTINCT segment FROM unit_segments
+        WHERE unit_id IN (SELECT unit_id FROM panel_units) ORDER BY 1""").rows
+    ]
+    if source.cluster not in segments:
+        known = ", ".join(repr(x) for x in segments) or "none"
+        raise InvalidInput(
+            f"No unit of study {source.study!r} has a segment {source.cluster!r} (its units' "
+            f"segments: {known}); name one of those, or cluster by unit."
+        )
+
+
 def panel_check_clusters(s: Transaction, name: str) -> None:
     """Every unit of temp table `panel_units` must sit in exactly one cluster `name`."""
     missing = [
@@ -106,8 +121,9 @@ def panel_check_clusters(s: Transaction, name: str) -> None:
     ]
     if missing:
         raise InvalidInput(
-            f"Unit(s) {_examples(missing)} have no {name!r} value: give every unit of the "
-            f"study one (as a unit segment or column {name!r}), or cluster by unit."
+            f"Unit(s) {_examples(missing)} lack a {name!r} value (on some or all of their "
+            f"rows): give every unit one (as a unit segment or column {name!r}), or cluster "
+            "by unit."
         )
     split = [
         r[0]
@@ -420,6 +436,7 @@ def create_panel(s: Transaction, source: PanelSource) -> None:
     s.execute(f"CREATE TEMP TABLE panel AS {_panel_sql(source)}", _params(source))
     s.execute(f"CREATE TEMP TABLE panel_units AS {_units_sql(source)}", _unit_params(source))
     if source.cluster is not None:
+        _check_segment(s, source)
         panel_check_clusters(s, source.cluster)
 
 

@@ -24,11 +24,13 @@ _COHORTS = """
           GROUP BY unit_id),
     a AS (SELECT f.unit_id, coalesce(k.adopted, f.first) AS adopted_at
           FROM f JOIN panel_units k USING (unit_id)),
-    u AS (SELECT unit_id, CASE WHEN adopted_at IS NOT NULL THEN
+    u AS (SELECT unit_id, CASE WHEN adopted_at <= (SELECT max(period) FROM idx) THEN
             (SELECT count(*) FROM idx WHERE idx.period < a.adopted_at) END AS g FROM a)"""
 # g: the adoption period's position among the panel's periods, from the adoption date itself
 # (a unit missing its adoption period's cell keeps its true event times); from the first
-# treated cell when only a 0/1 treatment is known.
+# treated cell when only a 0/1 treatment is known. As everywhere else (d = 0 throughout),
+# a unit adopting after the last period counts as untreated (g NULL); one adopting before
+# the first period gets g = 0, its first period (the readout warns about such units).
 
 
 def event_inputs(

@@ -11,7 +11,7 @@ the fixed effects (flipping cluster h moves every period mean by its ü_jt / U) 
 s*_g = w_g A_g − Σ_h w_h C[g, h] / U − (τ* − τ0) b_g; t* = (τ* − τ0) / (√(Σ s*² · factor) / B).
 p(τ0) = share of |t*| > |t(τ0)| (strictly, as fwildclusterboot and wildboottest); the
 interval is {τ0 : p(τ0) > α}, found by bisection with the same weights. With G ≤ 12
-units all 2^G sign vectors are enumerated.
+clusters all 2^G sign vectors are enumerated.
 """
 
 from __future__ import annotations

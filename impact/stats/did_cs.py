@@ -96,6 +96,8 @@ class GroupTime:
     def variance(self, phi: _Influence) -> float:
         m = self.moments
         if m.clustered:
+            if m.clusters < 2:
+                raise NotEstimable("Clustered standard errors need at least 2 clusters.")
             per_cluster = np.einsum("rct,ct->r", m.cluster_sums, phi.b) + m.cluster_counts @ phi.k
             g = m.clusters
             return float(per_cluster @ per_cluster) * g / (g - 1)

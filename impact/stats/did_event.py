@@ -67,6 +67,8 @@ def event_study(
 ) -> EventStudy:
     """`scores` = Σ_g s_g s_g' from the warehouse's second pass at β = m.coefficients()."""
     check_choice("k", k, KConvention)
+    if m.clusters < 2:
+        raise NotEstimable(f"Clustered standard errors need at least 2 clusters ({cluster}s).")
     beta = m.coefficients()
     n, g, regressors = m.observations, m.clusters, len(m.events)
     params = regressors + (m.periods if k == "fixest" else m.units + m.periods - 1)
@@ -82,7 +84,14 @@ def event_study(
     table = pd.concat([table, reference.assign(ci_high=0.0)]).sort_values("event_time")
     leads = [i for i, e in enumerate(m.events) if e < -1]
     warnings = []
-    if leads:
+    if leads and len(leads) > g - 1:
+        # A cluster-robust covariance has rank at most G − 1: the joint test is undefined.
+        wald, p_pre = math.nan, math.nan
+        warnings.append(
+            f"Pre-trends cannot be tested jointly: {len(leads)} leads with only {g} clusters "
+            f"({cluster}s); use at most {g - 1} leads."
+        )
+    elif leads:
         b, v = beta[leads], cov[np.ix_(leads, leads)]
         wald = float(b @ np.linalg.solve(v, b))
         p_pre = float(sps.f(len(leads), g - 1).sf(wald / len(leads)))
