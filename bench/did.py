@@ -154,7 +154,8 @@ def _rows(marker: dict) -> str:
 
 
 def impact_side() -> dict:
-    from impact.queries.did import PanelSource, within_moments
+    from impact.queries.did import PanelSource
+    from impact.queries.did_within import within_moments
     from impact.stats.did import twfe
 
     start = time.perf_counter()

@@ -147,7 +147,8 @@ def _units() -> int:
 
 
 def impact_side() -> dict:
-    from impact.queries.did import PanelSource, cohort_moments
+    from impact.queries.did import PanelSource
+    from impact.queries.did_cohorts import cohort_moments
     from impact.stats.did_cs import aggregate, group_time
 
     units = _units()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from test_did_panel import SOURCE, load, make_rollout
 
-from impact.queries.did import within_cluster_cross
+from impact.queries.did_within import within_cluster_cross
 from impact.stats.did import twfe
 from impact.stats.did_boot import wild_cluster_bootstrap
 

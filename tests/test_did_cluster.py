@@ -17,14 +17,10 @@ from impact.analysis.did import rollout_readout
 from impact.cli import app
 from impact.errors import InvalidInput
 from impact.ingest import ingest_file
-from impact.queries.did import (
-    PanelSource,
-    cell_groups,
-    cohort_moments,
-    within_cluster_cross,
-    within_moments,
-)
+from impact.queries.did import PanelSource
+from impact.queries.did_cohorts import cohort_moments
 from impact.queries.did_event import event_inputs
+from impact.queries.did_within import cell_groups, within_cluster_cross, within_moments
 from impact.stats.did import did_2x2, twfe
 from impact.stats.did_boot import wild_cluster_bootstrap
 from impact.stats.did_cs import aggregate, group_time

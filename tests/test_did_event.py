@@ -8,8 +8,8 @@ import pytest
 import statsmodels.formula.api as smf
 from test_did_panel import SOURCE, cell_means, load, make_rollout
 
-from impact.queries.did import within_moments
 from impact.queries.did_event import event_inputs, placebo_inputs
+from impact.queries.did_within import within_moments
 from impact.stats.did import twfe
 from impact.stats.did_event import event_study
 

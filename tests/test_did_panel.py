@@ -10,13 +10,9 @@ import statsmodels.formula.api as smf
 
 from impact.demo import truth as T
 from impact.ingest import ingest_file
-from impact.queries.did import (
-    PanelSource,
-    cell_groups,
-    cohort_moments,
-    panel_cohort_moments,
-    with_panel,
-)
+from impact.queries.did import PanelSource, with_panel
+from impact.queries.did_cohorts import cohort_moments, panel_cohort_moments
+from impact.queries.did_within import cell_groups
 from impact.stats.did import did_2x2
 from impact.stats.did_cs import NEVER, CohortMoments, aggregate, group_time
 

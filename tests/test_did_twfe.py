@@ -8,7 +8,8 @@ import pytest
 import statsmodels.formula.api as smf
 
 from impact.ingest import ingest_file
-from impact.queries.did import PanelSource, within_moments
+from impact.queries.did import PanelSource
+from impact.queries.did_within import within_moments
 from impact.stats.did import twfe
 
 WEEK0 = pd.Timestamp("2026-01-05", tz="UTC")  # a Monday

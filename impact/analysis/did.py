@@ -10,18 +10,20 @@ import pandas as pd
 from impact.errors import InvalidInput, NotEstimable
 from impact.options import check_choice
 from impact.queries.did import (
-    ClusterCross,
     PanelSource,
     adoption_outside,
     cluster_segments,
     create_panel,
+    panel_facts,
+)
+from impact.queries.did_cohorts import panel_cohort_moments
+from impact.queries.did_event import panel_event_inputs, panel_placebo_inputs
+from impact.queries.did_within import (
+    ClusterCross,
     panel_cell_groups,
     panel_cluster_cross,
-    panel_cohort_moments,
-    panel_facts,
     panel_within_moments,
 )
-from impact.queries.did_event import panel_event_inputs, panel_placebo_inputs
 from impact.stats.did import did_2x2, twfe
 from impact.stats.did_boot import wild_cluster_bootstrap
 from impact.stats.did_cs import aggregate, group_time

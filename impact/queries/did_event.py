@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from impact.errors import NotEstimable
-from impact.queries.did import BY_CLUSTER, PanelSource, panel_within_moments, with_panel
+from impact.queries.did import BY_CLUSTER, PanelSource, with_panel
+from impact.queries.did_within import panel_within_moments
 from impact.stats.did import WithinMoments
 from impact.stats.did_event import EventMoments
 from impact.warehouse import Transaction, Warehouse
