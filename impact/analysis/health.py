@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 
+from impact.analysis.health_drift import KEYS, by_version_period, feature_drift
 from impact.catalog import Model
 from impact.errors import InvalidInput, NotFound
 from impact.monitor import calibration as cal
@@ -26,7 +26,6 @@ from impact.store import Store
 
 Period = Literal["day", "week"]
 REFERENCE_DAYS = 28  # default reference window: the model's first four weeks
-KEYS = ["version", "period"]
 NOTES = (
     dr.PSI_NOTE + ".",
     "Drift p-values: Kolmogorov–Smirnov (numbers, Smirnov's asymptotic distribution) or "
@@ -128,7 +127,7 @@ def _health(store, model, period, reference, min_confidence, score_decimals, thr
             calibration = _reliability(bins)
             ref = q.score_label_counts(db, model, "all", reference, score_decimals)
             reference_auc = cls.roc_auc(ref["score"], ref["positives"], ref["negatives"])
-        drift = _drift(db, model, period, reference)
+        drift = feature_drift(db, model, period, reference)
     alerts = find_alerts(
         ops, drift, performance if record.task != "regression" else None, reference_auc, limits
     )
@@ -147,14 +146,9 @@ def _health(store, model, period, reference, min_confidence, score_decimals, thr
     )
 
 
-def _groups(frame: pd.DataFrame):
-    # "all" periods are NULL, which groupby would drop.
-    return frame.groupby(KEYS, sort=True, dropna=False)
-
-
 def _classification(conf, counts, bins) -> pd.DataFrame:
     rows = []
-    for (version, period), c in _groups(counts):
+    for (version, period), c in by_version_period(counts):
         rows.append(
             {
                 "version": version,
@@ -164,7 +158,7 @@ def _classification(conf, counts, bins) -> pd.DataFrame:
         )
     scores = pd.DataFrame(rows, columns=KEYS + ["roc_auc", "pr_auc", "log_loss"])
     rows = []
-    for (version, period), b in _groups(bins):
+    for (version, period), b in by_version_period(bins):
         labeled = int(b["n"].sum())
         rows.append(
             {
@@ -198,118 +192,15 @@ def _regression(sums: pd.DataFrame) -> pd.DataFrame:
 
 
 def _reliability(bins: pd.DataFrame) -> pd.DataFrame:
-    parts = [cal.reliability(b).assign(version=v, period=p) for (v, p), b in _groups(bins)]
+    parts = [
+        cal.reliability(b).assign(version=v, period=p) for (v, p), b in by_version_period(bins)
+    ]
     if not parts:
         return pd.DataFrame(columns=KEYS + ["bin", "n", "mean_score", "mean_label", "gap"])
     table = pd.concat(parts, ignore_index=True)
     return table[KEYS + [c for c in table.columns if c not in KEYS]]
 
 
-DRIFT_COLUMNS = KEYS + [
-    "column",
-    "kind",
-    "n",
-    "n_reference",
-    "psi",
-    "psi_label",
-    "js_distance",
-    "ks_d",
-    "chi_square",
-    "dof",
-    "p_value",
-]
-
-
-def _drift(db, model: str, period: str, reference) -> pd.DataFrame:
-    rows: list[dict] = []
-    columns = [(None, "number")] + [(r.feature, r.kind) for r in q.features(db, model).itertuples()]
-    for feature, kind in columns:
-        name = feature or "score"
-        if kind == "number":
-            rows += _numeric_drift(db, model, feature, name, period, reference)
-        else:
-            rows += _categorical_drift(db, model, feature, period, reference)
-    return pd.DataFrame(rows, columns=DRIFT_COLUMNS)
-
-
-def _numeric_drift(db, model, feature, name, period, reference) -> list[dict]:
-    edges = q.decile_edges(db, model, feature, reference)
-    if not edges:
-        return []  # nothing in the reference window to compare with
-    k = len(edges) + 1
-    ref = q.bin_counts(db, model, feature, edges, "all", reference)
-    ref_counts = np.bincount(ref["bin"], ref["n"], k)
-    cur = q.bin_counts(db, model, feature, edges, period, None)
-    ks = q.ks_statistics(db, model, feature, reference, period)
-    ks = {
-        (v, _key(p)): (d, n_ref)
-        for v, p, d, n_ref in zip(
-            ks["version"], ks["period"], ks["ks_d"], ks["n_reference"], strict=True
-        )
-    }
-    rows = []
-    for (version, when), c in _groups(cur):
-        counts = np.bincount(c["bin"], c["n"], k)
-        d, n_ref = ks[(version, _key(when))]
-        n = int(counts.sum())
-        value = dr.psi(ref_counts, counts)
-        rows.append(
-            {
-                "version": version,
-                "period": when,
-                "column": name,
-                "kind": "number",
-                "n": n,
-                "n_reference": int(n_ref),
-                "psi": value,
-                "psi_label": dr.psi_label(value),
-                "js_distance": dr.js_distance(ref_counts, counts),
-                "ks_d": float(d),
-                "chi_square": np.nan,
-                "dof": np.nan,
-                "p_value": dr.ks_p_value(d, n, int(n_ref)),
-            }
-        )
-    return rows
-
-
-def _categorical_drift(db, model, feature, period, reference) -> list[dict]:
-    ref = q.category_counts(db, model, feature, "all", reference)
-    ref = ref.groupby("category")["n"].sum()
-    if ref.empty:
-        return []
-    cur = q.category_counts(db, model, feature, period)
-    categories = sorted(set(ref.index) | set(cur["category"]))
-    ref_counts = ref.reindex(categories, fill_value=0).to_numpy()
-    rows = []
-    for (version, when), c in _groups(cur):
-        counts = c.set_index("category")["n"].reindex(categories, fill_value=0).to_numpy()
-        statistic, dof, p = dr.chi_square(ref_counts, counts)
-        value = dr.psi(ref_counts, counts)
-        rows.append(
-            {
-                "version": version,
-                "period": when,
-                "column": feature,
-                "kind": "text",
-                "n": int(counts.sum()),
-                "n_reference": int(ref_counts.sum()),
-                "psi": value,
-                "psi_label": dr.psi_label(value),
-                "js_distance": dr.js_distance(ref_counts, counts),
-                "ks_d": np.nan,
-                "chi_square": statistic,
-                "dof": dof,
-                "p_value": p,
-            }
-        )
-    return rows
-
-
 def _utc(frame: pd.DataFrame) -> pd.DataFrame:
     """One period dtype for merging frames rebuilt in pandas (all-NaT when period="all")."""
     return frame.assign(period=pd.to_datetime(frame["period"], utc=True))
-
-
-def _key(when):
-    return None if pd.isna(when) else when
