@@ -1,0 +1,211 @@
+"""Rules on the cells and rows of a staged upload (table `clean` in the staging database):
+types, missing values, dates, zones, formulas, finite numbers, duplicate keys, declared
+arms. Each adds one RuleResult, with its first failing lines, to the report."""
+
+from __future__ import annotations
+
+from impact.ingest.report import FAILURES_KEPT, RuleResult, ValidationReport
+from impact.sql import quote_identifier
+from impact.warehouse import Staging
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+# A time of day followed by Z, an offset (+01:00, -0500) or a zone name (UTC, Europe/Paris).
+ZONED = r"\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d|UTC|GMT|[A-Za-z]+/[A-Za-z_]+)"
+TIME_HINT = "Use ISO 8601, e.g. 2026-01-31 or 2026-01-31 14:05:00+01:00 (no zone = UTC)."
+
+
+def check_column(staging: Staging, report: ValidationReport, col) -> None:
+    q, raw = quote_identifier(col.name), quote_identifier("__raw_" + col.name)
+    if col.required and not col.nullable:
+        check_rows(
+            staging,
+            report,
+            f"missing:{col.name}",
+            f"{col.name} has no empty cells",
+            col.name,
+            f"{raw} IS NULL",
+            "'empty cell'",
+            f"Fill in {col.name} on these rows or drop them; it is required.",
+        )
+    what = {
+        "number": "a number",
+        "timestamp": "a timestamp",
+        "boolean": "true/false",
+        "text": "text",
+    }[col.type]
+    fix = {
+        "number": "Use plain numbers such as 1234.5 or 1,234.5 (a decimal point, not a "
+        "decimal comma); no units or currency signs, no NaN or infinity.",
+        "timestamp": TIME_HINT,
+        "boolean": "Use true/false, yes/no or 1/0.",
+    }.get(col.type, "")
+    if col.type != "text":
+        check_rows(
+            staging,
+            report,
+            f"type:{col.name}",
+            f"{col.name} is {what}",
+            col.name,
+            f"{raw} IS NOT NULL AND {q} IS NULL",
+            f"{raw} || ' is not {what}'",
+            fix,
+        )
+    if col.type == "timestamp":
+        _check_zones(staging, report, col.name)
+        check_rows(
+            staging,
+            report,
+            f"range:{col.name}",
+            f"{col.name} is between {EARLIEST_YEAR} and {LATEST_YEAR}",
+            col.name,
+            f"NOT isfinite({q}) OR year({q}) < {EARLIEST_YEAR} OR year({q}) > {LATEST_YEAR}",
+            f"{raw} || ' is outside {EARLIEST_YEAR}–{LATEST_YEAR}'",
+            "Check the date format (day/month order, two-digit years) or the export.",
+        )
+    if col.non_negative:
+        check_rows(
+            staging,
+            report,
+            f"non_negative:{col.name}",
+            f"{col.name} is not negative",
+            col.name,
+            f"{q} < 0",
+            f"'negative value ' || {raw}",
+            f"{col.name} cannot be below zero; fix the logging or drop these rows.",
+        )
+
+
+def _check_zones(staging: Staging, report: ValidationReport, name: str) -> None:
+    """Explicit zones are converted to UTC and values without one are read as UTC. A column
+    with both is accepted, with a warning naming the zone-less rows: they may be local."""
+    raw = quote_identifier("__raw_" + name)
+    zoned = f"regexp_matches({raw}, '{ZONED}')"
+    with_zone = staging.scalar(f"SELECT count(*) FROM clean WHERE {zoned}")
+    if not with_zone:
+        return
+    check_rows(
+        staging,
+        report,
+        f"zone:{name}",
+        f"{name} gives a time zone on every value or on none",
+        name,
+        f"{raw} IS NOT NULL AND NOT {zoned}",
+        f"{raw} || ' has no time zone (read as UTC), while {with_zone:,} other value(s) have one'",
+        "Values with a zone were converted to UTC; values without one were read as UTC. If "
+        "those are local times, add their zone (e.g. 2026-03-01 10:00+01:00) and upload again.",
+    )
+    report.results[-1].blocking = False  # a warning: stored, converted to UTC
+
+
+def check_formulas(staging: Staging, report: ValidationReport, columns: list[str]) -> None:
+    """Text cells starting with '=' are spreadsheet formulas, not data; they are refused
+    (and the report's CSV download neutralises any such cell it shows)."""
+    result = report.add(
+        RuleResult(
+            "formula",
+            "No cell is a spreadsheet formula (starts with '=')",
+            fix="Export values, not formulas (Excel: copy the cells and Paste Special → "
+            "Values, then save), or remove the leading '='.",
+        )
+    )
+    if not columns:
+        return
+    parts = []
+    for name in columns:
+        raw = quote_identifier("__raw_" + name)
+        parts.append(
+            f"SELECT _line AS line, ? AS column, {raw} AS value, "
+            f"'formula ' || {raw} || ' instead of a value' AS problem "
+            f"FROM clean WHERE starts_with({raw}, '=')"
+        )
+    _collect(staging, result, " UNION ALL ".join(parts) + " ORDER BY line", columns)
+
+
+def check_finite_extra(staging: Staging, report: ValidationReport, name: str) -> None:
+    q, raw = quote_identifier(name), quote_identifier("__raw_" + name)
+    check_rows(
+        staging,
+        report,
+        f"type:{name}",
+        f"{name} is a finite number",
+        name,
+        f"{raw} IS NOT NULL AND {q} IS NULL",
+        f"{raw} || ' is not a finite number'",
+        "Use plain numbers such as 1234.5 or 1,234.5 (a decimal point, not a decimal "
+        "comma); leave a cell empty rather than writing text, NaN or infinity in it.",
+    )
+
+
+def check_duplicate_keys(staging: Staging, report: ValidationReport, key: tuple) -> None:
+    cols = ", ".join(quote_identifier(k) for k in key)
+    shown = " || '/' || ".join(f"CAST({quote_identifier(k)} AS VARCHAR)" for k in key)
+    where = " AND ".join(f"{quote_identifier(k)} IS NOT NULL" for k in key)
+    sql = (
+        f"WITH k AS (SELECT _line, {shown} AS key, "
+        f"row_number() OVER (PARTITION BY {cols} ORDER BY _line) AS n, "
+        f"min(_line) OVER (PARTITION BY {cols}) AS first FROM clean WHERE {where}) "
+        "SELECT _line AS line, ? AS column, key AS value, "
+        "'repeats the key of line ' || first AS problem FROM k WHERE n > 1 ORDER BY _line"
+    )
+    _collect(
+        staging,
+        report.add(
+            RuleResult(
+                "duplicate_key",
+                f"Each {' + '.join(key)} appears once",
+                fix=f"Remove the repeated rows; {' + '.join(key)} must be unique.",
+            )
+        ),
+        sql,
+        ["/".join(key)],
+    )
+
+
+def check_declared_arms(
+    staging: Staging, report: ValidationReport, declared: dict[str, list[str]]
+) -> None:
+    result = report.add(RuleResult("declared_arms", "Arms are declared by their experiment"))
+    if not declared:
+        return
+    pairs = [(e, a) for e, arms in declared.items() for a in arms]
+    values = ", ".join("(?, ?)" for _ in pairs)
+    params = [v for p in pairs for v in p]
+    sql = (
+        f"WITH d(experiment, arm) AS (VALUES {values}) "
+        "SELECT c._line AS line, 'arm' AS column, c.arm AS value, "
+        "'arm ' || c.arm || ' is not declared for ' || c.experiment AS problem "
+        "FROM clean c WHERE c.experiment IN (SELECT experiment FROM d) "
+        "AND NOT EXISTS (SELECT 1 FROM d WHERE d.experiment = c.experiment "
+        "AND d.arm = c.arm) ORDER BY c._line"
+    )
+    listed = "; ".join(f"{e}: {', '.join(a)}" for e, a in declared.items())
+    result.fix = (
+        f"Declared arms are {listed}. Rename the arm in the file, or add it to the "
+        "experiment on the Metrics page before uploading."
+    )
+    _collect(staging, result, sql, params)
+
+
+def check_rows(
+    staging: Staging,
+    report: ValidationReport,
+    rule: str,
+    description: str,
+    column: str,
+    condition: str,
+    problem: str,
+    fix: str,
+) -> None:
+    raw = quote_identifier("__raw_" + column)
+    sql = (
+        f"SELECT _line AS line, ? AS column, {raw} AS value, {problem} AS problem "
+        f"FROM clean WHERE {condition} ORDER BY _line"
+    )
+    _collect(staging, report.add(RuleResult(rule, description, fix=fix)), sql, [column])
+
+
+def _collect(staging: Staging, result: RuleResult, sql: str, params: list) -> None:
+    result.failed_rows = staging.scalar(f"SELECT count(*) FROM ({sql})", params)
+    if result.failed_rows:
+        frame = staging.frame(f"{sql} LIMIT {FAILURES_KEPT}", params)
+        result.failures = frame[["line", "column", "value", "problem"]]
