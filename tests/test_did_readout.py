@@ -135,3 +135,19 @@ def test_no_never_treated_units_is_said(tmp_path):
     assert out["method"].startswith("Callaway–Sant'Anna")
     assert any("No never-treated units" in w for w in out["warnings"])
     assert not any("treated group is too small" in w for w in out["warnings"])  # 6 ≥ 5
+
+
+@pytest.mark.parametrize(("units", "bootstrap"), [(60, True), (240, False)])
+def test_few_treated_units_get_the_wild_bootstrap_and_say_why(store, tmp_path, units, bootstrap):
+    rng = np.random.default_rng(15)
+    adoption = {f"u{i:03d}": (5 if i < 3 else None) for i in range(units)}
+    rollouts, outcomes = make_rollout(rng, adoption)
+    load(store, tmp_path, rollouts, outcomes)
+    _study(store)
+    e = rollout_readout(store, "s", estimator="twfe").estimate
+    assert e.n["clusters"] == units and e.n["treated_units"] == 3
+    assert ("wild cluster bootstrap" in e.method) == bootstrap
+    note = next(w for w in e.warnings if w.startswith("Only 3 treated cluster(s) (units)"))
+    assert ("bootstrap's" in note) == bootstrap and ("caution" in note) != bootstrap
+    if bootstrap:  # the bootstrap interval replaces the cluster-robust one
+        assert (e.ci_low, e.ci_high) != e.details["analytic_ci"]

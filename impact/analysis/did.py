@@ -36,6 +36,7 @@ Estimator = Literal["twfe", "2x2", "event", "cs"]
 Control = Literal["never", "notyet"]
 FEW_CLUSTERS = 30  # below this, cluster-robust intervals are too narrow
 FEW_TREATED = 5
+BOOTSTRAP_MAX_CLUSTERS = 200  # its G × G sums and 9,999 draws stay within seconds
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,21 @@ def readout_on_panel(
     else:
         moments, info = panel_within_moments(s)
         estimate = twfe(moments, **kw)
-        if moments.clusters < FEW_CLUSTERS and info["balanced"]:
+        few_treated = facts["treated_clusters"] < FEW_TREATED
+        if few_treated and moments.clusters >= FEW_CLUSTERS:
+            notes.append(
+                f"Only {facts['treated_clusters']} treated cluster(s) ({cluster}s): "
+                "cluster-robust intervals understate the uncertainty when few clusters are "
+                "treated; "
+                + (
+                    "the p-value and interval shown are the wild cluster bootstrap's, "
+                    "itself only approximate here."
+                    if moments.clusters <= BOOTSTRAP_MAX_CLUSTERS and info["balanced"]
+                    else "read them with caution."
+                )
+            )
+        wanted = moments.clusters < FEW_CLUSTERS or few_treated
+        if wanted and info["balanced"] and moments.clusters <= BOOTSTRAP_MAX_CLUSTERS:
             estimate = _bootstrapped(estimate, panel_cluster_cross(s), alpha)
         elif moments.clusters < FEW_CLUSTERS:
             notes.append(

@@ -181,9 +181,11 @@ def panel_facts(s: Transaction) -> dict[str, int]:
                    GROUP BY unit_id)
         SELECT (SELECT count(*) FROM u), (SELECT count(DISTINCT period) FROM panel),
                (SELECT count(*) FROM panel), count(g), count(*) - count(g), count(DISTINCT g),
-               (SELECT count(DISTINCT cluster) FROM panel_units)
-        FROM u""").rows[0]
+               (SELECT count(DISTINCT cluster) FROM panel_units),
+               count(DISTINCT k.cluster) FILTER (WHERE g IS NOT NULL)
+        FROM u JOIN panel_units k USING (unit_id)""").rows[0]
     keys = ("units", "periods", "cells", "treated_units", "never_treated", "cohorts", "clusters")
+    keys += ("treated_clusters",)
     return dict(zip(keys, (int(v) for v in row), strict=True))
 
 
