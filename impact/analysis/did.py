@@ -124,8 +124,8 @@ def readout_on_panel(
     lags: int = 4,
     cluster: str = "unit",
 ) -> RolloutReadout:
-    """Every estimator on temp table `panel` (unit_id, period, y, d, cluster) of session
-    `s`; `cluster` names what the cluster column holds."""
+    """Every estimator on temp tables `panel` and `panel_units` (impact.queries.did) of
+    session `s`; `cluster` names what panel_units.cluster holds (unit, region …)."""
     facts = panel_facts(s)
     estimator = estimator or ("cs" if facts["cohorts"] > 1 else "twfe")
     check_choice("estimator", estimator, Estimator)

@@ -33,7 +33,7 @@ def within_moments(
 def panel_within_moments(
     s: Transaction, tolerance: float = 1e-10, max_iterations: int = 10_000
 ) -> tuple[WithinMoments, dict]:
-    """Within moments of temp table `panel` (unit_id, period, y, d)."""
+    """Within moments of temp table `panel`, scores summed by panel_units' clusters."""
     units, periods, cells = s.execute(
         "SELECT count(DISTINCT unit_id), count(DISTINCT period), count(*) FROM panel"
     ).rows[0]
