@@ -15,11 +15,18 @@ against control, and the process's peak resident memory (VmHWM).
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 
-from bench.common import alternate, assignments_file, open_store, outcomes_file, peak_bytes
+from bench.common import (
+    alternate,
+    assignments_file,
+    medians_and_peaks,
+    open_store,
+    outcomes_file,
+    peak_bytes,
+    report,
+)
 from impact.demo import truth as T
 
 METRIC = "revenue_28d"
@@ -86,8 +93,7 @@ SIDES = {"impact": impact_side, "pandas": pandas_side}
 def benchmark(repeat: int = 3, log=print) -> bool:
     """Alternate the sides `repeat` times; print the figures; True when every target is met."""
     runs = alternate("bench.ab", SIDES, repeat, log)
-    median = {side: statistics.median(r["seconds"] for r in rs) for side, rs in runs.items()}
-    peak = {side: max(r["peak"] for r in rs) for side, rs in runs.items()}
+    median, peak = medians_and_peaks(runs)
     ratio = median["pandas"] / median["impact"]
     difference = max(
         abs(i["effects"][arm] - p["effects"][arm])
@@ -113,15 +119,14 @@ def benchmark(repeat: int = 3, log=print) -> bool:
             difference <= TARGET_DIFFERENCE,
         ),
     ]
-    log(f"\nCUPED readout of {T.EXPERIMENT} on {METRIC}, median of {repeat}:")
-    for side, label in (("impact", "Impact (SQL + stats)"), ("pandas", "pandas + statsmodels")):
-        log(f"  {label:<22} {median[side]:7.2f} s   peak memory {peak[side] / 1e9:5.2f} GB")
     effects = runs["impact"][0]["effects"]
-    log("  effects: " + ", ".join(f"{arm} {value:+.6f}" for arm, value in effects.items()))
-    log(f"  standard errors (Impact vs HC1 OLS) agree to a relative {se_gap:.1e}")
-    for text, ok in checks:
-        log(f"  {'PASS' if ok else 'FAIL'}  {text}")
-    return all(ok for _, ok in checks)
+    lines = [
+        "effects: " + ", ".join(f"{arm} {value:+.6f}" for arm, value in effects.items()),
+        f"standard errors (Impact vs HC1 OLS) agree to a relative {se_gap:.1e}",
+    ]
+    title = f"\nCUPED readout of {T.EXPERIMENT} on {METRIC}, median of {repeat}:"
+    labels = {"impact": "Impact (SQL + stats)", "pandas": "pandas + statsmodels"}
+    return report(log, title, labels, median, peak, lines, checks)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -51,10 +52,7 @@ def _expected() -> dict:
 
 
 def _stored_counts(store: Store) -> dict[str, int]:
-    return {
-        table: int(store.warehouse.scalar(f"SELECT count(*) FROM {table}"))
-        for table in ("predictions", "assignments", "outcomes")
-    }
+    return stored_counts(store.warehouse, ("predictions", "assignments", "outcomes"))
 
 
 def is_built() -> bool:
@@ -73,7 +71,7 @@ def ensure_demo(log=print) -> float | None:
     """Build the demo unless a complete build is there; seconds taken, or None if reused."""
     if is_built():
         marker = json.loads(MARKER.read_text())
-        log(f"Reusing the demo in {OUT} (built in {marker['seconds']:.1f} s); {_rows(marker)}")
+        log(f"Reusing the demo in {OUT} (built in {marker['seconds']:.1f} s); {rows_text(marker)}")
         return None
     for path in (FILES, WAREHOUSE, WAREHOUSE.with_suffix(".duckdb.wal"), CATALOG, MARKER):
         if path.is_dir():
@@ -99,13 +97,36 @@ def ensure_demo(log=print) -> float | None:
     MARKER.write_text(json.dumps(marker, indent=2))
     log(
         f"Built the demo in {seconds:.1f} s (generation {generated:.1f} s, "
-        f"ingest {seconds - generated:.1f} s); {_rows(marker)}"
+        f"ingest {seconds - generated:.1f} s); {rows_text(marker)}"
     )
     return seconds
 
 
-def _rows(marker: dict) -> str:
+def rows_text(marker: dict) -> str:
     return "rows: " + ", ".join(f"{k} {v:,}" for k, v in marker["rows"].items())
+
+
+def stored_counts(warehouse: Warehouse, tables: tuple[str, ...]) -> dict[str, int]:
+    return {table: int(warehouse.scalar(f"SELECT count(*) FROM {table}")) for table in tables}
+
+
+def medians_and_peaks(runs: dict[str, list[dict]]) -> tuple[dict, dict]:
+    """Median seconds and largest peak memory per side."""
+    median = {side: statistics.median(r["seconds"] for r in rs) for side, rs in runs.items()}
+    peak = {side: max(r["peak"] for r in rs) for side, rs in runs.items()}
+    return median, peak
+
+
+def report(log, title: str, labels: dict, median: dict, peak: dict, lines, checks) -> bool:
+    """Print the table, the extra lines and each target as PASS/FAIL; True if all pass."""
+    log(title)
+    for side, label in labels.items():
+        log(f"  {label:<22} {median[side]:7.2f} s   peak memory {peak[side] / 1e9:5.2f} GB")
+    for line in lines:
+        log(f"  {line}")
+    for text, ok in checks:
+        log(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    return all(ok for _, ok in checks)
 
 
 def peak_bytes() -> int:

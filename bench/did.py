@@ -21,12 +21,19 @@ from __future__ import annotations
 
 import json
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
 
-from bench.common import OUT, alternate, peak_bytes
+from bench.common import (
+    OUT,
+    alternate,
+    medians_and_peaks,
+    peak_bytes,
+    report,
+    rows_text,
+    stored_counts,
+)
 
 DIR = OUT / "did"
 CELLS = DIR / "cells.parquet"
@@ -51,11 +58,8 @@ def _expected() -> dict:
     return {"units": UNITS, "periods": PERIODS, "effect": EFFECT, "seed": SEED}
 
 
-def _stored_counts(warehouse) -> dict[str, int]:
-    return {
-        table: int(warehouse.scalar(f"SELECT count(*) FROM {table}"))
-        for table in ("rollouts", "outcomes")
-    }
+def panel_counts(warehouse) -> dict[str, int]:
+    return stored_counts(warehouse, ("rollouts", "outcomes"))
 
 
 def _warehouse():
@@ -68,7 +72,7 @@ def is_built() -> bool:
     if not (MARKER.exists() and WAREHOUSE.exists() and CELLS.exists()):
         return False
     marker = json.loads(MARKER.read_text())
-    return marker.get("sizes") == _expected() and _stored_counts(_warehouse()) == marker["rows"]
+    return marker.get("sizes") == _expected() and panel_counts(_warehouse()) == marker["rows"]
 
 
 def generate(path: Path) -> int:
@@ -105,23 +109,23 @@ def generate(path: Path) -> int:
     return table.num_rows
 
 
-def load(path: Path) -> None:
+def load(path: Path, warehouse=None, dataset_id: str = "bench-did", units: int = UNITS) -> None:
     """Register the dataset in `loads`, then one INSERT … SELECT per fact table."""
-    with _warehouse().transaction() as t:
+    with (warehouse or _warehouse()).transaction() as t:
         t.execute(
             """INSERT INTO loads VALUES ($id, $name, 'outcomes', $file, 'bench', $rows,
                '{}', 'bench', now())""",
-            {"id": "bench-did", "name": DATASET, "file": path.name, "rows": UNITS * PERIODS},
+            {"id": dataset_id, "name": DATASET, "file": path.name, "rows": units * PERIODS},
         )
         t.execute(
-            """INSERT INTO rollouts SELECT 'bench-did', $study, unit_id, any_value(treated_at)
+            """INSERT INTO rollouts SELECT $id, $study, unit_id, any_value(treated_at)
                FROM read_parquet($file) GROUP BY unit_id""",
-            {"study": STUDY, "file": str(path)},
+            {"id": dataset_id, "study": STUDY, "file": str(path)},
         )
         t.execute(
-            """INSERT INTO outcomes SELECT 'bench-did', unit_id, observed_at, $metric, y
+            """INSERT INTO outcomes SELECT $id, unit_id, observed_at, $metric, y
                FROM read_parquet($file)""",
-            {"metric": METRIC, "file": str(path)},
+            {"id": dataset_id, "metric": METRIC, "file": str(path)},
         )
 
 
@@ -130,7 +134,7 @@ def ensure_panel(log=print) -> float | None:
     if is_built():
         marker = json.loads(MARKER.read_text())
         built = f"built in {marker['seconds']:.1f} s"
-        log(f"Reusing the rollout panel in {DIR} ({built}); {_rows(marker)}")
+        log(f"Reusing the rollout panel in {DIR} ({built}); {rows_text(marker)}")
         return None
     if DIR.exists():
         shutil.rmtree(DIR)
@@ -143,14 +147,10 @@ def ensure_panel(log=print) -> float | None:
     load(CELLS)
     seconds = time.perf_counter() - start
     log(f"  loaded rollouts and outcomes in {seconds - generated:.1f} s")
-    marker = {"sizes": _expected(), "rows": _stored_counts(_warehouse()), "seconds": seconds}
+    marker = {"sizes": _expected(), "rows": panel_counts(_warehouse()), "seconds": seconds}
     MARKER.write_text(json.dumps(marker, indent=2))
-    log(f"Built the rollout panel in {seconds:.1f} s; {_rows(marker)}")
+    log(f"Built the rollout panel in {seconds:.1f} s; {rows_text(marker)}")
     return seconds
-
-
-def _rows(marker: dict) -> str:
-    return "rows: " + ", ".join(f"{k} {v:,}" for k, v in marker["rows"].items())
 
 
 def impact_side() -> dict:
@@ -182,21 +182,22 @@ def pyfixest_side() -> dict:
 SIDES = {"impact": impact_side, "pyfixest": pyfixest_side}
 
 
-def benchmark(repeat: int = 2, log=print) -> bool:
-    """Alternate the sides `repeat` times; print the figures; True when every target is met."""
-    runs = alternate("bench.did", SIDES, repeat, log)
-    median = {side: statistics.median(r["seconds"] for r in rs) for side, rs in runs.items()}
-    peak = {side: max(r["peak"] for r in rs) for side, rs in runs.items()}
-    ratio = median["pyfixest"] / median["impact"]
-    share = peak["impact"] / peak["pyfixest"]
-    pairs = [(i, p) for i in runs["impact"] for p in runs["pyfixest"]]
-    difference = max(abs(i["effect"] - p["effect"]) for i, p in pairs)
-    se_gap = max(abs(i["se"] / p["se"] - 1) for i, p in pairs)
+def verdict(runs: dict, other: str, peak_share: float) -> tuple[dict, dict, list, list]:
+    """Median times, peaks, one line on the estimates and the four targets, for two sides
+    that each return one effect and its standard error."""
+    median, peak = medians_and_peaks(runs)
+    ratio = median[other] / median["impact"]
+    share = peak["impact"] / peak[other]
+    pairs = [(i, o) for i in runs["impact"] for o in runs[other]]
+    difference = max(abs(i["effect"] - o["effect"]) for i, o in pairs)
+    se_gap = max(abs(i["se"] / o["se"] - 1) for i, o in pairs)
+    first = runs["impact"][0]
+    lines = [f"effect {first['effect']:+.6f} (true {EFFECT:+g}), standard error {first['se']:.6f}"]
     checks = [
         (f"speed: {ratio:.1f}x faster (target > {TARGET_RATIO:g}x)", ratio > TARGET_RATIO),
         (
-            f"memory: Impact peak {share:.0%} of pyfixest's (target <= {TARGET_PEAK_SHARE:.0%})",
-            share <= TARGET_PEAK_SHARE,
+            f"memory: Impact peak {share:.0%} of {other}'s (target <= {peak_share:.0%})",
+            share <= peak_share,
         ),
         (
             f"estimate: |difference| {difference:.1e} (target <= {TARGET_DIFFERENCE:g})",
@@ -207,14 +208,16 @@ def benchmark(repeat: int = 2, log=print) -> bool:
             se_gap <= TARGET_DIFFERENCE,
         ),
     ]
-    log(f"\nTWFE on {UNITS:,} units × {PERIODS} weeks (CR1 by unit), median of {repeat}:")
-    for side, label in (("impact", "Impact (SQL + stats)"), ("pyfixest", "pyfixest feols")):
-        log(f"  {label:<22} {median[side]:7.2f} s   peak memory {peak[side] / 1e9:5.2f} GB")
-    first = runs["impact"][0]
-    log(f"  effect {first['effect']:+.6f} (true {EFFECT:+g}), standard error {first['se']:.6f}")
-    for text, ok in checks:
-        log(f"  {'PASS' if ok else 'FAIL'}  {text}")
-    return all(ok for _, ok in checks)
+    return median, peak, lines, checks
+
+
+def benchmark(repeat: int = 2, log=print) -> bool:
+    """Alternate the sides `repeat` times; print the figures; True when every target is met."""
+    runs = alternate("bench.did", SIDES, repeat, log)
+    median, peak, lines, checks = verdict(runs, "pyfixest", TARGET_PEAK_SHARE)
+    title = f"\nTWFE on {UNITS:,} units × {PERIODS} weeks (CR1 by unit), median of {repeat}:"
+    labels = {"impact": "Impact (SQL + stats)", "pyfixest": "pyfixest feols"}
+    return report(log, title, labels, median, peak, lines, checks)
 
 
 if __name__ == "__main__":
