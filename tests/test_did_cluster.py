@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from test_did_panel import WEEK0, load
 from test_did_readout import _study
 from typer.testing import CliRunner
 
 from impact.analysis.did import rollout_readout
 from impact.cli import app
 from impact.errors import InvalidInput
-from impact.ingest import ingest_file
 from impact.queries.did import PanelSource
 from impact.queries.did_cohorts import cohort_moments
 from impact.queries.did_event import event_inputs
@@ -26,7 +26,6 @@ from impact.stats.did_boot import wild_cluster_bootstrap
 from impact.stats.did_cs import aggregate, group_time
 from impact.stats.did_event import event_study
 
-WEEK0 = pd.Timestamp("2026-01-05", tz="UTC")  # a Monday
 REGION = PanelSource("s", "tickets", "minutes", cluster="region")
 # Regions adopt together, except region 8 where one of its units adopts alone (a region
 # holding treated and control units: its score mixes both groups).
@@ -61,13 +60,6 @@ def make_regional(rng, regions=9, per_region=4, weeks=10, drop=0.0, starts=REGIO
         }
     )
     return rollouts, outcomes, region_of
-
-
-def load(store, tmp_path, rollouts, outcomes):
-    rollouts.to_parquet(tmp_path / "r.parquet")
-    outcomes.to_parquet(tmp_path / "o.parquet")  # its text column becomes a unit segment
-    ingest_file(store, tmp_path / "r.parquet", "rollouts")
-    ingest_file(store, tmp_path / "o.parquet", "outcomes", dataset="tickets")
 
 
 def cells_of(outcomes, rollouts, region_of):

@@ -6,13 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from test_did_panel import WEEK0, load
 
-from impact.ingest import ingest_file
 from impact.queries.did import PanelSource
 from impact.queries.did_within import within_moments
 from impact.stats.did import twfe
-
-WEEK0 = pd.Timestamp("2026-01-05", tz="UTC")  # a Monday
 
 
 def make_panel(rng, units=24, weeks=12, drop=0.0):
@@ -44,13 +42,6 @@ def make_panel(rng, units=24, weeks=12, drop=0.0):
         }
     )
     return rollouts, outcomes
-
-
-def load(store, tmp_path, rollouts, outcomes):
-    rollouts.to_parquet(tmp_path / "r.parquet")
-    outcomes.to_parquet(tmp_path / "o.parquet")
-    ingest_file(store, tmp_path / "r.parquet", "rollouts")
-    ingest_file(store, tmp_path / "o.parquet", "outcomes", dataset="tickets")
 
 
 def ols_reference(outcomes, rollouts):

@@ -150,21 +150,21 @@ def readout_on_panel(
     else:
         moments, info = panel_within_moments(s)
         estimate = twfe(moments, **kw)
+        can_boot = info["balanced"] and moments.clusters <= BOOTSTRAP_MAX_CLUSTERS
         few_treated = facts["treated_clusters"] < FEW_TREATED
         if few_treated and moments.clusters >= FEW_CLUSTERS:
+            after = (
+                "the p-value and interval shown are the wild cluster bootstrap's, itself only "
+                "approximate here."
+                if can_boot
+                else "read them with caution."
+            )
             notes.append(
                 f"Only {facts['treated_clusters']} treated cluster(s) ({cluster}s): "
                 "cluster-robust intervals understate the uncertainty when few clusters are "
-                "treated; "
-                + (
-                    "the p-value and interval shown are the wild cluster bootstrap's, "
-                    "itself only approximate here."
-                    if moments.clusters <= BOOTSTRAP_MAX_CLUSTERS and info["balanced"]
-                    else "read them with caution."
-                )
+                f"treated; {after}"
             )
-        wanted = moments.clusters < FEW_CLUSTERS or few_treated
-        if wanted and info["balanced"] and moments.clusters <= BOOTSTRAP_MAX_CLUSTERS:
+        if can_boot and (moments.clusters < FEW_CLUSTERS or few_treated):
             estimate = _bootstrapped(estimate, panel_cluster_cross(s), alpha)
         elif moments.clusters < FEW_CLUSTERS:
             notes.append(

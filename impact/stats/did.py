@@ -43,6 +43,13 @@ class WithinMoments:
     units: int
 
 
+def cr1_factor(clusters: int, observations: int, params: int, cluster: str = "unit") -> float:
+    """CR1's small-sample factor G/(G − 1) · (N − 1)/(N − K)."""
+    if clusters < 2:
+        raise NotEstimable(f"Clustered standard errors need at least 2 clusters ({cluster}s).")
+    return clusters / (clusters - 1) * (observations - 1) / (observations - params)
+
+
 def twfe(
     m: WithinMoments,
     *,
@@ -59,13 +66,11 @@ def twfe(
             "switches on during the panel, or all do at once); TWFE cannot "
             "separate the effect from the fixed effects."
         )
-    if m.clusters < 2:
-        raise NotEstimable(f"Clustered standard errors need at least 2 clusters ({cluster}s).")
     tau = m.sxy / m.sxx
     scores = m.score_aa - 2 * tau * m.score_ab + tau**2 * m.score_bb
     params = m.periods + 1 if k == "fixest" else m.units + m.periods
     n, g = m.observations, m.clusters
-    factor = g / (g - 1) * (n - 1) / (n - params)
+    factor = cr1_factor(g, n, params, cluster)
     se = math.sqrt(max(scores, 0.0) * factor) / m.sxx
     dist = sps.t(g - 1)  # fixest's default for clustered errors: t with G − 1 df
     q = dist.ppf(1 - alpha / 2)
@@ -146,7 +151,7 @@ def did_2x2(
         raise NotEstimable(f"A clustered 2×2 needs at least 3 clusters ({cluster}s).")
     tau = treated.change() - control.change()
     n = treated.n_pre + treated.n_post + control.n_pre + control.n_post
-    factor = g / (g - 1) * (n - 1) / (n - 4)
+    factor = cr1_factor(g, n, 4, cluster)
     se = math.sqrt(max(scores.squares, 0.0) * factor)
     dist = sps.t(g - 1)
     q = dist.ppf(1 - alpha / 2)

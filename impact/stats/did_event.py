@@ -22,7 +22,7 @@ from scipy import stats as sps
 
 from impact.errors import NotEstimable
 from impact.options import check_choice
-from impact.stats.did import KConvention
+from impact.stats.did import KConvention, cr1_factor
 from impact.stats.estimate import Estimate
 
 
@@ -67,12 +67,10 @@ def event_study(
 ) -> EventStudy:
     """`scores` = Σ_g s_g s_g' from the warehouse's second pass at β = m.coefficients()."""
     check_choice("k", k, KConvention)
-    if m.clusters < 2:
-        raise NotEstimable(f"Clustered standard errors need at least 2 clusters ({cluster}s).")
     beta = m.coefficients()
     n, g, regressors = m.observations, m.clusters, len(m.events)
     params = regressors + (m.periods if k == "fixest" else m.units + m.periods - 1)
-    factor = g / (g - 1) * (n - 1) / (n - params)
+    factor = cr1_factor(g, n, params, cluster)
     bread = np.linalg.inv(m.xtx)
     cov = bread @ scores @ bread * factor
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
