@@ -8,12 +8,9 @@ admin:   all of the above, plus delete uploads and manage studies and users
 
 from __future__ import annotations
 
-from typing import Literal
-
 from impact.errors import PermissionDenied
-from impact.options import check_choice
+from impact.vocabulary import Role, check_choice
 
-Role = Literal["viewer", "analyst", "admin"]
 RANK = {"viewer": 0, "analyst": 1, "admin": 2}
 NEEDS: dict[str, Role] = {
     "upload": "analyst",

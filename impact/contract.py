@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-FactKind = Literal["predictions", "outcomes", "assignments", "rollouts"]
+from impact.vocabulary import FactKind, check_choice
+
 ColumnType = Literal["text", "timestamp", "number", "boolean"]
 
 SQL_TYPES: dict[ColumnType, str] = {
@@ -109,7 +110,6 @@ FACTS: dict[str, Fact] = {f.kind: f for f in (PREDICTIONS, OUTCOMES, ASSIGNMENTS
 
 
 def fact(kind: str) -> Fact:
-    from impact.options import check_choice
 
     check_choice("kind", kind, FactKind)
     return FACTS[kind]

@@ -6,7 +6,9 @@ import math
 
 from impact.catalog import MetricDefinition, MetricDefinitionBase, Study, StudyBase, ValueAssumption
 from impact.errors import InvalidInput
+from impact.options import StudySettings
 from impact.store import Store
+from impact.vocabulary import Direction, MetricAggregation, StudyKind, ValueKind, check_choice
 
 STANDARD = {
     "loaded_hourly_rate": "currency/hour: what an hour of staff time costs, all-in",
@@ -62,11 +64,9 @@ def change_assumption(
 def define_metric(store: Store, metric: MetricDefinitionBase) -> MetricDefinition:
     """Create or change a governed metric definition (analysts and admins)."""
     store.authorize("define_metric")
-    from impact.options import check_choice
-
-    check_choice("aggregation", metric.aggregation, ("sum", "mean", "proportion", "ratio"))
-    check_choice("direction", metric.direction, ("higher", "lower"))
-    check_choice("value_kind", metric.value_kind, ("revenue", "cost", "time", "count"))
+    check_choice("aggregation", metric.aggregation, MetricAggregation)
+    check_choice("direction", metric.direction, Direction)
+    check_choice("value_kind", metric.value_kind, ValueKind)
     if metric.aggregation == "ratio" and not metric.denominator:
         raise InvalidInput("A ratio metric needs a denominator column.")
     saved = store.catalog.save_metric(metric)
@@ -77,9 +77,8 @@ def define_metric(store: Store, metric: MetricDefinitionBase) -> MetricDefinitio
 def define_study(store: Store, study: StudyBase) -> Study:
     """Create or change a study: arms, split, metrics, windows (admins only)."""
     store.authorize("manage_study")
-    from impact.options import check_choice
-
-    check_choice("kind", study.kind, ("ab", "did"))
+    check_choice("kind", study.kind, StudyKind)
+    StudySettings.parse(study.settings)  # unknown or ill-typed settings are refused
     if study.kind == "ab" and study.arms and study.control_arm not in study.arms:
         raise InvalidInput(
             f"The control arm {study.control_arm!r} is not one of the arms {', '.join(study.arms)}."

@@ -8,7 +8,6 @@ from typing import Literal
 import pandas as pd
 
 from impact.errors import InvalidInput, NotEstimable
-from impact.options import check_choice
 from impact.queries.did import (
     PanelSource,
     adoption_outside,
@@ -30,6 +29,7 @@ from impact.stats.did_cs import aggregate, group_time
 from impact.stats.did_event import event_study
 from impact.stats.estimate import Estimate
 from impact.store import Store
+from impact.vocabulary import check_choice
 from impact.warehouse import Transaction
 
 Estimator = Literal["twfe", "2x2", "event", "cs"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
 
 import pandas as pd
 
@@ -20,11 +19,10 @@ from impact.monitor import classification as cls
 from impact.monitor import drift as dr
 from impact.monitor.alerts import Alert, Thresholds, find_alerts
 from impact.monitor.regression import regression_metrics
-from impact.options import check_choice
 from impact.queries import health as q
 from impact.store import Store
+from impact.vocabulary import HealthPeriod, check_choice
 
-Period = Literal["day", "week"]
 REFERENCE_DAYS = 28  # default reference window: the model's first four weeks
 NOTES = (
     dr.PSI_NOTE + ".",
@@ -58,7 +56,7 @@ class ModelHealth:
 def model_health(
     store: Store,
     model: str,
-    period: Period = "day",
+    period: HealthPeriod = "day",
     reference: tuple[datetime, datetime] | None = None,
     *,
     min_confidence: float | None = None,
@@ -70,7 +68,7 @@ def model_health(
     Drift compares each period with the `reference` window [start, end) (default: the
     model's first 28 days). `min_confidence` counts scores below it as fallbacks;
     `score_decimals` rounds scores before the rank metrics (exact for rounded scores)."""
-    check_choice("period", period, Period)
+    check_choice("period", period, HealthPeriod)
     return _health(store, model, period, reference, min_confidence, score_decimals, thresholds)
 
 

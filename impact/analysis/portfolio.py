@@ -65,20 +65,38 @@ def study_table(store: Store) -> pd.DataFrame:
     )
 
 
+def uploads(store: Store) -> list[dict]:
+    """Every upload, newest first: id, name, kind, file, rows, checksum, when, who, mapping."""
+    return [
+        {
+            "id": d.id,
+            "name": d.name,
+            "kind": d.kind,
+            "file_name": d.file_name,
+            "rows": d.rows,
+            "checksum": d.checksum,
+            "uploaded_at": d.uploaded_at,
+            "uploaded_by": d.uploaded_by,
+            "mapping": d.mapping,
+        }
+        for d in store.catalog.datasets()
+    ]
+
+
 def dataset_table(store: Store) -> pd.DataFrame:
     """Every upload: name, kind, rows, checksum, when and who, newest first."""
     rows = [
         {
-            "dataset": d.name,
-            "kind": d.kind,
-            "file": d.file_name,
-            "rows": d.rows,
-            "checksum": d.checksum[:12],
-            "uploaded_at": d.uploaded_at,
-            "uploaded_by": d.uploaded_by,
-            "id": d.id,
+            "dataset": u["name"],
+            "kind": u["kind"],
+            "file": u["file_name"],
+            "rows": u["rows"],
+            "checksum": u["checksum"][:12],
+            "uploaded_at": u["uploaded_at"],
+            "uploaded_by": u["uploaded_by"],
+            "id": u["id"],
         }
-        for d in store.catalog.datasets()
+        for u in uploads(store)
     ]
     return pd.DataFrame(
         rows,

@@ -6,16 +6,21 @@ Lists and settings are JSON columns so the same schema runs on SQLite and Postgr
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-StudyKind = Literal["ab", "did"]
-Aggregation = Literal["sum", "mean", "proportion", "ratio"]
-Direction = Literal["higher", "lower"]
-ValueKind = Literal["revenue", "cost", "time", "count"]
-Period = Literal["day", "week", "month"]
+from impact.options import StudySettings
+from impact.vocabulary import (
+    Direction,
+    FactKind,
+    MetricAggregation,
+    Period,
+    StudyKind,
+    Task,
+    ValueKind,
+)
 
 
 def utcnow() -> datetime:
@@ -27,7 +32,7 @@ class Model(SQLModel, table=True):
     name: str = Field(index=True, unique=True)
     description: str = ""
     owner: str = ""
-    task: str = "classification"  # or "regression"
+    task: Task = Field(default="classification", sa_type=String)
     decision_threshold: float = 0.5
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -46,7 +51,7 @@ class Dataset(SQLModel, table=True):
 
     id: str = Field(primary_key=True)  # same id as the warehouse rows carry
     name: str = Field(index=True)
-    kind: str
+    kind: FactKind = Field(sa_type=String)
     file_name: str
     rows: int
     checksum: str = Field(index=True)
@@ -57,7 +62,7 @@ class Dataset(SQLModel, table=True):
 
 class StudyBase(SQLModel):
     name: str = Field(index=True, unique=True)
-    kind: str  # StudyKind
+    kind: StudyKind = Field(sa_type=String)
     model: str = ""
     description: str = ""
     unit: str = "customer"
@@ -70,8 +75,13 @@ class StudyBase(SQLModel):
     primary_metric: str | None = None
     guardrail_metrics: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     secondary_metrics: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    period: str = "week"  # Period, for rollouts
+    period: Period = Field(default="week", sa_type=String)  # rollouts' panel period
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+    @property
+    def options(self) -> StudySettings:
+        """The stored settings, typed, with every default filled in."""
+        return StudySettings.parse(self.settings)
 
 
 class Study(StudyBase, table=True):
@@ -84,9 +94,9 @@ class MetricDefinitionBase(SQLModel):
     dataset: str  # logical dataset name
     column: str
     denominator: str | None = None  # ratio metrics: Σcolumn / Σdenominator
-    aggregation: str = "sum"  # Aggregation
-    direction: str = "higher"  # Direction
-    value_kind: str = "revenue"  # ValueKind
+    aggregation: MetricAggregation = Field(default="sum", sa_type=String)
+    direction: Direction = Field(default="higher", sa_type=String)
+    value_kind: ValueKind = Field(default="revenue", sa_type=String)
     unit: str = "currency"  # currency, minutes, hours, events
     value_per_unit: float = 1.0  # money per one unit, before assumptions (e.g. hours/minute)
     rate_assumption: str | None = None  # e.g. "loaded_hourly_rate" multiplies the value

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from impact.errors import InvalidInput, NotEstimable
-from impact.options import check_choice
+from impact.vocabulary import check_choice
 from impact.warehouse import Transaction, Warehouse
 
 PERIODS = ("day", "week", "month")

@@ -1,6 +1,6 @@
 """Pure statistics on sufficient statistics: no I/O, no Streamlit."""
 
-from impact.stats.estimate import Estimate, to_frame
-from impact.stats.summary import CovariateStats, RatioStats, SampleStats
+from impact.stats.estimate import Caveat, Estimate
+from impact.stats.summary import PairedStats, SampleStats
 
-__all__ = ["CovariateStats", "Estimate", "RatioStats", "SampleStats", "to_frame"]
+__all__ = ["Caveat", "Estimate", "PairedStats", "SampleStats"]

@@ -58,7 +58,7 @@ def guardrail(estimate: Estimate, tolerated: float, direction: str) -> Estimate:
     H0: the effect is a degradation of at least `tolerated` (in the estimate's units);
     a small p-value shows the metric stayed within tolerance.
     """
-    from impact.options import check_choice
+    from impact.vocabulary import check_choice
 
     check_choice("direction", direction, ("higher", "lower"))
     sign = 1 if direction == "higher" else -1

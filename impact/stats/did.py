@@ -23,8 +23,8 @@ from typing import Literal
 from scipy import stats as sps
 
 from impact.errors import NotEstimable
-from impact.options import check_choice
 from impact.stats.estimate import Estimate
+from impact.vocabulary import check_choice
 
 KConvention = Literal["fixest", "statsmodels"]
 

@@ -30,8 +30,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from impact.errors import NotEstimable
-from impact.options import check_choice
 from impact.stats.estimate import Estimate
+from impact.vocabulary import check_choice
 
 NEVER = -1  # cohort index of never-treated units
 Control = Literal["never", "notyet"]

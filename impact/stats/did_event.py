@@ -21,9 +21,9 @@ import pandas as pd
 from scipy import stats as sps
 
 from impact.errors import NotEstimable
-from impact.options import check_choice
 from impact.stats.did import KConvention, cr1_factor
 from impact.stats.estimate import Estimate
+from impact.vocabulary import check_choice
 
 
 @dataclass(frozen=True)

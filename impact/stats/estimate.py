@@ -1,11 +1,33 @@
-"""The one result type for every estimate: A/B, DiD and money figures alike."""
+"""The one result type for every estimate: A/B, DiD and money figures alike.
+
+Every estimator ends in `Estimate.from_se`, the one place an interval and a p-value are
+computed from a standard error (Student's t with `df` degrees of freedom, else normal).
+`tidy()` is the one way to tabulate an estimate: tables, CSV and JSON all use it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+import math
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-import pandas as pd
+from scipy import stats as sps
+
+from impact.vocabulary import CaveatKind, check_choice
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """A reason to read an estimate with care; `kind` says what it is about."""
+
+    kind: CaveatKind
+    message: str
+
+    def __post_init__(self) -> None:
+        check_choice("caveat kind", self.kind, CaveatKind)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -17,46 +39,79 @@ class Estimate:
     p_value: float
     n: dict[str, int]
     method: str
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Caveat, ...] = ()
     label: str = ""  # what is compared, e.g. "model-v1 vs control"
     metric: str = ""
     relative: bool = False  # effect is a lift (0.05 = +5%) rather than a difference
     alpha: float = 0.05
-    df: float | None = None
+    df: float | None = None  # None: normal reference distribution
     baseline: float | None = None  # control mean (or pre-period level)
-    details: dict[str, Any] = field(default_factory=dict)
+    treatment_arm: str | None = None  # A/B: the arm compared ...
+    control_arm: str | None = None  # ... with this one
+    segment: str | None = None  # A/B segment readouts: the segment value
+    clusters: int | None = None  # clusters behind a cluster-robust standard error
+    small_sample_factor: float | None = None  # CR1's G/(G − 1) · (N − 1)/(N − K)
+    bootstrap_draws: int | None = None  # set when a bootstrap made the interval
+    raw_p_value: float | None = None  # before a multiple-comparison correction
+    correction: str | None = None  # which correction adjusted p_value, over which family
+    details: dict[str, Any] = field(default_factory=dict)  # method-specific extras
+
+    @classmethod
+    def from_se(
+        cls, effect: float, se: float, *, df: float | None = None, alpha: float = 0.05, **rest
+    ) -> Estimate:
+        """Interval and two-sided p-value of `effect` from its standard error."""
+        dist = sps.norm if df is None else sps.t(df)
+        quantile = float(dist.ppf(1 - alpha / 2))
+        p_value = float(2 * dist.sf(abs(effect) / se)) if se > 0 else 0.0
+        return cls(
+            effect=effect,
+            se=se,
+            ci_low=effect - quantile * se,
+            ci_high=effect + quantile * se,
+            p_value=p_value,
+            alpha=alpha,
+            df=df,
+            **rest,
+        )
 
     @property
     def significant(self) -> bool:
         return self.p_value < self.alpha
 
-    def conf_int(self) -> tuple[float, float]:
-        return self.ci_low, self.ci_high
+    def with_warning(self, kind: CaveatKind, message: str) -> Estimate:
+        return self.with_caveats([Caveat(kind, message)])
 
-    def with_warning(self, message: str) -> Estimate:
-        return replace(self, warnings=(*self.warnings, message))
+    def with_caveats(self, caveats: list[Caveat]) -> Estimate:
+        """Add caveats, skipping any already present."""
+        merged = tuple(dict.fromkeys([*self.warnings, *caveats]))
+        return replace(self, warnings=merged)
+
+    def caveats(self, *kinds: CaveatKind) -> tuple[Caveat, ...]:
+        return tuple(w for w in self.warnings if w.kind in kinds)
 
     def tidy(self) -> dict[str, Any]:
-        """A flat record for tables, CSV and JSON."""
-        row = asdict(self)
-        row["warnings"] = list(self.warnings)
-        return row
+        """A flat record for tables, CSV and JSON: counts as n_<key>, the method's extras
+        as their own columns, warnings as their messages; non-finite numbers as None."""
+        row: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in ("n", "details", "warnings"):
+                continue
+            row[f.name] = getattr(self, f.name)
+            if f.name == "p_value":
+                row["significant"] = self.significant
+        row.update({f"n_{k}": v for k, v in self.n.items()})
+        row.update({k: v for k, v in self.details.items() if k not in row})
+        row["warnings"] = [w.message for w in self.warnings]
+        row["warning_kinds"] = [w.kind for w in self.warnings]
+        return {k: _plain(v) for k, v in row.items()}
 
 
-def to_frame(estimates: list[Estimate]) -> pd.DataFrame:
-    columns = [
-        "label",
-        "metric",
-        "effect",
-        "se",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "relative",
-        "method",
-        "n",
-        "warnings",
-    ]
-    return pd.DataFrame(
-        [e.tidy() for e in estimates], columns=columns + ["alpha", "df", "baseline", "details"]
-    )
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        return _plain(value.item())
+    return value

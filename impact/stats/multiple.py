@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Literal
 
 from statsmodels.stats.multitest import multipletests
 
-from impact.options import check_choice
 from impact.stats.estimate import Estimate
+from impact.vocabulary import Correction, check_choice
 
-Correction = Literal["holm", "bh", "none"]
 _METHODS = {"holm": "holm", "bh": "fdr_bh"}
 NAMES = {"holm": "Holm (family-wise error)", "bh": "Benjamini–Hochberg (false discovery rate)"}
 

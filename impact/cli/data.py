@@ -1,41 +1,14 @@
-"""The `impact` command line: load demo data, ingest files, list what is stored."""
+"""`impact demo | ingest | datasets | check`: what is stored, and storing it."""
 
-from __future__ import annotations
-
-import functools
-import json
-import sys
+# No `from __future__ import annotations`: Typer reads these annotations at run time.
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from impact.errors import ImpactError, InvalidInput, ValidationFailed
+from impact.cli import command, emit_json, fail
+from impact.errors import InvalidInput, ValidationFailed
 from impact.store import open_store
-
-app = typer.Typer(
-    help="Measure the business impact of production ML models.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def friendly_errors(command):
-    """Turn ImpactError into its message and exit code 1, for commands defined elsewhere."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except ImpactError as exc:
-            _fail(str(exc))
-
-    return run
 
 
 def _parse_mapping(pairs: list[str]) -> dict[str, str]:
@@ -50,7 +23,7 @@ def _parse_mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-@app.command()
+@command()
 def demo(
     predictions: Annotated[
         int, typer.Option(help="Prediction rows across the three models.")
@@ -67,19 +40,16 @@ def demo(
     if if_empty and not is_empty(store):
         typer.echo(f"Warehouse {store.warehouse.path} already holds data; demo not loaded.")
         return
-    try:
-        load_demo(
-            store,
-            predictions=predictions,
-            seed=seed,
-            progress=lambda f, m: typer.echo(f"[{f:4.0%}] {m}"),
-        )
-    except ImpactError as exc:
-        _fail(str(exc))
+    load_demo(
+        store,
+        predictions=predictions,
+        seed=seed,
+        progress=lambda f, m: typer.echo(f"[{f:4.0%}] {m}"),
+    )
     typer.echo(f"Demo data loaded into {store.warehouse.path}.")
 
 
-@app.command()
+@command()
 def ingest(
     file: Annotated[Path, typer.Argument(help="CSV, Parquet or Excel (.xlsx) file.")],
     kind: Annotated[str, typer.Option(help="predictions, outcomes, assignments or rollouts.")],
@@ -105,10 +75,9 @@ def ingest(
     """Validate a file against the data contract and store it, whole or not at all."""
     from impact.ingest import ingest_file
 
-    store = open_store()
     try:
         result = ingest_file(
-            store,
+            open_store(),
             file,
             kind,
             dataset=dataset,
@@ -122,36 +91,23 @@ def ingest(
         if report:
             report.write_text(exc.report.to_csv())
             typer.echo(f"Failing rows written to {report}.", err=True)
-        _fail(str(exc))
-    except ImpactError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(result.report.summary())
     for note in result.notes:
         typer.echo(note)
     typer.echo(f"Stored as dataset {result.dataset.name!r} (id {result.dataset.id}).")
 
 
-@app.command()
+@command()
 def datasets(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per upload.")] = False,
 ) -> None:
     """List stored uploads: name, kind, rows, checksum, when and by whom."""
-    rows = [
-        {
-            "id": d.id,
-            "name": d.name,
-            "kind": d.kind,
-            "file_name": d.file_name,
-            "rows": d.rows,
-            "checksum": d.checksum,
-            "uploaded_at": d.uploaded_at.isoformat(),
-            "uploaded_by": d.uploaded_by,
-            "mapping": d.mapping,
-        }
-        for d in open_store().catalog.datasets()
-    ]
+    from impact.analysis.portfolio import uploads
+
+    rows = uploads(open_store())
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        emit_json(rows)
         return
     if not rows:
         typer.echo("No datasets stored yet. Load the demo with `impact demo` or upload a file.")
@@ -160,11 +116,11 @@ def datasets(
     for r in rows:
         typer.echo(
             f"{r['name']:<{width}}  {r['kind']:<11}  {r['rows']:>10,}  "
-            f"{r['checksum'][:12]}  {r['uploaded_at'][:19]}  {r['uploaded_by']}"
+            f"{r['checksum'][:12]}  {r['uploaded_at'].isoformat()[:19]}  {r['uploaded_by']}"
         )
 
 
-@app.command()
+@command()
 def check(
     repair: Annotated[bool, typer.Option(help="Fix what can be fixed (default).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per problem.")] = False,
@@ -174,7 +130,7 @@ def check(
 
     found = reconcile(open_store(), repair=repair)
     if as_json:
-        typer.echo(json.dumps([m.__dict__ for m in found], indent=2))
+        emit_json([m.__dict__ for m in found])
     elif not found:
         typer.echo("Warehouse and catalog agree on every upload.")
     for m in found if not as_json else []:
@@ -182,37 +138,3 @@ def check(
         typer.echo(f"{m.name} ({m.dataset_id}): {m.problem} — {state}.")
     if found and not repair:
         raise typer.Exit(1)
-
-
-def _register_ab() -> None:
-    from impact.cli_ab import ab
-
-    app.command(name="ab")(friendly_errors(ab))
-    from impact.cli_value import value
-
-    app.command(name="value")(friendly_errors(value))
-
-
-_register_ab()
-
-
-def _register_health() -> None:
-    from impact.cli_health import health
-
-    app.command(name="health")(friendly_errors(health))
-
-
-_register_health()
-
-
-def _register_did() -> None:
-    from impact.cli_did import did
-
-    app.command(name="did")(friendly_errors(did))
-
-
-_register_did()
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    sys.exit(app())

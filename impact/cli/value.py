@@ -1,13 +1,14 @@
 """`impact value`: what a study's effect is worth, with the assumptions behind it."""
 
 # No `from __future__ import annotations`: Typer reads these annotations at run time.
-import json
-import math
 from typing import Annotated
 
 import typer
 
+from impact.cli import command, emit_json
 
+
+@command()
 def value(
     study: Annotated[str, typer.Argument(help="A stored A/B study.")],
     arm: Annotated[str | None, typer.Option(help="Arm to value (default: the best).")] = None,
@@ -24,25 +25,15 @@ def value(
         for a in result.assumptions
     ]
     if as_json:
-        figures = [
+        emit_json(
             {
-                k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for k, v in row.items()
+                "study": result.study,
+                "arm": result.arm,
+                "metric": result.metric,
+                "conversion": result.rate.explanation,
+                "figures": frame,
+                "assumptions": assumptions,
             }
-            for row in frame.to_dict("records")
-        ]
-        typer.echo(
-            json.dumps(
-                {
-                    "study": result.study,
-                    "arm": result.arm,
-                    "metric": result.metric,
-                    "conversion": result.rate.explanation,
-                    "figures": figures,
-                    "assumptions": assumptions,
-                },
-                indent=2,
-            )
         )
         return
     typer.echo(

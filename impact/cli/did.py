@@ -1,17 +1,16 @@
 """`impact did`: a rollout readout from a stored study or a file of unit-period rows."""
 
 # No `from __future__ import annotations`: Typer reads these annotations at run time.
-import json
-import math
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
+from impact.cli import command, emit_json
 from impact.errors import InvalidInput
 
 
+@command()
 def did(
     study: Annotated[str | None, typer.Argument(help="A stored rollout study's name.")] = None,
     rows: Annotated[Path | None, typer.Option(help="File of unit-period rows.")] = None,
@@ -100,12 +99,6 @@ def did(
     _emit(result, as_json)
 
 
-def _records(frame: pd.DataFrame | None) -> list[dict] | None:
-    if frame is None:
-        return None
-    return json.loads(frame.to_json(orient="records", date_format="iso"))
-
-
 def _emit(result, as_json: bool) -> None:
     e = result.estimate
     record = {
@@ -118,15 +111,11 @@ def _emit(result, as_json: bool) -> None:
         "n": e.n,
         "method": e.method,
         "warnings": list(e.warnings),
-        "event_time": _records(result.event_time),
-        "group_time": _records(result.group_time),
+        "event_time": result.event_time,
+        "group_time": result.group_time,
     }
     if as_json:
-        clean = {
-            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-            for k, v in record.items()
-        }
-        typer.echo(json.dumps(clean, indent=2, default=str))
+        emit_json(record)
         return
     typer.echo(
         f"{e.metric}: {e.effect:+.4g} [{e.ci_low:+.4g}, {e.ci_high:+.4g}]  "

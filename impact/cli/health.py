@@ -1,14 +1,13 @@
 """`impact health`: a model's technical health per version and period, with its alerts."""
 
 # No `from __future__ import annotations`: Typer reads these annotations at run time.
-import json
-import math
 from datetime import UTC, datetime
 from typing import Annotated
 
 import pandas as pd
 import typer
 
+from impact.cli import command, emit_json
 from impact.errors import InvalidInput
 
 SUMMARY = {
@@ -28,6 +27,7 @@ SUMMARY = {
 }
 
 
+@command()
 def health(
     model: Annotated[str, typer.Argument(help="A stored model's name.")],
     period: Annotated[str, typer.Option(help="day or week.")] = "day",
@@ -71,16 +71,16 @@ def health(
             "decision_threshold": result.threshold,
             "period": result.period,
             "reference": [t.isoformat() for t in result.reference],
-            "versions": _records(versions),
-            "operations": _records(result.operations),
-            "performance": _records(result.performance),
-            "calibration": _records(result.calibration),
-            "drift": _records(result.drift),
-            "alerts": _records(result.alerts_frame()),
+            "versions": versions,
+            "operations": result.operations,
+            "performance": result.performance,
+            "calibration": result.calibration,
+            "drift": result.drift,
+            "alerts": result.alerts_frame(),
             "thresholds": result.thresholds.__dict__,
             "notes": list(result.notes),
         }
-        typer.echo(json.dumps(payload, indent=2, default=str))
+        emit_json(payload)
         return
     start, end = (t.date().isoformat() for t in result.reference)
     typer.echo(
@@ -111,18 +111,3 @@ def _date(text: str, option: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    records = frame.to_dict(orient="records")
-    return [{k: _plain(v) for k, v in r.items()} for r in records]
-
-
-def _plain(value):
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        return _plain(value.item())
-    return value

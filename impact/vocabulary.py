@@ -1,0 +1,64 @@
+"""Every option vocabulary of Impact, and the one helper that checks a value against it.
+
+pyfixest-style: each choice is a `Literal` type; `check_choice` lists the allowed values
+in its error. Catalog fields, option dataclasses, the CLI and the pages use these names.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+from impact.errors import InvalidInput
+
+# Catalog --------------------------------------------------------------------------------
+StudyKind = Literal["ab", "did"]
+MetricAggregation = Literal["sum", "mean", "proportion", "ratio"]  # a unit's value
+Direction = Literal["higher", "lower"]  # which way is better
+ValueKind = Literal["revenue", "cost", "time", "count"]
+Period = Literal["day", "week", "month"]  # a rollout panel's period
+Task = Literal["classification", "regression"]
+Role = Literal["viewer", "analyst", "admin"]
+FactKind = Literal["predictions", "outcomes", "assignments", "rollouts"]
+
+# A/B readouts ---------------------------------------------------------------------------
+Correction = Literal["holm", "bh", "none"]
+
+# Rollout readouts -----------------------------------------------------------------------
+Estimator = Literal["twfe", "2x2", "event", "cs"]
+Control = Literal["never", "notyet"]  # which units serve as controls (Callaway–Sant'Anna)
+KConvention = Literal["fixest", "statsmodels"]  # parameters counted in CR1's factor
+EffectAggregation = Literal["simple", "dynamic", "group", "calendar"]  # of ATT(g, t)
+
+# Model health ---------------------------------------------------------------------------
+HealthPeriod = Literal["day", "week"]
+
+# What a caveat on an estimate is about, so callers select caveats by kind, not by text.
+CaveatKind = Literal[
+    "srm",  # sample ratio mismatch
+    "pretrend",  # pre-trend test failed or cannot be run
+    "placebo",  # placebo adoption shows an effect
+    "few_clusters",  # too few clusters for cluster-robust intervals
+    "few_treated",  # too few treated units or clusters
+    "bootstrap",  # about the wild bootstrap (not available, approximate)
+    "unbalanced",  # unit-period cells missing
+    "staggered",  # adoption dates differ (TWFE/2×2 biased)
+    "controls",  # no never-treated units, or no usable control group
+    "dropped_units",  # units left out of the estimate
+    "single_unit_cohort",  # an adoption cohort of one unit
+    "adoption_outside",  # adoption outside the panel's periods
+    "exploratory",  # segment readouts
+]
+
+
+def choices(allowed: Any) -> tuple:
+    """The allowed values of a Literal type (or a collection)."""
+    return get_args(allowed) or tuple(allowed)
+
+
+def check_choice(name: str, value: Any, allowed: Any) -> Any:
+    """Return `value` if it is one of `allowed` (a Literal type or a collection)."""
+    options = choices(allowed)
+    if value not in options:
+        listed = ", ".join(repr(c) for c in options)
+        raise InvalidInput(f"{name} must be one of {listed}; got {value!r}.")
+    return value
