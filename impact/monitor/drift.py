@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 from scipy import stats
+from scipy.spatial.distance import jensenshannon
 
 PSI_FLOOR = 1e-4  # empty shares are floored so ln(a/e) stays finite
 # Rule of thumb from credit scoring: it has no error rate, so it is shown as such.
@@ -38,15 +39,12 @@ def psi_label(value: float) -> str:
 
 
 def js_distance(reference_counts, current_counts) -> float:
-    """Jensen–Shannon distance (square root of the divergence), base 2: 0 same, 1 disjoint."""
-    p, q = shares(reference_counts), shares(current_counts)
-    m = (p + q) / 2
-
-    def kl(x: np.ndarray) -> float:
-        keep = x > 0
-        return float((x[keep] * np.log2(x[keep] / m[keep])).sum())
-
-    return math.sqrt(max((kl(p) + kl(q)) / 2, 0.0))
+    """Jensen–Shannon distance (square root of the divergence), base 2: 0 same, 1 disjoint.
+    scipy's jensenshannon; NaN when either side has no rows."""
+    p, q = np.asarray(reference_counts, dtype=float), np.asarray(current_counts, dtype=float)
+    if not p.sum() or not q.sum():
+        return math.nan
+    return float(jensenshannon(p, q, base=2))
 
 
 def ks_p_value(d: float, n: int, m: int) -> float:
@@ -61,12 +59,12 @@ def ks_p_value(d: float, n: int, m: int) -> float:
 
 def chi_square(reference_counts, current_counts) -> tuple[float, int, float]:
     """Pearson chi-square test of homogeneity on the 2 × k table (reference, current) ×
-    categories; no continuity correction. Returns (statistic, degrees of freedom, p)."""
+    categories; no continuity correction (scipy's chi2_contingency). Categories empty on
+    both sides are dropped; NaN when fewer than two remain or a side has no rows.
+    Returns (statistic, degrees of freedom, p)."""
     table = np.vstack([reference_counts, current_counts]).astype(float)
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
         return math.nan, 0, math.nan
-    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
-    statistic = float(((table - expected) ** 2 / expected).sum())
-    dof = table.shape[1] - 1
-    return statistic, dof, float(stats.chi2.sf(statistic, dof))
+    result = stats.chi2_contingency(table, correction=False)
+    return float(result.statistic), int(result.dof), float(result.pvalue)
