@@ -5,8 +5,6 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-WIDTH = "container"
-
 
 def weekly_predictions(frame: pd.DataFrame) -> alt.Chart:
     return (

@@ -55,13 +55,6 @@ def weekly_predictions(warehouse: Warehouse) -> pd.DataFrame:
         FROM predictions GROUP BY model, week ORDER BY week, model""")
 
 
-def load_rows(warehouse: Warehouse) -> pd.DataFrame:
-    """Rows per stored upload, from the warehouse's own ledger."""
-    return warehouse.frame("""
-        SELECT dataset_id, name, kind, row_count, loaded_at FROM loads
-        ORDER BY loaded_at DESC""")
-
-
 def outcome_metrics(warehouse: Warehouse) -> pd.DataFrame:
     """Per dataset and metric column: rows, units, first and last observation."""
     return warehouse.frame("""

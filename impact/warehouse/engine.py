@@ -65,15 +65,6 @@ class _Session:
     def scalar(self, sql: str, params: Params = None) -> Any:
         return self.execute(sql, params).scalar()
 
-    def insert_frame(self, table: str, frame: pd.DataFrame) -> None:
-        """Append a DataFrame whose columns match `table` (a name from our own code)."""
-        self._con.register("_frame", frame)
-        try:
-            cols = ", ".join(f'"{c}"' for c in frame.columns)
-            self._con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
-        finally:
-            self._con.unregister("_frame")
-
 
 class Transaction(_Session):
     def attach(self, path: Path, alias: str) -> None:
