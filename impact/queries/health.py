@@ -200,29 +200,36 @@ def bin_counts(
     db, model: str, feature: str | None, edges: Sequence[float], period: str, window: Window
 ) -> pd.DataFrame:
     """Rows per version × period × bin, bin k holding edges[k−1] < value ≤ edges[k]."""
-    params: dict[str, Any] = {}
-    where = _base(model, window, params)
-    source, value = _values(feature, "number", params)
-    bin_expr = _bin_expression(value, edges, params)
-    return db.frame(
-        f"""
-        SELECT p.model_version AS version, {_period(period)} AS period, {bin_expr} AS bin,
-               count(*) AS n
-        FROM {source} WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
-        params,
-    )
+    return _counts(db, model, feature, "number", period, window, "bin", edges)
 
 
 def category_counts(
     db, model: str, feature: str, period: str, window: Window = None
 ) -> pd.DataFrame:
     """Rows per version × period × category of a text feature (for chi-square and PSI)."""
+    return _counts(db, model, feature, "text", period, window, "category")
+
+
+def _counts(
+    db,
+    model: str,
+    feature: str | None,
+    kind: str,
+    period: str,
+    window: Window,
+    key: str,
+    edges: Sequence[float] | None = None,
+) -> pd.DataFrame:
+    """Rows per version × period × `key`: the value's bin when `edges` are given, else the
+    value itself."""
     params: dict[str, Any] = {}
     where = _base(model, window, params)
-    source, value = _values(feature, "text", params)
+    source, value = _values(feature, kind, params)
+    if edges is not None:
+        value = _bin_expression(value, edges, params)
     return db.frame(
         f"""
-        SELECT p.model_version AS version, {_period(period)} AS period, {value} AS category,
+        SELECT p.model_version AS version, {_period(period)} AS period, {value} AS {key},
                count(*) AS n
         FROM {source} WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
         params,

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from impact.queries import health
 from impact.warehouse import Warehouse
 
 
@@ -106,20 +107,10 @@ def rollout_trends(
 
 
 def model_operations(warehouse: Warehouse, model: str) -> pd.DataFrame:
-    """Per version: volume, latency percentiles, fallback share, label coverage and delay."""
-    return warehouse.frame(
-        """
-        SELECT model_version AS version, count(*) AS predictions,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS latency_p50,
-               percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS latency_p95,
-               percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS latency_p99,
-               avg(CASE WHEN served = false THEN 1.0 ELSE 0.0 END) AS fallback_share,
-               avg(CASE WHEN actual IS NOT NULL THEN 1.0 ELSE 0.0 END) AS label_coverage,
-               avg(date_diff('second', predicted_at, labeled_at)) / 86400.0
-                   AS label_delay_days
-        FROM predictions WHERE model = ? GROUP BY model_version ORDER BY model_version""",
-        [model],
-    )
+    """Per version: volume, latency percentiles, fallback share, label coverage and delay
+    (health.operations over all time: one row per version)."""
+    ops = health.operations(warehouse, model, "all")
+    return ops.drop(columns=["period", "labeled"]).rename(columns={"n": "predictions"})
 
 
 def weekly_scores(warehouse: Warehouse, model: str) -> pd.DataFrame:
