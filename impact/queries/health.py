@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from impact.vocabulary import check_choice
+
 Window = tuple[datetime, datetime] | None
 
 # Closed set of expressions (never user text): "all" gives one row per version.
@@ -39,9 +41,7 @@ def _base(model: str, window: Window, params: dict[str, Any]) -> str:
 
 
 def _period(period: str) -> str:
-    if period not in _PERIODS:
-        raise ValueError(f"period must be one of {', '.join(_PERIODS)}; got {period!r}")
-    return _PERIODS[period]
+    return _PERIODS[check_choice("period", period, _PERIODS)]
 
 
 def operations(
