@@ -7,6 +7,10 @@ version). Time windows are half-open, [start, end). `feature=None` means the mod
 a name means that feature from the long table prediction_features (a bound value, never an
 identifier). Labels: `actual` = 1 is the positive class; a prediction is positive when
 score >= threshold.
+
+The SQL is DuckDB's, close to the standard: `$name` parameters, date_trunc, greatest and
+GROUP BY 1, 2 are common to most engines though not standard; date_diff is DuckDB's only
+(see operations).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ Window = tuple[datetime, datetime] | None
 _PERIODS = {
     "day": "date_trunc('day', p.predicted_at)",
     "week": "date_trunc('week', p.predicted_at)",
-    "all": "CAST(NULL AS TIMESTAMPTZ)",
+    "all": "CAST(NULL AS TIMESTAMP WITH TIME ZONE)",
 }
 _LABEL = "CASE WHEN p.actual = 1 THEN 1 ELSE 0 END"
 
@@ -56,6 +60,8 @@ def operations(
         "confidence": float("-inf") if min_confidence is None else float(min_confidence)
     }
     where = _base(model, None, params)
+    # date_diff('second', …) counts whole-second boundaries; extract(epoch FROM b - a) keeps
+    # fractions of a second, so it would change the delay of sub-second timestamps: kept.
     return db.frame(
         f"""
         SELECT p.model_version AS version, {_period(period)} AS period, count(*) AS n,

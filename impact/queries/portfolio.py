@@ -1,4 +1,9 @@
-"""Counts and small tables for the overview, data, metrics and model-health pages."""
+"""Counts and small tables for the overview, data, metrics and model-health pages.
+
+The SQL is DuckDB's, close to the standard: `$name` parameters, date_trunc and GROUP BY by
+position or alias are common to most engines though not standard; arg_max is DuckDB's only
+(see model_activity).
+"""
 
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ def time_span(warehouse: Warehouse) -> tuple[Any, Any]:
 
 def model_activity(warehouse: Warehouse) -> pd.DataFrame:
     """Per model: predictions, versions, first and last prediction, label coverage."""
+    # arg_max is DuckDB's; the standard form (row_number() or a join on max) is a second pass.
     return warehouse.frame("""
         SELECT model, count(*) AS predictions,
                count(DISTINCT model_version) AS versions,
