@@ -74,7 +74,8 @@ def test_2x2_equals_ols_treated_by_post_with_unit_clusters(store, tmp_path):
     )
     assert e.effect == pytest.approx(fit.params["treated:post"], abs=1e-9)
     assert e.se == pytest.approx(fit.bse["treated:post"], rel=1e-9)  # CR1 with K = 4
-    means = cells.groupby(["treated", "post"]).minutes.mean()  # REFERENCES' 2×2 formula
+    # The 2×2 formula of tests/reference/REFERENCES.md on the cell means.
+    means = cells.groupby(["treated", "post"]).minutes.mean()
     assert e.effect == pytest.approx(
         (means[1, 1] - means[1, 0]) - (means[0, 1] - means[0, 0]), abs=1e-9
     )

@@ -37,7 +37,7 @@ def rounded(e, digits=5):
     return tuple(round(v, digits) for v in (e.effect, e.ci_low, e.ci_high, e.se, e.p_value))
 
 
-# --- published values (REFERENCES.md) -----------------------------------------------------
+# --- published values (tests/reference/REFERENCES.md) -------------------------------------
 
 # GrowthBook gbstats, frequentist two-sided t-test tests, case 1.
 GB_CONTROL = SampleStats(3407, 1396.87, 52377.9767)
