@@ -1,5 +1,7 @@
 """Experiments: every arm against control on every metric, with the checks that qualify it."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from impact import charts, ui
@@ -9,16 +11,27 @@ from impact.analysis.ab import (
     segment_names,
     segment_readout,
 )
-from impact.analysis.portfolio import experiment_enrolment
+from impact.analysis.portfolio import experiment_enrolment, studies, study
 from impact.errors import ImpactError
-from impact.stats.experiment import ReadoutOptions
+from impact.options import DEFAULT_CAP, ReadoutOptions
+
+
+@st.cache_data(show_spinner=False)
+def load_studies(generation: str) -> list[str]:
+    return [s.name for s in studies(ui.store(), "ab")]
+
+
+@st.cache_data(show_spinner=False)
+def load_study(generation: str, name: str):
+    return study(ui.store(), name)
 
 
 @st.cache_data(show_spinner="Computing the readout …")
-def load(generation: str, name: str, options: ReadoutOptions, cap, target: float | None):
-    primary = ui.store().catalog.study(name).primary_metric
+def load(generation: str, name: str, options: ReadoutOptions, target: float | None):
+    record = study(ui.store(), name)
+    primary = record.primary_metric
     targets = {primary: target} if primary and target else None
-    result = experiment_readout(ui.store(), name, options, cap=cap, targets=targets)
+    result = experiment_readout(ui.store(), record, options, targets=targets)
     return result, readout_frame(result), experiment_enrolment(ui.store(), name)
 
 
@@ -27,46 +40,53 @@ def load_segments(generation: str, name: str, metric: str, segment: str, options
     return segment_readout(ui.store(), name, metric, segment, options)
 
 
+@st.cache_data(show_spinner=False)
+def load_segment_names(generation: str, name: str) -> list[str]:
+    return segment_names(ui.store(), name)
+
+
 st.title("Experiments")
-names = [s.name for s in ui.store().catalog.studies("ab")]
+names = load_studies(ui.generation())
 if not names:
     ui.empty_warehouse_notice()
     st.stop()
 name = st.selectbox("Experiment", names, index=names.index(ui.selected_study(names)))
-study = ui.store().catalog.study(name)
-st.caption(study.description or "")
+record = load_study(ui.generation(), name)
+settings = record.options
+stored = settings.readout
+st.caption(record.description or "")
 
+CORRECTIONS = {"holm": "Holm (family-wise)", "bh": "Benjamini–Hochberg (FDR)", "none": "None"}
 with st.expander("Analysis options"):
     c1, c2, c3 = st.columns(3)
-    relative = c1.toggle("Relative lift (%)", value=bool(study.settings.get("relative")))
-    cuped = c1.toggle("CUPED (pre-period adjustment)", value=study.settings.get("cuped", True))
-    sequential = c2.toggle(
-        "Always-valid intervals (peeking allowed)", value=bool(study.settings.get("sequential"))
-    )
-    pairwise = c2.toggle("Also compare treatment arms pairwise")
+    relative = c1.toggle("Relative lift (%)", value=stored.relative)
+    cuped = c1.toggle("CUPED (pre-period adjustment)", value=stored.cuped)
+    sequential = c2.toggle("Always-valid intervals (peeking allowed)", value=stored.sequential)
+    pairwise = c2.toggle("Also compare treatment arms pairwise", value=stored.pairwise)
     correction = c3.selectbox(
         "Multiple-comparison correction",
-        ["holm", "bh", "none"],
-        format_func={
-            "holm": "Holm (family-wise)",
-            "bh": "Benjamini–Hochberg (FDR)",
-            "none": "None",
-        }.get,
+        list(CORRECTIONS),
+        index=list(CORRECTIONS).index(stored.correction),
+        format_func=CORRECTIONS.get,
     )
-    capping = c3.toggle("Cap outliers (1st–99th percentile)")
+    capping = c3.toggle("Cap outliers (1st–99th percentile)", value=stored.cap is not None)
     target = c3.number_input(
-        f"Target effect on {study.primary_metric or 'the primary metric'} (for sample size)",
+        f"Target effect on {record.primary_metric or 'the primary metric'} (for sample size)",
         min_value=0.0,
-        value=float(study.settings.get("target_effect", {}).get(study.primary_metric, 0.0)),
+        value=float(settings.target_effect.get(record.primary_metric, 0.0)),
         help="Absolute effect per unit; 0 = not set.",
     )
-options = ReadoutOptions(
-    relative=relative, cuped=cuped, correction=correction, sequential=sequential, pairwise=pairwise
+options = replace(
+    stored,
+    relative=relative,
+    cuped=cuped,
+    correction=correction,
+    sequential=sequential,
+    pairwise=pairwise,
+    cap=(stored.cap or DEFAULT_CAP) if capping else None,
 )
 try:
-    result, table, enrolment = load(
-        ui.generation(), name, options, (0.01, 0.99) if capping else None, target or None
-    )
+    result, table, enrolment = load(ui.generation(), name, options, target or None)
 except ImpactError as exc:
     st.error(str(exc))
     st.stop()
@@ -74,15 +94,16 @@ readout = result.readout
 
 if readout.srm is not None and readout.srm.mismatch:
     st.error("**Do not trust these results yet.** " + readout.srm.message())
-for warning in readout.warnings[1 if readout.srm and readout.srm.mismatch else 0 :]:
-    st.warning(warning)
+for warning in readout.warnings:
+    if warning.kind != "srm":  # shown above, as an error
+        st.warning(warning)
 
 cols = st.columns(len(readout.counts) + 1)
 total = sum(readout.counts.values()) or 1
-planned_total = sum(study.planned_split.values()) or 1
+planned_total = sum(record.planned_split.values()) or 1
 for col, (arm, n) in zip(cols, readout.counts.items(), strict=False):
     col.metric(f"Units in {arm}", ui.count(n))
-    share = study.planned_split.get(arm)
+    share = record.planned_split.get(arm)
     planned = f"; planned {share / planned_total:.1%}" if share else ""
     col.caption(f"{n / total:.1%} of units{planned}")
 srm_failed = readout.srm is not None and readout.srm.mismatch
@@ -139,7 +160,7 @@ if not table.empty:
         mime="text/csv",
     )
 for item in readout.not_estimable:
-    st.warning(f"{item['metric']} · {item['comparison']}: {item['reason']}")
+    st.warning(f"{item.metric} · {item.comparison}: {item.reason}")
 
 left, right = st.columns(2)
 with left:
@@ -170,7 +191,7 @@ with right:
 st.subheader("Segments")
 st.caption("Exploratory: many comparisons chosen after the fact. Confirm before acting.")
 metrics = sorted(table.loc[table["kind"] == "primary", "metric"].unique()) if len(table) else []
-segments = segment_names(ui.store(), name)
+segments = load_segment_names(ui.generation(), name)
 if not segments:
     st.caption("No segment columns (region, channel …) were uploaded with the outcomes.")
 if metrics and segments:
@@ -182,8 +203,8 @@ if metrics and segments:
         st.dataframe(
             [
                 {
-                    "segment": e.details["segment"],
-                    "comparison": e.label.split(": ")[-1],
+                    "segment": e.segment,
+                    "comparison": f"{e.treatment_arm} vs {e.control_arm}",
                     "n control": e.n["control"],
                     "n treatment": e.n["treatment"],
                     "effect": e.effect,

@@ -9,7 +9,7 @@ import pytest
 from impact.analysis.ab import experiment_readout, readout_frame, segment_readout
 from impact.demo import truth as T
 from impact.demo.churn import build
-from impact.stats import CovariateStats, SampleStats
+from impact.stats import PairedStats, SampleStats
 from impact.stats.ab import cuped_difference, mean_difference, pooled_theta
 from impact.stats.experiment import ReadoutOptions
 
@@ -32,9 +32,9 @@ def test_demo_readout_recovers_the_true_lifts(demo_store):
 def test_demo_segments_are_exploratory_and_add_up(demo_store):
     estimates = segment_readout(demo_store, T.EXPERIMENT, "revenue_28d", "region", top=3)
     assert estimates and all("exploratory" in e.warnings[-1] for e in estimates)
-    values = {e.details["segment"] for e in estimates}
+    values = {e.segment for e in estimates}
     assert "other" in values and len(values) == 4
-    assert all("Holm" in e.details["correction"] for e in estimates)
+    assert all("Holm" in e.correction for e in estimates)
 
 
 def demo_summaries(rng, customers):
@@ -52,8 +52,10 @@ def demo_summaries(rng, customers):
     out = {}
     for name in T.ARMS:
         y, x = post[arm == name], pre[arm == name]
-        out[name] = CovariateStats(
-            SampleStats(len(y), y.sum(), (y * y).sum()), x.sum(), (x * x).sum(), (x * y).sum()
+        out[name] = PairedStats(
+            SampleStats(len(y), y.sum(), (y * y).sum()),
+            SampleStats(len(x), x.sum(), (x * x).sum()),
+            (x * y).sum(),
         )
     return out
 

@@ -13,7 +13,7 @@ from impact.analysis.portfolio import rollout_overview
 from impact.catalog import MetricDefinitionBase, StudyBase
 from impact.errors import ImpactError
 from impact.ingest import ingest_file
-from impact.queries.ab import MetricSource, arm_summaries
+from impact.queries.ab import MetricSource, segment_stats
 from impact.queries.portfolio import rollout_trends
 
 PAYLOADS = [
@@ -113,15 +113,16 @@ def test_analyses_match_payload_names_as_values(loaded):
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_payloads_as_filters_and_columns_raise_nothing_but_impact_errors(loaded, payload):
     before = loaded.warehouse.table_checksums()
-    frame = arm_summaries(
+    parts = segment_stats(
         loaded.warehouse,
         payload,
         MetricSource(payload, payload, "sum"),
         window_days=28,
         segment=payload,
     )
-    assert frame.empty or payload == PAYLOADS[0]  # that one is the experiment's real name
-    assert frame["sum"].sum() == 0  # a payload is never a metric column or dataset here
+    assert not parts or payload == PAYLOADS[0]  # that one is the experiment's real name
+    # a payload is never a metric column or dataset here
+    assert sum(s.y.sum for arms in parts.values() for s in arms.values()) == 0
     assert rollout_trends(loaded.warehouse, payload, payload, payload).empty
     with contextlib.suppress(ImpactError):
         experiment_readout(loaded, payload)

@@ -9,7 +9,7 @@ import statsmodels.formula.api as smf
 
 from impact.catalog import MetricDefinitionBase, StudyBase
 from impact.ingest import ingest_file
-from impact.queries.ab import MetricSource, arm_summaries
+from impact.queries.ab import MetricSource, arm_stats, segment_stats
 
 WINDOW = 28
 T0 = pd.Timestamp("2026-02-01", tz="UTC")
@@ -93,38 +93,41 @@ def unit_values(raw) -> pd.DataFrame:
 
 
 def test_sums_match_pandas_on_raw_rows(loaded, raw):
-    got = arm_summaries(
+    got = arm_stats(
         loaded.warehouse, "exp", MetricSource("shop", "revenue", "sum"), window_days=WINDOW
-    ).set_index("arm")
+    )
     values = unit_values(raw)
     want = values.groupby("arm").agg(n=("y", "size"), sum=("y", "sum"))
     want["sum_squares"] = (values.y**2).groupby(values.arm).sum()
     want["covariate_cross"] = (values.y * values.x).groupby(values.arm).sum()
-    assert got["n"].tolist() == want["n"].tolist()
-    for col in ("sum", "sum_squares", "covariate_cross"):
-        assert got[col].to_numpy() == pytest.approx(want[col].to_numpy(), rel=1e-12)
-    assert got["n"].sum() == 900  # units without outcomes are kept, as zeros
+    arms = list(want.index)
+    assert [got[a].n for a in arms] == want["n"].tolist()
+    for col, of in (
+        ("sum", lambda s: s.y.sum),
+        ("sum_squares", lambda s: s.y.sum_squares),
+        ("covariate_cross", lambda s: s.cross),
+    ):
+        assert [of(got[a]) for a in arms] == pytest.approx(want[col].to_numpy(), rel=1e-12)
+    assert sum(s.n for s in got.values()) == 900  # units without outcomes are kept, as zeros
 
 
 def test_capping_matches_pandas_clip_at_percentiles(loaded, raw):
-    got = arm_summaries(
+    got = arm_stats(
         loaded.warehouse,
         "exp",
         MetricSource("shop", "revenue", "sum"),
         window_days=WINDOW,
         cap=(0.01, 0.95),
-    ).set_index("arm")
+    )
     values = unit_values(raw)
     lo, hi = values.y.quantile([0.01, 0.95])  # linear interpolation = percentile_cont
-    capped = values.y.clip(lo, hi)
-    assert got["sum"].to_numpy() == pytest.approx(
-        capped.groupby(values.arm).sum().to_numpy(), rel=1e-12
-    )
-    assert got["sum"].sum() < values.y.sum()
+    capped = values.y.clip(lo, hi).groupby(values.arm).sum()
+    assert [got[a].y.sum for a in capped.index] == pytest.approx(capped.to_numpy(), rel=1e-12)
+    assert sum(s.y.sum for s in got.values()) < values.y.sum()
 
 
 def test_segments_keep_the_top_values_and_group_the_rest(loaded, raw):
-    got = arm_summaries(
+    got = segment_stats(
         loaded.warehouse,
         "exp",
         MetricSource("shop", "revenue", "sum"),
@@ -132,14 +135,17 @@ def test_segments_keep_the_top_values_and_group_the_rest(loaded, raw):
         segment="region",
         top_segments=3,
     )
-    assert set(got.segment) <= {"north", "south", "east", "other", "(none)"}
-    assert "other" in set(got.segment) and "(none)" in set(got.segment)
-    total = arm_summaries(
+    assert set(got) <= {"north", "south", "east", "other", "(none)"}
+    assert "other" in set(got) and "(none)" in set(got)
+    total = arm_stats(
         loaded.warehouse, "exp", MetricSource("shop", "revenue", "sum"), window_days=WINDOW
     )
-    merged = got.groupby("arm")[["n", "sum"]].sum()
-    assert merged["n"].tolist() == total["n"].tolist()
-    assert merged["sum"].to_numpy() == pytest.approx(total["sum"].to_numpy())
+    merged = {}
+    for part in got.values():  # segments merge back into the whole with +
+        for arm, stats in part.items():
+            merged[arm] = merged[arm] + stats if arm in merged else stats
+    assert [merged[a].n for a in total] == [s.n for s in total.values()]
+    assert [merged[a].y.sum for a in total] == pytest.approx([s.y.sum for s in total.values()])
 
 
 def test_readout_cuped_equals_ols_on_the_unit_rows(loaded, raw):
@@ -157,7 +163,7 @@ def test_readout_cuped_equals_ols_on_the_unit_rows(loaded, raw):
         )
         assert e.method.startswith("CUPED")
     assert result.readout.srm is not None and not result.readout.srm.mismatch
-    assert "Holm" in result.readout.estimates[0].details["correction"]
+    assert "Holm" in result.readout.estimates[0].correction
 
 
 def test_a_declared_arm_without_units_is_reported_not_skipped(loaded):
@@ -171,8 +177,8 @@ def test_a_declared_arm_without_units_is_reported_not_skipped(loaded):
     assert readout.counts["v3"] == 0
     assert readout.srm.mismatch and "v3 has 0 units" in readout.warnings[0]
     [skipped] = readout.not_estimable
-    assert skipped["comparison"] == "v3 vs control"
-    assert "treatment arm has no units" in skipped["reason"]
+    assert skipped.comparison == "v3 vs control"
+    assert "treatment arm has no units" in skipped.reason
     assert {e.label for e in readout.estimates} == {"v1 vs control", "v2 vs control"}
 
 
@@ -221,18 +227,17 @@ def test_ratio_metric_sums_and_readout_match_pandas(store, tmp_path):
     ingest_file(store, tmp_path / "v.csv", "outcomes", dataset="visits")
     per_unit = rows.groupby("unit_id")[["revenue", "visits"]].sum()
     per_unit = units.set_index("unit_id")[["arm"]].join(per_unit).fillna(0.0)
-    got = arm_summaries(
+    got = arm_stats(
         store.warehouse,
         "r",
         MetricSource("visits", "revenue", "ratio", "visits"),
         window_days=WINDOW,
     )
-    got = got.set_index("arm")
     want = per_unit.groupby("arm").agg(
         n=("revenue", "size"), sum=("revenue", "sum"), denominator_sum=("visits", "sum")
     )
-    assert got["n"].tolist() == want["n"].tolist()
-    assert got["denominator_sum"].to_numpy() == pytest.approx(want["denominator_sum"])
+    assert [got[a].n for a in want.index] == want["n"].tolist()
+    assert [got[a].x.sum for a in want.index] == pytest.approx(want["denominator_sum"])
     [e] = experiment_readout(store, "r").readout.estimates
     ratios, variances = {}, {}
     for arm, part in per_unit.groupby("arm"):

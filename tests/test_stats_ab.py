@@ -9,7 +9,7 @@ import statsmodels.formula.api as smf
 from scipy import stats as sps
 
 from impact.errors import NotEstimable
-from impact.stats import CovariateStats, RatioStats, SampleStats
+from impact.stats import PairedStats, SampleStats
 from impact.stats.ab import (
     cuped_difference,
     mean_difference,
@@ -23,14 +23,12 @@ def summarise(y: np.ndarray) -> SampleStats:
     return SampleStats(len(y), float(y.sum()), float((y**2).sum()))
 
 
-def with_covariate(y: np.ndarray, x: np.ndarray) -> CovariateStats:
-    return CovariateStats(summarise(y), float(x.sum()), float((x**2).sum()), float((x * y).sum()))
+def with_covariate(y: np.ndarray, x: np.ndarray) -> PairedStats:
+    return PairedStats(summarise(y), summarise(x), float((x * y).sum()))
 
 
-def as_ratio(num: np.ndarray, den: np.ndarray) -> RatioStats:
-    return RatioStats(
-        summarise(num), float(den.sum()), float((den**2).sum()), float((num * den).sum())
-    )
+def as_ratio(num: np.ndarray, den: np.ndarray) -> PairedStats:
+    return PairedStats(summarise(num), summarise(den), float((num * den).sum()))
 
 
 def rounded(e, digits=5):
@@ -250,7 +248,7 @@ def test_edge_cases_explain_themselves(control, treatment, relative, message):
 
 
 def test_cuped_without_covariate_variation_is_refused():
-    flat = CovariateStats(SampleStats(3, 6, 14), 3.0, 3.0, 6.0)
+    flat = PairedStats(SampleStats(3, 6, 14), SampleStats(3, 3.0, 3.0), 6.0)
     with pytest.raises(NotEstimable, match="does not vary"):
         cuped_difference(flat, flat)
 

@@ -1,18 +1,22 @@
-"""Experiment readouts for stored A/B studies: what pages, CLI and reports call."""
+"""Experiment readouts for stored A/B studies and for files: what pages, CLI and reports call."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pandas as pd
 
 from impact.catalog import MetricDefinition, Study
 from impact.errors import ImpactError, InvalidInput
-from impact.queries.ab import MetricSource, arm_summaries, assignment_counts, enrolment_days
-from impact.stats.estimate import Estimate
-from impact.stats.experiment import MetricInput, Readout, ReadoutOptions, read_experiment
+from impact.options import ReadoutOptions
+from impact.queries.ab import MetricSource, arm_stats, enrolment, experiment_segments, segment_stats
+from impact.queries.ab_files import stats_from_rows, stats_from_summary
+from impact.stats.estimate import Caveat, Estimate
+from impact.stats.experiment import MetricInput, Readout, read_experiment
 from impact.stats.multiple import correct
 from impact.store import Store
+from impact.vocabulary import MetricAggregation
 
 
 @dataclass(frozen=True)
@@ -20,52 +24,64 @@ class ExperimentReadout:
     study: Study
     readout: Readout
     options: ReadoutOptions
-    cap: tuple[float, float] | None
+
+
+def study_options(store: Store, experiment: str) -> ReadoutOptions:
+    """The readout options a study stores (its defaults for the page and the CLI)."""
+    return store.catalog.study(experiment).options.readout
 
 
 def experiment_readout(
     store: Store,
-    experiment: str,
+    experiment: str | Study,
     options: ReadoutOptions | None = None,
     *,
-    cap: tuple[float, float] | None = None,
     metrics: list[str] | None = None,
     targets: dict[str, float] | None = None,
 ) -> ExperimentReadout:
-    """Every arm against control on the study's primary, secondary and guardrail metrics."""
-    options = options or ReadoutOptions(**_study_options(store.catalog.study(experiment)))
-    study = store.catalog.study(experiment)
+    """Every arm against control on the study's primary, secondary and guardrail metrics;
+    `options` default to the study's stored ones."""
+    study = experiment if isinstance(experiment, Study) else store.catalog.study(experiment)
     if study.kind != "ab":
-        raise InvalidInput(f"{experiment!r} is a rollout study; use the rollout readout.")
+        raise InvalidInput(f"{study.name!r} is a rollout study; use the rollout readout.")
+    settings = study.options
+    options = options or settings.readout
     names = metrics or _study_metrics(study)
     if not names:
-        raise InvalidInput(f"Study {experiment!r} names no metrics; set a primary metric.")
-    tolerances = study.settings.get("guardrail_tolerance", {})
-    targets = {**study.settings.get("target_effect", {}), **(targets or {})}
-    inputs = []
-    for name in names:
-        definition = store.catalog.metric(name)
-        inputs.append(
-            MetricInput(
-                name=name,
-                summaries=_summaries(store, study, definition, cap),
-                aggregation=definition.aggregation,
-                direction=definition.direction,
-                guardrail_tolerance=(
-                    float(tolerances.get(name, 0.0)) if name in study.guardrail_metrics else None
-                ),
-                target_effect=targets.get(name),
-            )
+        raise InvalidInput(f"Study {study.name!r} names no metrics; set a primary metric.")
+    targets = {**settings.target_effect, **(targets or {})}
+    definitions = _definitions(store, names)
+    inputs = [
+        MetricInput(
+            name=name,
+            arms=arm_stats(
+                store.warehouse,
+                study.name,
+                _source(definitions[name]),
+                window_days=study.analysis_window_days,
+                cap=options.cap,
+                arms=study.arms,
+            ),
+            aggregation=definitions[name].aggregation,
+            direction=definitions[name].direction,
+            guardrail_tolerance=(
+                settings.guardrail_tolerance.get(name, 0.0)
+                if name in study.guardrail_metrics
+                else None
+            ),
+            target_effect=targets.get(name),
         )
-    units_per_day = _units_per_day(store, experiment)
+        for name in names
+    ]
+    units, days = enrolment(store.warehouse, study.name)
     readout = read_experiment(
         inputs,
         study.control_arm or "control",
         options,
         planned_split=study.planned_split or None,
-        units_per_day=units_per_day,
+        units_per_day=units / days if units else None,
     )
-    return ExperimentReadout(study, readout, options, cap)
+    return ExperimentReadout(study, readout, options)
 
 
 def segment_readout(
@@ -76,100 +92,90 @@ def segment_readout(
     options: ReadoutOptions | None = None,
     *,
     top: int = 5,
-    cap: tuple[float, float] | None = None,
 ) -> list[Estimate]:
     """The metric per segment value (top values by size plus "other"), corrected over
     segments × arms, each marked exploratory."""
     study = store.catalog.study(experiment)
-    options = options or ReadoutOptions(**_study_options(study))
+    options = options or study.options.readout
     definition = store.catalog.metric(metric)
-    frame = arm_summaries(
+    parts = segment_stats(
         store.warehouse,
         experiment,
         _source(definition),
         window_days=study.analysis_window_days,
-        cap=cap,
+        cap=options.cap,
         segment=segment,
         top_segments=top,
     )
+    uncorrected = replace(options, correction="none")
     estimates: list[Estimate] = []
-    for value, part in frame.groupby("segment", sort=True):
-        metric_input = MetricInput(
-            metric, part.drop(columns="segment"), definition.aggregation, definition.direction
-        )
-        uncorrected = replace(options, correction="none")
+    for value, arms in sorted(parts.items()):
+        metric_input = MetricInput(metric, arms, definition.aggregation, definition.direction)
         try:
             result = read_experiment([metric_input], study.control_arm or "control", uncorrected)
         except ImpactError:  # e.g. no control units in this segment: nothing to compare
             continue
-        for e in result.estimates:
-            estimates.append(
-                replace(
-                    e,
-                    label=f"{segment}={value}: {e.label}",
-                    details={**e.details, "segment": value},
-                )
-            )
-    family = f"{segment} segments × arms for {metric}"
-    corrected = correct(estimates, options.correction, family)
-    warning = (
+        estimates += [
+            replace(e, label=f"{segment}={value}: {e.label}", segment=value)
+            for e in result.estimates
+        ]
+    corrected = correct(estimates, options.correction, f"{segment} segments × arms for {metric}")
+    warning = Caveat(
+        "exploratory",
         "Segments are exploratory: many comparisons, chosen after the fact; confirm "
-        "a segment effect with a new experiment before acting on it."
+        "a segment effect with a new experiment before acting on it.",
     )
-    return [e.with_warning(warning) for e in corrected]
+    return [e.with_caveats([warning]) for e in corrected]
 
 
-def readout_frame(result: ExperimentReadout) -> pd.DataFrame:
-    """Arms × metrics table for display and download."""
-    rows = []
-    for kind, estimates in (
-        ("primary", result.readout.estimates),
-        ("guardrail", result.readout.guardrails),
-    ):
-        for e in estimates:
-            rows.append(
-                {
-                    "metric": e.metric,
-                    "comparison": e.label,
-                    "kind": kind,
-                    "control_mean": e.details.get("control_mean"),
-                    "treatment_mean": e.details.get("treatment_mean"),
-                    "effect": e.effect,
-                    "ci_low": e.ci_low,
-                    "ci_high": e.ci_high,
-                    "se": e.se,
-                    "p_value": e.p_value,
-                    "raw_p_value": e.details.get("raw_p_value", e.p_value),
-                    "significant": e.significant,
-                    "relative": e.relative,
-                    "method": e.method,
-                    "variance_reduction": e.details.get("variance_reduction"),
-                    "guardrail_passed": e.details.get("guardrail_passed"),
-                    "n_control": e.n.get("control"),
-                    "n_treatment": e.n.get("treatment"),
-                }
-            )
-    return pd.DataFrame(rows)
+def file_readout(
+    options: ReadoutOptions,
+    *,
+    rows: Path | None = None,
+    summary: Path | None = None,
+    arm: str = "arm",
+    metric: str | None = None,
+    covariate: str | None = None,
+    denominator: str | None = None,
+    aggregation: MetricAggregation = "mean",
+    control: str = "control",
+) -> Readout:
+    """A readout of one metric from a file: unit rows (`rows`, with the arm and metric
+    columns) or per-arm summaries (`summary`)."""
+    second = "denominator" if aggregation == "ratio" else ("covariate" if options.cuped else None)
+    if rows is not None:
+        column = denominator if second == "denominator" else covariate if second else None
+        arms = stats_from_rows(rows, arm, metric, second=column)
+        name = metric
+    else:
+        arms = stats_from_summary(summary, second)
+        name = metric or summary.stem
+    return read_experiment([MetricInput(name, arms, aggregation)], control, options)
 
 
-def _summaries(
-    store: Store, study: Study, definition: MetricDefinition, cap: tuple[float, float] | None
-) -> pd.DataFrame:
-    frame = arm_summaries(
-        store.warehouse,
-        study.name,
-        _source(definition),
-        window_days=study.analysis_window_days,
-        cap=cap,
-    )
-    frame = frame.drop(columns="segment")
-    # Declared arms with no units yet appear with n = 0, so SRM and the edge-case
-    # messages see them instead of silently skipping the arm.
-    missing = [a for a in study.arms if a not in set(frame["arm"])]
-    if missing:
-        empty = pd.DataFrame({c: [0] * len(missing) for c in frame.columns if c != "arm"})
-        frame = pd.concat([frame, empty.assign(arm=missing)], ignore_index=True)
+def readout_frame(result: ExperimentReadout | Readout) -> pd.DataFrame:
+    """Arms × metrics table for display and download: one tidy row per estimate."""
+    readout = result.readout if isinstance(result, ExperimentReadout) else result
+    rows = [
+        {"kind": kind, **e.tidy()}
+        for kind, estimates in (("primary", readout.estimates), ("guardrail", readout.guardrails))
+        for e in estimates
+    ]
+    frame = pd.DataFrame(rows).rename(columns={"label": "comparison", "baseline": "control_mean"})
+    if not frame.empty:
+        frame["raw_p_value"] = frame["raw_p_value"].fillna(frame["p_value"])
+        for column in ("variance_reduction", "guardrail_passed"):
+            if column not in frame:
+                frame[column] = None
     return frame
+
+
+def _definitions(store: Store, names: list[str]) -> dict[str, MetricDefinition]:
+    defined = {m.name: m for m in store.catalog.metrics()}
+    for name in names:
+        if name not in defined:
+            store.catalog.metric(name)  # raises NotFound, listing the defined metrics
+    return defined
 
 
 def _source(definition: MetricDefinition) -> MetricSource:
@@ -184,18 +190,6 @@ def _study_metrics(study: Study) -> list[str]:
     return names
 
 
-def _study_options(study: Study) -> dict:
-    keys = ReadoutOptions.__dataclass_fields__
-    return {k: v for k, v in study.settings.items() if k in keys}
-
-
-def _units_per_day(store: Store, experiment: str) -> float | None:
-    counts = assignment_counts(store.warehouse, experiment)
-    if counts.empty:
-        return None
-    return float(counts["n"].sum()) / enrolment_days(store.warehouse, experiment)
-
-
 @dataclass(frozen=True)
 class Headline:
     text: str
@@ -206,11 +200,12 @@ class Headline:
 def headlines(store: Store) -> list[Headline]:
     """One plain sentence per A/B study: the best arm on the primary metric, or why not."""
     lines = []
+    directions = {m.name: m.direction for m in store.catalog.metrics()}
     for study in store.catalog.studies("ab"):
         if not study.primary_metric:
             continue
         try:
-            result = experiment_readout(store, study.name, metrics=[study.primary_metric])
+            result = experiment_readout(store, study, metrics=[study.primary_metric])
         except ImpactError as exc:
             lines.append(Headline(f"{study.name}: no readout yet ({exc})", False))
             continue
@@ -218,9 +213,14 @@ def headlines(store: Store) -> list[Headline]:
         if not readout.trustworthy:
             lines.append(Headline(f"{study.name}: {readout.srm.message()}", False, True))
             continue
-        direction = store.catalog.metric(study.primary_metric).direction
         lines.append(
-            _headline(study.name, study.primary_metric, direction, readout, study.unit or "unit")
+            _headline(
+                study.name,
+                study.primary_metric,
+                directions[study.primary_metric],
+                readout,
+                study.unit or "unit",
+            )
         )
     return lines
 
@@ -264,7 +264,7 @@ def _headline(
         return Headline(f"{name}: {metric} cannot be compared yet.", False)
     sign = 1 if direction == "higher" else -1
     best = max(readout.estimates, key=lambda e: sign * e.effect)
-    arm = best.label.split(" vs ")[0]
+    arm = best.treatment_arm
     interval = f"95% CI {best.ci_low:+,.2f} to {best.ci_high:+,.2f}"
     if best.significant and sign * best.effect > 0:
         verb = "raises" if best.effect > 0 else "lowers"
@@ -291,6 +291,4 @@ def p_text(p: float) -> str:
 
 
 def segment_names(store: Store, experiment: str) -> list[str]:
-    from impact.queries.ab import experiment_segments
-
     return experiment_segments(store.warehouse, experiment)

@@ -10,6 +10,7 @@ import pandas as pd
 from impact.catalog import Study
 from impact.queries import portfolio as q
 from impact.store import Store
+from impact.vocabulary import StudyKind
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,16 @@ def data_span(store: Store) -> tuple[date, date] | None:
     if first is None:
         return None
     return pd.Timestamp(first).tz_convert("UTC").date(), pd.Timestamp(last).tz_convert("UTC").date()
+
+
+def studies(store: Store, kind: StudyKind | None = None) -> list[Study]:
+    """Stored studies by name; `kind` "ab" or "did" keeps one kind."""
+    return store.catalog.studies(kind)
+
+
+def study(store: Store, name: str) -> Study:
+    """One study, its typed settings at `.options`; NotFound lists the known ones."""
+    return store.catalog.study(name)
 
 
 def study_table(store: Store) -> pd.DataFrame:

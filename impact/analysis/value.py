@@ -112,11 +112,11 @@ def study_value(store: Store, study_name: str, arm: str | None = None) -> StudyV
 def _best_arm(store: Store, study: str, metric, arm: str | None) -> tuple[Estimate, str]:
     readout = experiment_readout(store, study, metrics=[metric.name]).readout
     sign = 1 if metric.direction == "higher" else -1
-    candidates = [e for e in readout.estimates if arm is None or e.label.startswith(f"{arm} ")]
+    candidates = [e for e in readout.estimates if arm is None or e.treatment_arm == arm]
     if not candidates:
         raise NotEstimable(f"No estimate for arm {arm!r} in {study!r}.")
     effect = max(candidates, key=lambda e: sign * e.effect)
-    return effect, effect.label.split(" vs ")[0]
+    return effect, effect.treatment_arm
 
 
 def _rollout_effect(store: Store, study: str) -> Estimate:

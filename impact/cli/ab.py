@@ -1,26 +1,21 @@
 """`impact ab`: an experiment readout from a stored study, unit rows, or arm summaries."""
 
 # No `from __future__ import annotations`: Typer reads these annotations at run time.
-import json
-import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
+from impact.cli import command, emit_json
 from impact.errors import InvalidInput
-from impact.stats.experiment import (
-    COVARIATE_COLUMNS,
-    RATIO_COLUMNS,
-    SUMMARY_COLUMNS,
-    MetricInput,
-    Readout,
-    ReadoutOptions,
-    read_experiment,
-)
+from impact.options import ReadoutOptions
+from impact.vocabulary import MetricAggregation, check_choice
+
+if TYPE_CHECKING:
+    from impact.analysis.ab import Readout
 
 
+@command()
 def ab(
     experiment: Annotated[str | None, typer.Argument(help="A stored experiment's name.")] = None,
     rows: Annotated[Path | None, typer.Option(help="File of unit-level rows.")] = None,
@@ -60,6 +55,7 @@ def ab(
     """Compare every arm with control: effect, interval, p-value, checks."""
     if cuped is None:
         cuped = experiment is not None or covariate is not None
+    check_choice("--aggregation", aggregation, MetricAggregation)
     options = ReadoutOptions(
         relative=relative,
         cuped=cuped,
@@ -73,8 +69,9 @@ def ab(
         raise InvalidInput(
             "Give exactly one of: an experiment name, --rows FILE or --summary FILE."
         )
+    from impact.analysis.ab import experiment_readout, file_readout
+
     if experiment is not None:
-        from impact.analysis.ab import experiment_readout
         from impact.store import open_store
 
         result = experiment_readout(
@@ -84,81 +81,51 @@ def ab(
         return
     if aggregation == "ratio" and denominator is None and rows is not None:
         raise InvalidInput("A ratio metric needs --denominator COLUMN.")
-    if rows is not None:
-        from impact.queries.ab import summaries_from_file
-
-        if metric is None:
-            raise InvalidInput("--rows needs --metric COLUMN (and optionally --covariate).")
-        frame = summaries_from_file(rows, arm, metric, covariate if cuped else None, denominator)
-        if not cuped:
-            frame = frame.drop(columns=list(COVARIATE_COLUMNS))
-        name = metric
-    else:
-        frame = _read_summary(summary)
-        name = metric or summary.stem
-    readout = read_experiment([MetricInput(name, frame, aggregation)], control, options)
+    if rows is not None and metric is None:
+        raise InvalidInput("--rows needs --metric COLUMN (and optionally --covariate).")
+    readout = file_readout(
+        options,
+        rows=rows,
+        summary=summary,
+        arm=arm,
+        metric=metric,
+        covariate=covariate,
+        denominator=denominator,
+        aggregation=aggregation,
+        control=control,
+    )
     _emit(readout, as_json)
 
 
-def _read_summary(path: Path) -> pd.DataFrame:
-    from impact.ingest.read import file_format
-
-    fmt = file_format(path)
-    frame = (
-        pd.read_parquet(path)
-        if fmt == "parquet"
-        else (pd.read_excel(path) if fmt == "xlsx" else pd.read_csv(path))
-    )
-    missing = [c for c in SUMMARY_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InvalidInput(
-            f"{path.name} lacks column(s) {', '.join(missing)}; a summary file "
-            f"has {', '.join(SUMMARY_COLUMNS)}, plus "
-            f"{', '.join(COVARIATE_COLUMNS)} for CUPED and "
-            f"{', '.join(RATIO_COLUMNS)} for ratio metrics."
-        )
-    frame["arm"] = frame["arm"].astype(str)
-    return frame
-
-
-def _emit(readout: Readout, as_json: bool) -> None:
+def _records(readout: "Readout") -> list[dict]:
+    """One tidy record per comparison (estimable or not), with the readout's warnings."""
     records = []
     for kind, estimates in (("primary", readout.estimates), ("guardrail", readout.guardrails)):
         for e in estimates:
-            base, _, _ = e.label.partition(" vs ")
-            control = e.label.split(" vs ")[-1]
-            records.append(
-                {
-                    "comparison": e.label,
-                    "metric": e.metric,
-                    "kind": kind,
-                    "effect": e.effect,
-                    "se": e.se,
-                    "ci_low": e.ci_low,
-                    "ci_high": e.ci_high,
-                    "p_value": e.p_value,
-                    "relative": e.relative,
-                    "n": {control: e.n["control"], base: e.n["treatment"]},
-                    "method": e.method,
-                    "warnings": list(e.warnings) + readout.warnings,
-                    "correction": e.details.get("correction"),
-                }
-            )
+            record = {"comparison": e.label, "kind": kind, **e.tidy()}
+            record["n"] = {e.control_arm: e.n["control"], e.treatment_arm: e.n["treatment"]}
+            record["warnings"] += readout.warnings
+            records.append(record)
     for item in readout.not_estimable:
         records.append(
             {
-                "comparison": item["comparison"],
-                "metric": item["metric"],
+                "comparison": item.comparison,
+                "metric": item.metric,
                 "effect": None,
                 "se": None,
                 "ci_low": None,
                 "ci_high": None,
                 "p_value": None,
-                "warnings": [item["reason"]],
+                "warnings": [item.reason],
             }
         )
+    return records
+
+
+def _emit(readout: "Readout", as_json: bool) -> None:
+    records = _records(readout)
     if as_json:
-        typer.echo(json.dumps(records, indent=2, default=_json_default))
+        emit_json(records)
         return
     for warning in readout.warnings:
         typer.echo(f"WARNING: {warning}")
@@ -174,9 +141,3 @@ def _emit(readout: Readout, as_json: bool) -> None:
             f"[{r['ci_low'] * scale:+.4g}, {r['ci_high'] * scale:+.4g}]  "
             f"p={r['p_value']:.4f}  {r['method']}"
         )
-
-
-def _json_default(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return str(value)

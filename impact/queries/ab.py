@@ -4,16 +4,17 @@ Semantics (the data contract): a unit's outcome is aggregated over the analysis 
 after its assignment, [assigned_at, assigned_at + window); the CUPED covariate is the same
 aggregate over the window before it. Assigned units with no outcome rows count as 0 for
 sum, proportion and ratio metrics, and are left out of mean metrics (they have no mean).
-Capping (winsorisation) at percentiles of the unit values is applied here, in SQL.
-Only standard SQL constructs are used (CTEs, CASE, percentile_cont … WITHIN GROUP).
+Capping (winsorisation) at percentiles of the unit values is applied here, in SQL. The
+results come back typed (impact.stats.summary), never as frames.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pandas as pd
-
+from impact.stats.summary import ArmStats, PairedStats, SampleStats
+from impact.vocabulary import MetricAggregation
 from impact.warehouse import Warehouse
 
 
@@ -21,7 +22,7 @@ from impact.warehouse import Warehouse
 class MetricSource:
     dataset: str
     column: str
-    aggregation: str  # sum | mean | proportion | ratio
+    aggregation: MetricAggregation
     denominator: str | None = None
 
 
@@ -35,24 +36,59 @@ _UNIT_VALUES = {
         "w.post_sum / nullif(w.post_rows, 0)",
         "coalesce(w.pre_sum / nullif(w.pre_rows, 0), 0)",
     ),
-    "ratio": ("coalesce(w.post_sum, 0)", "coalesce(w.pre_sum, 0)"),
+    # x is the denominator's post-window sum; it is not capped.
+    "ratio": ("coalesce(w.post_sum, 0)", "coalesce(w.post_den, 0)"),
 }
 
 
-def arm_summaries(
+def arm_stats(
     warehouse: Warehouse,
     experiment: str,
     metric: MetricSource,
     *,
     window_days: int,
     cap: tuple[float, float] | None = None,
-    segment: str | None = None,
-    top_segments: int = 5,
-) -> pd.DataFrame:
-    """Per arm (and segment value): n, Σy, Σy², Σx, Σx², Σxy, Σd, Σd², Σyd.
+    arms: Sequence[str] = (),
+) -> ArmStats:
+    """Per arm: the metric y with x, its pre-period value (CUPED covariate) or, for ratio
+    metrics, the denominator. Arms in `arms` without units yet come back with n = 0, so
+    the sample-ratio check and the edge-case messages see them."""
+    rows = _summaries(warehouse, experiment, metric, window_days, cap, None, 0)
+    found = {arm: stats for arm, _, stats in rows}
+    return found | {arm: _EMPTY for arm in arms if arm not in found}
 
-    x is the pre-period covariate, d the ratio denominator (zero columns when unused).
-    """
+
+def segment_stats(
+    warehouse: Warehouse,
+    experiment: str,
+    metric: MetricSource,
+    *,
+    window_days: int,
+    segment: str,
+    top_segments: int = 5,
+    cap: tuple[float, float] | None = None,
+) -> dict[str, ArmStats]:
+    """The same per segment value: the `top_segments` largest, then "other" and "(none)"."""
+    out: dict[str, ArmStats] = {}
+    for arm, value, stats in _summaries(
+        warehouse, experiment, metric, window_days, cap, segment, top_segments
+    ):
+        out.setdefault(value, {})[arm] = stats
+    return out
+
+
+_EMPTY = PairedStats(SampleStats(), SampleStats(), 0.0)
+
+
+def _summaries(
+    warehouse: Warehouse,
+    experiment: str,
+    metric: MetricSource,
+    window_days: int,
+    cap: tuple[float, float] | None,
+    segment: str | None,
+    top_segments: int,
+) -> list[tuple[str, str, PairedStats]]:
     y_expr, x_expr = _UNIT_VALUES[metric.aggregation]
     denominator = metric.denominator if metric.aggregation == "ratio" else None
     params: dict = {
@@ -70,7 +106,6 @@ def arm_summaries(
             "CASE WHEN s.rank IS NULL THEN '(none)' "
             "WHEN s.rank <= $top THEN s.value ELSE 'other' END"
         )
-    d_expr = "coalesce(w.post_den, 0)" if denominator else "0.0"
     y_final, x_final = "y", "x"
     bounds = ""
     if cap is not None:
@@ -83,7 +118,8 @@ def arm_summaries(
             "percentile_cont($upper) WITHIN GROUP (ORDER BY x) AS x_hi FROM unit_values)"
         )
         y_final = "least(greatest(y, y_lo), y_hi)"
-        x_final = "least(greatest(x, x_lo), x_hi)"
+        if metric.aggregation != "ratio":
+            x_final = "least(greatest(x, x_lo), x_hi)"
     sql = f"""
         WITH units AS (
             SELECT unit_id, arm, assigned_at,
@@ -108,23 +144,28 @@ def arm_summaries(
             GROUP BY u.unit_id
         ),
         unit_values AS (
-            SELECT u.arm, {segment_col} AS segment, {y_expr} AS y, {x_expr} AS x,
-                   {d_expr} AS d
+            SELECT u.arm, {segment_col} AS segment, {y_expr} AS y, {x_expr} AS x
             FROM units u LEFT JOIN windowed w ON w.unit_id = u.unit_id {segment_join}
         ){bounds},
         final AS (
-            SELECT arm, segment, {y_final} AS y, {x_final} AS x, d
+            SELECT arm, segment, {y_final} AS y, {x_final} AS x
             FROM unit_values{", bounds" if bounds else ""} WHERE y IS NOT NULL
         )
-        SELECT arm, segment, count(*) AS n,
-               sum(y) AS sum, sum(y * y) AS sum_squares,
-               sum(x) AS covariate_sum, sum(x * x) AS covariate_sum_squares,
-               sum(x * y) AS covariate_cross,
-               sum(d) AS denominator_sum, sum(d * d) AS denominator_sum_squares,
-               sum(y * d) AS denominator_cross
+        SELECT arm, segment, count(*), sum(y), sum(y * y), sum(x), sum(x * x), sum(x * y)
         FROM final GROUP BY arm, segment ORDER BY arm, segment
     """
-    return warehouse.frame(sql, params)
+    rows = warehouse.execute(sql, params).rows
+    return [(arm, value, paired(*sums)) for arm, value, *sums in rows]
+
+
+def paired(n, y_sum, y_squares, x_sum, x_squares, cross) -> PairedStats:
+    """PairedStats from the six sums every reduction returns (in this order)."""
+    n = int(n)
+    return PairedStats(
+        SampleStats(n, float(y_sum or 0.0), float(y_squares or 0.0)),
+        SampleStats(n, float(x_sum or 0.0), float(x_squares or 0.0)),
+        float(cross or 0.0),
+    )
 
 
 # Window bounds are computed once per unit, not per outcome row, and as a fixed number of
@@ -144,61 +185,14 @@ _SEGMENT_JOIN = """
     ) AS s ON s.unit_id = u.unit_id"""
 
 
-def assignment_counts(warehouse: Warehouse, experiment: str) -> pd.DataFrame:
-    """Units per arm with the first and last assignment time."""
-    return warehouse.frame(
-        "SELECT arm, count(*) AS n, min(assigned_at) AS first_assigned, "
-        "max(assigned_at) AS last_assigned FROM assignments WHERE experiment = ? "
-        "GROUP BY arm ORDER BY arm",
-        [experiment],
-    )
-
-
-def enrolment_days(warehouse: Warehouse, experiment: str) -> float:
-    """Days between the first and last assignment (at least 1)."""
-    value = warehouse.scalar(
-        "SELECT date_diff('second', min(assigned_at), max(assigned_at)) / 86400.0 "
+def enrolment(warehouse: Warehouse, experiment: str) -> tuple[int, float]:
+    """Units assigned, and days between the first and last assignment (at least 1)."""
+    units, seconds = warehouse.execute(
+        "SELECT count(*), extract(epoch FROM max(assigned_at) - min(assigned_at)) "
         "FROM assignments WHERE experiment = ?",
         [experiment],
-    )
-    return max(float(value or 0), 1.0)
-
-
-def summaries_from_file(
-    path, arm: str, metric: str, covariate: str | None = None, denominator: str | None = None
-) -> pd.DataFrame:
-    """Per-arm sufficient statistics of a file of unit-level rows, computed by DuckDB."""
-    from impact.errors import InvalidInput
-    from impact.ingest.read import read_into
-    from impact.sql import quote_identifier
-    from impact.warehouse import Staging
-
-    with Staging() as staging:
-        read_into(staging, path)
-        known = [c for c, _ in staging.columns("raw") if c != "_line"]
-
-        def number(name: str | None) -> str:
-            if name is None:
-                return "0.0"
-            q = quote_identifier(name, known)
-            return f"CAST(replace(CAST({q} AS VARCHAR), ',', '') AS DOUBLE)"
-
-        a = quote_identifier(arm, known)
-        y, x, d = number(metric), number(covariate), number(denominator)
-        try:
-            return staging.frame(f"""
-                WITH rows AS (SELECT CAST({a} AS VARCHAR) AS arm, {y} AS y, {x} AS x,
-                                     {d} AS d FROM raw)
-                SELECT arm, count(*) AS n, sum(y) AS sum, sum(y * y) AS sum_squares,
-                       sum(x) AS covariate_sum, sum(x * x) AS covariate_sum_squares,
-                       sum(x * y) AS covariate_cross, sum(d) AS denominator_sum,
-                       sum(d * d) AS denominator_sum_squares, sum(y * d) AS denominator_cross
-                FROM rows WHERE arm IS NOT NULL GROUP BY arm ORDER BY arm""")
-        except Exception as exc:
-            raise InvalidInput(
-                f"{path}: the metric, covariate and denominator columns must "
-                f"hold numbers ({str(exc).splitlines()[0]})."
-            ) from exc
+    ).rows[0]
+    return int(units), max(float(seconds or 0) / 86400, 1.0)
 
 
 def experiment_segments(warehouse: Warehouse, experiment: str) -> list[str]:

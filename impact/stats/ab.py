@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-
-from scipy import stats as sps
+from typing import Any
 
 from impact.errors import NotEstimable
 from impact.stats.estimate import Estimate
-from impact.stats.summary import CovariateStats, RatioStats, SampleStats
+from impact.stats.summary import PairedStats, SampleStats
 
 
 @dataclass(frozen=True)
@@ -32,16 +31,13 @@ def mean_difference(
     *,
     relative: bool = False,
     alpha: float = 0.05,
-    label: str = "",
-    metric: str = "",
+    **fields: Any,
 ) -> Estimate:
     """Welch t-test for a difference (or relative lift) in means."""
     _check_arms(control.n, treatment.n)
     c = _Moments(control.mean, control.variance / control.n, control.n)
     t = _Moments(treatment.mean, treatment.variance / treatment.n, treatment.n)
-    return _compare(
-        c, t, relative=relative, alpha=alpha, label=label, metric=metric, method="Welch t-test"
-    )
+    return _compare(c, t, relative=relative, alpha=alpha, method="Welch t-test", **fields)
 
 
 def proportion_difference(
@@ -50,8 +46,7 @@ def proportion_difference(
     *,
     relative: bool = False,
     alpha: float = 0.05,
-    label: str = "",
-    metric: str = "",
+    **fields: Any,
 ) -> Estimate:
     """Binary metric: variance p(1 − p) per arm, t quantile with Welch df."""
     _check_arms(control.n, treatment.n)
@@ -65,22 +60,21 @@ def proportion_difference(
         t,
         relative=relative,
         alpha=alpha,
-        label=label,
-        metric=metric,
         method="difference in proportions",
+        **fields,
     )
 
 
 def ratio_difference(
-    control: RatioStats,
-    treatment: RatioStats,
+    control: PairedStats,
+    treatment: PairedStats,
     *,
     relative: bool = False,
     alpha: float = 0.05,
-    label: str = "",
-    metric: str = "",
+    **fields: Any,
 ) -> Estimate:
-    """Σnum/Σden per arm, delta method with the numerator–denominator covariance."""
+    """Σnum/Σden per arm (y the numerator, x the denominator), delta method with the
+    numerator–denominator covariance."""
     _check_arms(control.n, treatment.n)
     c, t = _ratio_moments(control), _ratio_moments(treatment)
     return _compare(
@@ -88,30 +82,28 @@ def ratio_difference(
         t,
         relative=relative,
         alpha=alpha,
-        label=label,
-        metric=metric,
         method="ratio (delta method)",
         normal=True,
+        **fields,
     )
 
 
-def pooled_theta(arms: list[CovariateStats]) -> float:
+def pooled_theta(arms: list[PairedStats]) -> float:
     """CUPED slope: Σ_arms Σ(x − x̄_arm)(y − ȳ_arm) / Σ_arms Σ(x − x̄_arm)²."""
-    sxx = sum(a.centred_x_squares for a in arms)
+    sxx = sum(a.x.centred_squares for a in arms)
     if sxx <= 0:
         raise NotEstimable("The pre-period covariate does not vary; CUPED cannot use it.")
     return sum(a.centred_cross for a in arms) / sxx
 
 
 def cuped_difference(
-    control: CovariateStats,
-    treatment: CovariateStats,
+    control: PairedStats,
+    treatment: PairedStats,
     *,
     theta: float | None = None,
     relative: bool = False,
     alpha: float = 0.05,
-    label: str = "",
-    metric: str = "",
+    **fields: Any,
 ) -> Estimate:
     """Regression-adjusted difference: y_adj = y − θ(x − x̄).
 
@@ -123,15 +115,14 @@ def cuped_difference(
     _check_arms(control.n, treatment.n)
     if theta is None:
         theta = pooled_theta([control, treatment])
-    x_bar = (control.x_sum + treatment.x_sum) / (control.n + treatment.n)
+    x_bar = (control.x.sum + treatment.x.sum) / (control.n + treatment.n)
     arms = [_adjusted(a, theta, x_bar) for a in (control, treatment)]
     estimate = _compare(
         *arms,
         relative=relative,
         alpha=alpha,
-        label=label,
-        metric=metric,
         method="CUPED (regression adjustment)",
+        **fields,
     )
     unadjusted = sum(a.y.variance / a.n for a in (control, treatment))
     adjusted = sum(a.var_of_mean for a in arms)
@@ -147,25 +138,25 @@ def cuped_difference(
     )
 
 
-def _adjusted(arm: CovariateStats, theta: float, x_bar: float) -> _Moments:
+def _adjusted(arm: PairedStats, theta: float, x_bar: float) -> _Moments:
     if arm.n < 2:
         raise NotEstimable(f"An arm has {arm.n} unit(s); a variance needs at least 2.")
     residual = (
-        arm.centred_y_squares - 2 * theta * arm.centred_cross + theta**2 * arm.centred_x_squares
+        arm.y.centred_squares - 2 * theta * arm.centred_cross + theta**2 * arm.x.centred_squares
     ) / (arm.n - 1)
-    mean = arm.y.mean - theta * (arm.x_sum / arm.n - x_bar)
+    mean = arm.y.mean - theta * (arm.x.mean - x_bar)
     return _Moments(mean, max(residual, 0.0) / arm.n, arm.n)
 
 
-def _ratio_moments(arm: RatioStats) -> _Moments:
-    d_bar = arm.denominator_sum / arm.n
+def _ratio_moments(arm: PairedStats) -> _Moments:
+    d_bar = arm.x.sum / arm.n
     if d_bar == 0:
         raise NotEstimable("The ratio's denominator sums to 0 in an arm; the ratio is undefined.")
-    n_bar = arm.numerator.sum / arm.n
+    n_bar = arm.y.sum / arm.n
     var = (
-        arm.numerator.variance / d_bar**2
+        arm.y.variance / d_bar**2
         - 2 * n_bar * arm.covariance / d_bar**3
-        + n_bar**2 * arm.denominator.variance / d_bar**4
+        + n_bar**2 * arm.x.variance / d_bar**4
     ) / arm.n
     return _Moments(n_bar / d_bar, max(var, 0.0), arm.n)
 
@@ -189,10 +180,9 @@ def _compare(
     *,
     relative: bool,
     alpha: float,
-    label: str,
-    metric: str,
     method: str,
     normal: bool = False,
+    **fields: Any,
 ) -> Estimate:
     if c.var_of_mean + t.var_of_mean <= 0:
         raise NotEstimable(
@@ -211,26 +201,17 @@ def _compare(
     else:
         effect = t.mean - c.mean
         var = t.var_of_mean + c.var_of_mean
-    se = math.sqrt(var)
-    df = None if normal else _welch_df(c, t)
-    dist = sps.norm if df is None else sps.t(df)
-    quantile = dist.ppf(1 - alpha / 2)
-    p_value = 2 * dist.sf(abs(effect) / se) if se > 0 else 0.0
-    return Estimate(
-        effect=effect,
-        se=se,
-        ci_low=effect - quantile * se,
-        ci_high=effect + quantile * se,
-        p_value=float(p_value),
+    return Estimate.from_se(
+        effect,
+        math.sqrt(var),
+        df=None if normal else _welch_df(c, t),
+        alpha=alpha,
         n={"control": c.n, "treatment": t.n},
         method=method + (", relative lift" if relative else ""),
-        label=label,
-        metric=metric,
         relative=relative,
-        alpha=alpha,
-        df=df,
         baseline=c.mean,
-        details={"control_mean": c.mean, "treatment_mean": t.mean},
+        details={"treatment_mean": t.mean},
+        **fields,
     )
 
 

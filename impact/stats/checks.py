@@ -8,6 +8,7 @@ from scipy import stats as sps
 
 from impact.errors import NotEstimable
 from impact.stats.estimate import Estimate
+from impact.vocabulary import Direction, check_choice
 
 SRM_THRESHOLD = 0.001  # the p-value below which GrowthBook, Eppo and Statsig flag SRM
 
@@ -58,9 +59,7 @@ def guardrail(estimate: Estimate, tolerated: float, direction: str) -> Estimate:
     H0: the effect is a degradation of at least `tolerated` (in the estimate's units);
     a small p-value shows the metric stayed within tolerance.
     """
-    from impact.vocabulary import check_choice
-
-    check_choice("direction", direction, ("higher", "lower"))
+    check_choice("direction", direction, Direction)
     sign = 1 if direction == "higher" else -1
     dist = sps.norm if estimate.df is None else sps.t(estimate.df)
     z = (sign * estimate.effect + tolerated) / estimate.se

@@ -16,18 +16,26 @@ from scipy import stats as sps
 from impact.vocabulary import CaveatKind, check_choice
 
 
-@dataclass(frozen=True)
-class Caveat:
-    """A reason to read an estimate with care; `kind` says what it is about."""
+class Caveat(str):
+    """A reason to read an estimate with care: its text, and `kind`, what it is about.
+
+    A string, so it shows and exports as its message; callers select by `kind`, never by
+    the wording."""
 
     kind: CaveatKind
-    message: str
 
-    def __post_init__(self) -> None:
-        check_choice("caveat kind", self.kind, CaveatKind)
+    def __new__(cls, kind: CaveatKind, message: str) -> Caveat:
+        check_choice("caveat kind", kind, CaveatKind)
+        caveat = super().__new__(cls, message)
+        caveat.kind = kind
+        return caveat
 
-    def __str__(self) -> str:
-        return self.message
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    def __reduce__(self):  # pickled by st.cache_data
+        return (Caveat, (self.kind, str(self)))
 
 
 @dataclass(frozen=True)

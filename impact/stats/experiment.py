@@ -1,17 +1,15 @@
-"""An experiment readout from per-arm summaries: every arm against control on every metric.
+"""An experiment readout from per-arm statistics: every arm against control on every metric.
 
-Pure: takes the summary frames the warehouse returns (or a user's summary file) and
-returns estimates, checks and power, all as plain data.
+Pure: takes each metric's `ArmStats` (arm → SampleStats or PairedStats), as the warehouse
+and the file readers return them, and gives estimates, checks and power as plain data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
-
-import pandas as pd
 
 from impact.errors import InvalidInput, NotEstimable
+from impact.options import ReadoutOptions
 from impact.stats.ab import (
     cuped_difference,
     mean_difference,
@@ -20,38 +18,22 @@ from impact.stats.ab import (
     ratio_difference,
 )
 from impact.stats.checks import SampleRatioCheck, guardrail, sample_ratio
-from impact.stats.estimate import Estimate
-from impact.stats.multiple import Correction, correct
+from impact.stats.estimate import Caveat, Estimate
+from impact.stats.multiple import correct
 from impact.stats.power import minimum_detectable_effect, sample_size
-from impact.stats.sequential import DEFAULT_TUNING_N, always_valid
-from impact.stats.summary import CovariateStats, RatioStats, SampleStats
-
-Aggregation = Literal["sum", "mean", "proportion", "ratio"]
-SUMMARY_COLUMNS = ("arm", "n", "sum", "sum_squares")
-COVARIATE_COLUMNS = ("covariate_sum", "covariate_sum_squares", "covariate_cross")
-RATIO_COLUMNS = ("denominator_sum", "denominator_sum_squares", "denominator_cross")
-
-
-@dataclass(frozen=True)
-class ReadoutOptions:
-    relative: bool = False
-    cuped: bool = True
-    correction: Correction = "holm"
-    sequential: bool = False
-    tuning_n: int = DEFAULT_TUNING_N
-    alpha: float = 0.05
-    power: float = 0.8
-    pairwise: bool = False
+from impact.stats.sequential import always_valid
+from impact.stats.summary import ArmStats, PairedStats, SampleStats, outcome
+from impact.vocabulary import Direction, MetricAggregation
 
 
 @dataclass(frozen=True)
 class MetricInput:
-    """One metric's per-arm summary frame and how to read it."""
+    """One metric's per-arm statistics and how to read them."""
 
     name: str
-    summaries: pd.DataFrame  # columns SUMMARY_COLUMNS (+ covariate / ratio columns)
-    aggregation: Aggregation = "sum"
-    direction: str = "higher"
+    arms: ArmStats  # ratio metrics: PairedStats with x the denominator
+    aggregation: MetricAggregation = "sum"
+    direction: Direction = "higher"
     guardrail_tolerance: float | None = None  # set for guardrail metrics
     target_effect: float | None = None  # absolute effect the study should detect
 
@@ -67,6 +49,15 @@ class PowerRow:
     days_needed: float | None
 
 
+@dataclass(frozen=True)
+class NotEstimated:
+    """A comparison the data cannot support, and why."""
+
+    metric: str
+    comparison: str
+    reason: str
+
+
 @dataclass
 class Readout:
     control: str
@@ -75,8 +66,8 @@ class Readout:
     estimates: list[Estimate] = field(default_factory=list)
     guardrails: list[Estimate] = field(default_factory=list)
     power: list[PowerRow] = field(default_factory=list)
-    not_estimable: list[dict[str, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    not_estimable: list[NotEstimated] = field(default_factory=list)
+    warnings: list[Caveat] = field(default_factory=list)  # about the whole readout
     family: str = ""
 
     @property
@@ -94,8 +85,7 @@ def read_experiment(
 ) -> Readout:
     if not metrics:
         raise InvalidInput("The readout needs at least one metric.")
-    first = metrics[0].summaries
-    counts = {str(r.arm): int(r.n) for r in first.itertuples()}
+    counts = {arm: stats.n for arm, stats in metrics[0].arms.items()}
     if control not in counts:
         raise InvalidInput(
             f"Control arm {control!r} is not among the arms: "
@@ -103,7 +93,7 @@ def read_experiment(
         )
     readout = Readout(control, counts, _srm(counts, planned_split))
     if readout.srm is not None and readout.srm.mismatch:
-        readout.warnings.append(readout.srm.message())
+        readout.warnings.append(Caveat("srm", readout.srm.message()))
     pairs = _pairs(list(counts), control, options.pairwise)
     primary: list[Estimate] = []
     for metric in metrics:
@@ -112,9 +102,7 @@ def read_experiment(
             try:
                 estimate = _estimate(metric, base, arm, options, label)
             except NotEstimable as exc:
-                readout.not_estimable.append(
-                    {"metric": metric.name, "comparison": label, "reason": str(exc)}
-                )
+                readout.not_estimable.append(NotEstimated(metric.name, label, str(exc)))
                 continue
             if metric.guardrail_tolerance is not None:
                 readout.guardrails.append(
@@ -143,73 +131,47 @@ def _pairs(arms: list[str], control: str, pairwise: bool) -> list[tuple[str, str
     return pairs
 
 
-def _row(frame: pd.DataFrame, arm: str) -> pd.Series:
-    rows = frame[frame["arm"].astype(str) == arm]
-    if rows.empty:
+def _arm(metric: MetricInput, arm: str) -> SampleStats | PairedStats:
+    stats = metric.arms.get(arm)
+    if stats is None:
         raise NotEstimable(f"Arm {arm!r} has no units for this metric.")
-    return rows.iloc[0]
-
-
-def _stats(row: pd.Series) -> SampleStats:
-    return SampleStats(int(row["n"]), float(row["sum"]), float(row["sum_squares"]))
-
-
-def _covariate(row: pd.Series) -> CovariateStats:
-    return CovariateStats(
-        _stats(row),
-        float(row["covariate_sum"]),
-        float(row["covariate_sum_squares"]),
-        float(row["covariate_cross"]),
-    )
-
-
-def _has(frame: pd.DataFrame, columns: tuple[str, ...]) -> bool:
-    return all(c in frame.columns for c in columns)
+    return stats
 
 
 def _estimate(
     metric: MetricInput, base: str, arm: str, options: ReadoutOptions, label: str
 ) -> Estimate:
-    frame = metric.summaries
-    c_row, t_row = _row(frame, base), _row(frame, arm)
+    c, t = _arm(metric, base), _arm(metric, arm)
     common = {
         "relative": options.relative,
         "alpha": options.alpha,
         "label": label,
         "metric": metric.name,
+        "treatment_arm": arm,
+        "control_arm": base,
     }
+    paired = [a for a in metric.arms.values() if isinstance(a, PairedStats) and a.n > 0]
     if metric.aggregation == "ratio":
-        if not _has(frame, RATIO_COLUMNS):
+        if not (isinstance(c, PairedStats) and isinstance(t, PairedStats)):
             raise InvalidInput(
-                f"Ratio metric {metric.name} needs the columns {', '.join(RATIO_COLUMNS)}."
+                f"Ratio metric {metric.name} needs the columns "
+                "denominator_sum, denominator_sum_squares, denominator_cross."
             )
-        c, t = (
-            RatioStats(
-                _stats(r),
-                float(r["denominator_sum"]),
-                float(r["denominator_sum_squares"]),
-                float(r["denominator_cross"]),
-            )
-            for r in (c_row, t_row)
-        )
         estimate = ratio_difference(c, t, **common)
-    elif options.cuped and _has(frame, COVARIATE_COLUMNS) and _covariate_varies(frame):
-        all_arms = [_covariate(r) for _, r in frame.iterrows() if int(r["n"]) > 0]
-        estimate = cuped_difference(
-            _covariate(c_row), _covariate(t_row), theta=pooled_theta(all_arms), **common
-        )
+    elif (
+        options.cuped
+        and isinstance(c, PairedStats)
+        and isinstance(t, PairedStats)
+        and sum(a.x.centred_squares for a in paired) > 0
+    ):
+        estimate = cuped_difference(c, t, theta=pooled_theta(paired), **common)
     elif metric.aggregation == "proportion":
-        estimate = proportion_difference(_stats(c_row), _stats(t_row), **common)
+        estimate = proportion_difference(outcome(c), outcome(t), **common)
     else:
-        estimate = mean_difference(_stats(c_row), _stats(t_row), **common)
+        estimate = mean_difference(outcome(c), outcome(t), **common)
     if options.sequential:
         estimate = always_valid(estimate, options.tuning_n)
     return estimate
-
-
-def _covariate_varies(frame: pd.DataFrame) -> bool:
-    arms = [_covariate(r) for _, r in frame.iterrows() if int(r["n"]) > 0]
-    return sum(a.centred_x_squares for a in arms) > 0
 
 
 def _power(
@@ -220,9 +182,7 @@ def _power(
     label: str,
     units_per_day: float | None,
 ) -> PowerRow:
-    frame = metric.summaries
-    c = _stats(_row(frame, base))
-    t = _stats(_row(frame, arm))
+    c, t = outcome(_arm(metric, base)), outcome(_arm(metric, arm))
     pooled = c + t
     sd = pooled.variance**0.5
     mde = minimum_detectable_effect(sd, c.n, t.n, alpha=options.alpha, power=options.power)
@@ -234,7 +194,7 @@ def _power(
             alpha=options.alpha,
             power=options.power,
             ratio=t.n / c.n,
-            arms=len(frame),
+            arms=len(metric.arms),
             units_per_day=units_per_day,
         )
         needed, days = size.total, size.days

@@ -14,7 +14,7 @@ NAMES = {"holm": "Holm (family-wise error)", "bh": "Benjamini–Hochberg (false 
 
 
 def correct(estimates: list[Estimate], method: Correction, family: str) -> list[Estimate]:
-    """Adjust p-values over the family; the raw p-value stays in details."""
+    """Adjust p-values over the family; the raw p-value stays in `raw_p_value`."""
     check_choice("correction", method, Correction)
     if method == "none" or len(estimates) < 2:
         return estimates
@@ -23,8 +23,6 @@ def correct(estimates: list[Estimate], method: Correction, family: str) -> list[
     )
     note = f"{NAMES[method]} over {len(estimates)} comparisons ({family})"
     return [
-        replace(
-            e, p_value=float(p), details={**e.details, "raw_p_value": e.p_value, "correction": note}
-        )
+        replace(e, p_value=float(p), raw_p_value=e.p_value, correction=note)
         for e, p in zip(estimates, adjusted, strict=True)
     ]

@@ -16,9 +16,8 @@ from dataclasses import replace
 
 from scipy.optimize import brentq
 
+from impact.options import DEFAULT_TUNING_N
 from impact.stats.estimate import Estimate
-
-DEFAULT_TUNING_N = 5_000
 
 
 def rho_squared(alpha: float, tuning_n: float) -> float:

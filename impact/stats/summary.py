@@ -1,4 +1,11 @@
-"""Sufficient statistics: what the warehouse returns instead of rows (gbstats style)."""
+"""Sufficient statistics: what the warehouse returns instead of rows (gbstats style).
+
+`SampleStats` holds one variable of one arm; `PairedStats` two (an outcome y and a second
+variable x: the pre-period covariate for CUPED, or a ratio's denominator) and their cross
+sum. Both merge with `+` (segments into the whole). A readout takes one metric's
+statistics as `ArmStats`: arm name → statistics, every declared arm present (n = 0 when it
+has no units yet).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +16,11 @@ from impact.errors import NotEstimable
 
 @dataclass(frozen=True)
 class SampleStats:
-    """n, Σy and Σy² of one arm (or segment). Adding two merges them."""
+    """n, Σy and Σy² of one arm (or segment)."""
 
-    n: int
-    sum: float
-    sum_squares: float
+    n: int = 0
+    sum: float = 0.0
+    sum_squares: float = 0.0
 
     @property
     def mean(self) -> float:
@@ -28,6 +35,11 @@ class SampleStats:
             raise NotEstimable(f"An arm has {self.n} unit(s); a variance needs at least 2.")
         return max((self.sum_squares - self.sum**2 / self.n) / (self.n - 1), 0.0)
 
+    @property
+    def centred_squares(self) -> float:
+        """Σ (y − ȳ)²."""
+        return self.sum_squares - self.sum**2 / self.n if self.n else 0.0
+
     def __add__(self, other: SampleStats) -> SampleStats:
         return SampleStats(
             self.n + other.n, self.sum + other.sum, self.sum_squares + other.sum_squares
@@ -35,72 +47,40 @@ class SampleStats:
 
 
 @dataclass(frozen=True)
-class CovariateStats:
-    """Outcome y and pre-period covariate x of one arm: Σy, Σy², Σx, Σx², Σxy."""
+class PairedStats:
+    """y and x of one arm's units with Σxy: CUPED (x = pre-period value of the metric) and
+    ratio metrics (y = numerator, x = denominator) alike."""
 
     y: SampleStats
-    x_sum: float
-    x_sum_squares: float
+    x: SampleStats
     cross: float  # Σ x·y
+
+    def __post_init__(self) -> None:
+        if self.x.n != self.y.n:
+            raise ValueError("y and x of a PairedStats must count the same units.")
 
     @property
     def n(self) -> int:
         return self.y.n
 
     @property
-    def x(self) -> SampleStats:
-        return SampleStats(self.y.n, self.x_sum, self.x_sum_squares)
-
-    @property
     def centred_cross(self) -> float:
         """Σ (x − x̄)(y − ȳ) within the arm."""
-        return self.cross - self.x_sum * self.y.sum / self.n
-
-    @property
-    def centred_x_squares(self) -> float:
-        return self.x_sum_squares - self.x_sum**2 / self.n
-
-    @property
-    def centred_y_squares(self) -> float:
-        return self.y.sum_squares - self.y.sum**2 / self.n
-
-    def __add__(self, other: CovariateStats) -> CovariateStats:
-        return CovariateStats(
-            self.y + other.y,
-            self.x_sum + other.x_sum,
-            self.x_sum_squares + other.x_sum_squares,
-            self.cross + other.cross,
-        )
-
-
-@dataclass(frozen=True)
-class RatioStats:
-    """Numerator N and denominator D per unit of one arm, for Σnum / Σden metrics."""
-
-    numerator: SampleStats
-    denominator_sum: float
-    denominator_sum_squares: float
-    cross: float  # Σ N·D
-
-    @property
-    def n(self) -> int:
-        return self.numerator.n
-
-    @property
-    def denominator(self) -> SampleStats:
-        return SampleStats(self.n, self.denominator_sum, self.denominator_sum_squares)
+        return self.cross - self.x.sum * self.y.sum / self.n if self.n else 0.0
 
     @property
     def covariance(self) -> float:
-        n = self.n
-        if n < 2:
-            raise NotEstimable(f"An arm has {n} unit(s); a covariance needs at least 2.")
-        return (self.cross - self.numerator.sum * self.denominator_sum / n) / (n - 1)
+        if self.n < 2:
+            raise NotEstimable(f"An arm has {self.n} unit(s); a covariance needs at least 2.")
+        return self.centred_cross / (self.n - 1)
 
-    def __add__(self, other: RatioStats) -> RatioStats:
-        return RatioStats(
-            self.numerator + other.numerator,
-            self.denominator_sum + other.denominator_sum,
-            self.denominator_sum_squares + other.denominator_sum_squares,
-            self.cross + other.cross,
-        )
+    def __add__(self, other: PairedStats) -> PairedStats:
+        return PairedStats(self.y + other.y, self.x + other.x, self.cross + other.cross)
+
+
+ArmStats = dict[str, SampleStats | PairedStats]  # one metric: arm → its statistics
+
+
+def outcome(stats: SampleStats | PairedStats) -> SampleStats:
+    """The outcome's own statistics, whatever else was summed with it."""
+    return stats.y if isinstance(stats, PairedStats) else stats

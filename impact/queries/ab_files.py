@@ -1,0 +1,86 @@
+"""Per-arm statistics from a user's file: unit rows (summed by DuckDB in a private staging
+database) or per-arm summaries. Both return the typed statistics the warehouse path returns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from impact.errors import InvalidInput
+from impact.queries.ab import paired
+from impact.sql import quote_identifier
+from impact.stats.summary import ArmStats, SampleStats
+from impact.warehouse import Staging
+
+# A summary file's columns: the outcome's sums, plus the covariate's (CUPED) or the
+# denominator's (ratio metrics) with their cross sum.
+SUMMARY = ("arm", "n", "sum", "sum_squares")
+PAIRS = {
+    "covariate": ("covariate_sum", "covariate_sum_squares", "covariate_cross"),
+    "denominator": ("denominator_sum", "denominator_sum_squares", "denominator_cross"),
+}
+
+
+def stats_from_rows(path: Path, arm: str, metric: str, *, second: str | None = None) -> ArmStats:
+    """Per arm of a file of unit-level rows: the metric with `second` (a covariate or a
+    ratio's denominator column) when given, else the metric alone."""
+    from impact.ingest.read import read_into
+
+    with Staging() as staging:
+        read_into(staging, path)
+        known = [c for c, _ in staging.columns("raw") if c != "_line"]
+
+        def number(name: str | None) -> str:
+            if name is None:
+                return "0.0"
+            q = quote_identifier(name, known)
+            return f"CAST(replace(CAST({q} AS VARCHAR), ',', '') AS DOUBLE)"
+
+        a = quote_identifier(arm, known)
+        try:
+            rows = staging.execute(f"""
+                WITH rows AS (SELECT CAST({a} AS VARCHAR) AS arm, {number(metric)} AS y,
+                                     {number(second)} AS x FROM raw)
+                SELECT arm, count(*), sum(y), sum(y * y), sum(x), sum(x * x), sum(x * y)
+                FROM rows WHERE arm IS NOT NULL GROUP BY arm ORDER BY arm""").rows
+        except Exception as exc:
+            raise InvalidInput(
+                f"{path}: the metric, covariate and denominator columns must "
+                f"hold numbers ({str(exc).splitlines()[0]})."
+            ) from exc
+    stats = {arm: paired(*sums) for arm, *sums in rows}
+    return stats if second is not None else {a: s.y for a, s in stats.items()}
+
+
+def stats_from_summary(path: Path, second: str | None = None) -> ArmStats:
+    """Per arm of a summary file; `second` ("covariate" or "denominator") takes those
+    columns too when the file has them."""
+    from impact.ingest.read import file_format
+
+    fmt = file_format(path)
+    frame = (
+        pd.read_parquet(path)
+        if fmt == "parquet"
+        else (pd.read_excel(path) if fmt == "xlsx" else pd.read_csv(path))
+    )
+    missing = [c for c in SUMMARY if c not in frame.columns]
+    if missing:
+        raise InvalidInput(
+            f"{path.name} lacks column(s) {', '.join(missing)}; a summary file "
+            f"has {', '.join(SUMMARY)}, plus "
+            f"{', '.join(PAIRS['covariate'])} for CUPED and "
+            f"{', '.join(PAIRS['denominator'])} for ratio metrics."
+        )
+    extra = PAIRS.get(second or "", ())
+    if not all(c in frame.columns for c in extra):
+        extra = ()  # the readout says what a ratio metric lacks
+    out: ArmStats = {}
+    for row in frame.itertuples(index=False):
+        r = row._asdict()
+        if extra:
+            out[str(r["arm"])] = paired(r["n"], r["sum"], r["sum_squares"], *(r[c] for c in extra))
+        else:
+            out[str(r["arm"])] = SampleStats(int(r["n"]), float(r["sum"]), float(r["sum_squares"]))
+    return out
