@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from impact.analysis.portfolio import data_span, data_version
+from impact.analysis.portfolio import data_span, data_version, studies
 from impact.store import Store, open_store
 
 STUDY_KEY = "impact_study"
@@ -107,7 +107,7 @@ def data_changed() -> None:
 
 @st.cache_data(show_spinner=False)
 def _sidebar_data(generation: str) -> tuple[list[str], tuple[date, date] | None]:
-    return [s.name for s in store().catalog.studies()], data_span(store())
+    return [s.name for s in studies(store())], data_span(store())
 
 
 def sidebar() -> None:

@@ -10,6 +10,7 @@ from impact.analysis.ab import (
     readout_frame,
     segment_names,
     segment_readout,
+    tidy_frame,
 )
 from impact.analysis.portfolio import experiment_enrolment, studies, study
 from impact.errors import ImpactError
@@ -37,7 +38,7 @@ def load(generation: str, name: str, options: ReadoutOptions, target: float | No
 
 @st.cache_data(show_spinner="Splitting by segment …")
 def load_segments(generation: str, name: str, metric: str, segment: str, options: ReadoutOptions):
-    return segment_readout(ui.store(), name, metric, segment, options)
+    return tidy_frame(segment_readout(ui.store(), name, metric, segment, options))
 
 
 @st.cache_data(show_spinner=False)
@@ -201,26 +202,18 @@ if metrics and segments:
     try:
         parts = load_segments(ui.generation(), name, metric, segment, options)
         st.dataframe(
-            [
-                {
-                    "segment": e.segment,
-                    "comparison": f"{e.treatment_arm} vs {e.control_arm}",
-                    "n control": e.n["control"],
-                    "n treatment": e.n["treatment"],
-                    "effect": e.effect,
-                    "ci_low": e.ci_low,
-                    "ci_high": e.ci_high,
-                    "p_value (corrected)": e.p_value,
-                }
-                for e in parts
-            ],
+            parts.assign(comparison=parts.treatment_arm + " vs " + parts.control_arm),
             hide_index=True,
+            column_order=["segment", "comparison", "n_control", "n_treatment", "effect"]
+            + ["ci_low", "ci_high", "p_value"],
             column_config={
+                "n_control": ui.number("n control"),
+                "n_treatment": ui.number("n treatment"),
+                "p_value": st.column_config.NumberColumn("p_value (corrected)", format="%.4f"),
                 **{
                     c: st.column_config.NumberColumn(format="%.4f")
-                    for c in ("effect", "ci_low", "ci_high", "p_value (corrected)")
+                    for c in ("effect", "ci_low", "ci_high")
                 },
-                **{c: ui.number() for c in ("n control", "n treatment")},
             },
         )
     except ImpactError as exc:

@@ -4,18 +4,24 @@ import streamlit as st
 
 from impact import charts, ui
 from impact.analysis.assumptions import STANDARD, assumption_names, change_assumption
-from impact.analysis.portfolio import assumption_table, metric_table, outcome_columns
+from impact.analysis.portfolio import (
+    assumption_table,
+    metric_table,
+    model_names,
+    outcome_columns,
+)
 from impact.errors import ImpactError
 
 
 @st.cache_data(show_spinner=False)
 def load(generation: str):
     store = ui.store()
-    return metric_table(store), assumption_table(store), outcome_columns(store)
+    tables = metric_table(store), assumption_table(store), outcome_columns(store)
+    return *tables, assumption_names(store), model_names(store)
 
 
 st.title("Metrics")
-definitions, assumptions, columns = load(ui.generation())
+definitions, assumptions, columns, names, models = load(ui.generation())
 st.subheader("Metric definitions")
 if definitions.empty:
     st.info("No metric is defined yet.")
@@ -36,12 +42,12 @@ with st.form("assumption", clear_on_submit=False):
     a1, a2, a3 = st.columns(3)
     name = a1.selectbox(
         "Assumption",
-        assumption_names(ui.store()),
+        names,
         format_func=lambda n: f"{n} — {STANDARD[n]}" if n in STANDARD else n,
     )
     scope = a2.selectbox(
         "Applies to",
-        [""] + [m.name for m in ui.store().catalog.models()],
+        ["", *models],
         format_func=lambda s: s or "all models",
     )
     value = a3.number_input("New value", value=0.0, step=1.0)

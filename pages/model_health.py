@@ -4,12 +4,17 @@ import streamlit as st
 
 from impact import charts, ui
 from impact.analysis.model_view import model_view
-from impact.analysis.portfolio import model_overview
+from impact.analysis.portfolio import model_names, model_overview
 
 QUALITY = {
     "classification": ["roc_auc", "pr_auc", "accuracy", "f1", "log_loss", "ece", "brier"],
     "regression": ["mae", "rmse", "mape"],
 }
+
+
+@st.cache_data(show_spinner=False)
+def load_models(generation: str) -> list[str]:
+    return model_names(ui.store())
 
 
 @st.cache_data(show_spinner=False)
@@ -23,7 +28,7 @@ def load_health(generation: str, model: str, period: str):
 
 
 st.title("Model health")
-models = [m.name for m in ui.store().catalog.models()]
+models = load_models(ui.generation())
 if not models:
     ui.empty_warehouse_notice()
     st.stop()

@@ -170,6 +170,11 @@ def readout_frame(result: ExperimentReadout | Readout) -> pd.DataFrame:
     return frame
 
 
+def tidy_frame(estimates: list[Estimate]) -> pd.DataFrame:
+    """Estimates as a table, one tidy row each."""
+    return pd.DataFrame([e.tidy() for e in estimates])
+
+
 def _definitions(store: Store, names: list[str]) -> dict[str, MetricDefinition]:
     defined = {m.name: m for m in store.catalog.metrics()}
     for name in names:

@@ -54,6 +54,11 @@ def studies(store: Store, kind: StudyKind | None = None) -> list[Study]:
     return store.catalog.studies(kind)
 
 
+def model_names(store: Store) -> list[str]:
+    """Models in the catalog, by name."""
+    return [m.name for m in store.catalog.models()]
+
+
 def study(store: Store, name: str) -> Study:
     """One study, its typed settings at `.options`; NotFound lists the known ones."""
     return store.catalog.study(name)
