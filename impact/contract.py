@@ -6,11 +6,8 @@ Everything that validates, stores or documents uploads reads this one descriptio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-from impact.vocabulary import FactKind, check_choice
-
-ColumnType = Literal["text", "timestamp", "number", "boolean"]
+from impact.vocabulary import ColumnType, Extras, FactKind, check_choice
 
 SQL_TYPES: dict[ColumnType, str] = {
     "text": "VARCHAR",
@@ -35,7 +32,7 @@ class Fact:
     kind: FactKind
     columns: tuple[Column, ...]
     key: tuple[str, ...]
-    extras: Literal["features", "metrics", "none"]
+    extras: Extras
     description: str
 
     @property

@@ -20,6 +20,11 @@ Task = Literal["classification", "regression"]
 Role = Literal["viewer", "analyst", "admin"]
 FactKind = Literal["predictions", "outcomes", "assignments", "rollouts"]
 
+# Uploads --------------------------------------------------------------------------------
+FileFormat = Literal["csv", "parquet", "xlsx"]
+ColumnType = Literal["text", "timestamp", "number", "boolean"]  # of a contract column
+Extras = Literal["features", "metrics", "none"]  # what a fact's other columns are
+
 # A/B readouts ---------------------------------------------------------------------------
 Correction = Literal["holm", "bh", "none"]
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from impact.contract import ColumnType, Fact
+from impact.contract import Fact
 from impact.errors import InvalidInput
 from impact.sql import quote_identifier
+from impact.vocabulary import ColumnType
 
 NUMERIC_SQL = (
     "TINYINT",

@@ -11,16 +11,15 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 
 from impact.errors import InvalidInput
 from impact.ingest.csvtext import bad_row, check_header, prepare_csv, unnamed_columns
 from impact.sql import quote_identifier
+from impact.vocabulary import FileFormat
 from impact.warehouse import Staging
 
-FileFormat = Literal["csv", "parquet", "xlsx"]
 FORMATS: dict[str, FileFormat] = {
     ".csv": "csv",
     ".txt": "csv",
