@@ -109,5 +109,3 @@ def _date(text: str, option: str) -> datetime:
     except ValueError:
         raise InvalidInput(f"{option} takes a date such as 2026-06-01; got {text!r}.") from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-

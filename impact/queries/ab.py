@@ -188,7 +188,8 @@ _SEGMENT_JOIN = """
 def enrolment(warehouse: Warehouse, experiment: str) -> tuple[int, float]:
     """Units assigned, and days between the first and last assignment (at least 1)."""
     units, seconds = warehouse.execute(
-        "SELECT count(*), extract(epoch FROM max(assigned_at) - min(assigned_at)) "
+        # date_diff counts whole seconds, as the readout always has (DuckDB's spelling).
+        "SELECT count(*), date_diff('second', min(assigned_at), max(assigned_at)) "
         "FROM assignments WHERE experiment = ?",
         [experiment],
     ).rows[0]
