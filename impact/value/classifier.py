@@ -1,6 +1,7 @@
-"""Business value of a classifier's decisions from its confusion matrix (tests/reference/REFERENCES.md):
-BV = Σ V_ij · CM_ij with V = [[v_TN, v_FP], [v_FN, v_TP]] (rows = true label, columns =
-prediction); per prediction = BV / n. Values are relative to not using the model."""
+"""Business value of a classifier's decisions from its confusion matrix
+(tests/reference/REFERENCES.md): BV = Σ V_ij · CM_ij with V = [[v_TN, v_FP], [v_FN, v_TP]]
+(rows = true label, columns = prediction); per prediction = BV / n. Values are relative to
+not using the model."""
 
 from __future__ import annotations
 
