@@ -247,3 +247,20 @@ def test_ratio_metric_sums_and_readout_match_pandas(store, tmp_path):
     assert e.method == "ratio (delta method)"
     assert e.effect == pytest.approx(ratios["treatment"] - ratios["control"], rel=1e-10)
     assert e.se == pytest.approx(np.sqrt(sum(variances.values())), rel=1e-9)
+
+
+def test_the_study_settings_are_the_readout_defaults_and_flags_override_them(loaded):
+    import json
+
+    from typer.testing import CliRunner
+
+    from impact.cli import app
+
+    study = loaded.catalog.study("exp")
+    study.settings = {"correction": "bh", "alpha": 0.1}
+    loaded.catalog.save_study(study)
+    stored = json.loads(CliRunner().invoke(app, ["ab", "exp", "--json"]).stdout)
+    assert all("Benjamini" in r["correction"] and r["alpha"] == 0.1 for r in stored)
+    flags = ["ab", "exp", "--correction", "holm", "--alpha", "0.05", "--json"]
+    overridden = json.loads(CliRunner().invoke(app, flags).stdout)
+    assert all("Holm" in r["correction"] and r["alpha"] == 0.05 for r in overridden)

@@ -1,6 +1,7 @@
 """`impact ab`: an experiment readout from a stored study, unit rows, or arm summaries."""
 
 # No `from __future__ import annotations`: Typer reads these annotations at run time.
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -33,7 +34,13 @@ def ab(
     covariate: Annotated[str | None, typer.Option(help="Pre-period covariate column.")] = None,
     denominator: Annotated[str | None, typer.Option(help="Ratio denominator column.")] = None,
     aggregation: Annotated[str, typer.Option(help="sum, mean, proportion or ratio.")] = "mean",
-    relative: Annotated[bool, typer.Option(help="Relative lift instead of difference.")] = False,
+    relative: Annotated[
+        bool | None,
+        typer.Option(
+            "--relative/--difference",
+            help="Relative lift instead of difference (default: the study's setting, else off).",
+        ),
+    ] = None,
     cuped: Annotated[
         bool | None,
         typer.Option(
@@ -42,43 +49,59 @@ def ab(
         ),
     ] = None,
     control: Annotated[str, typer.Option(help="The control arm.")] = "control",
-    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
-    correction: Annotated[str, typer.Option(help="holm, bh or none.")] = "holm",
-    sequential: Annotated[bool, typer.Option(help="Always-valid intervals.")] = False,
+    alpha: Annotated[
+        float | None, typer.Option(help="Significance level (default: the study's, else 0.05).")
+    ] = None,
+    correction: Annotated[
+        str | None, typer.Option(help="holm, bh or none (default: the study's, else holm).")
+    ] = None,
+    sequential: Annotated[
+        bool | None,
+        typer.Option(
+            "--sequential/--fixed-sample",
+            help="Always-valid intervals (default: the study's setting, else off).",
+        ),
+    ] = None,
     pairwise: Annotated[
-        bool, typer.Option(help="Also compare every pair of treatment arms.")
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--pairwise/--against-control",
+            help="Also compare every pair of treatment arms (default: the study's, else off).",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per comparison.")
     ] = False,
 ) -> None:
     """Compare every arm with control: effect, interval, p-value, checks."""
-    if cuped is None:
-        cuped = experiment is not None or covariate is not None
     check_choice("--aggregation", aggregation, MetricAggregation)
-    options = ReadoutOptions(
-        relative=relative,
-        cuped=cuped,
-        correction=correction,
-        sequential=sequential,
-        alpha=alpha,
-        pairwise=pairwise,
-    )
     sources = sum(x is not None for x in (experiment, rows, summary))
     if sources != 1:
         raise InvalidInput(
             "Give exactly one of: an experiment name, --rows FILE or --summary FILE."
         )
-    from impact.analysis.ab import experiment_readout, file_readout
+    from impact.analysis.ab import experiment_readout, file_readout, study_options
 
+    given = {
+        "relative": relative,
+        "cuped": cuped,
+        "correction": correction,
+        "sequential": sequential,
+        "alpha": alpha,
+        "pairwise": pairwise,
+    }
+    given = {k: v for k, v in given.items() if v is not None}  # flags override the study
     if experiment is not None:
         from impact.store import open_store
 
+        store = open_store()
+        options = replace(study_options(store, experiment), **given)
         result = experiment_readout(
-            open_store(), experiment, options, metrics=[metric] if metric else None
+            store, experiment, options, metrics=[metric] if metric else None
         )
         _emit(result.readout, as_json)
         return
+    options = ReadoutOptions(**{"cuped": covariate is not None, **given})
     if aggregation == "ratio" and denominator is None and rows is not None:
         raise InvalidInput("A ratio metric needs --denominator COLUMN.")
     if rows is not None and metric is None:
