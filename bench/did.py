@@ -11,8 +11,8 @@ Each side runs in a fresh subprocess per repetition (`python -m bench.did impact
 printing one JSON line: seconds (the work, after imports), the effect and its standard
 error, and the process's peak resident memory (VmHWM).
 
-- impact: `within_moments` (the panel and the two-way within transformation in DuckDB)
-  and `twfe` (CR1 by unit, fixest's K) on the bench warehouse.
+- impact: `Panel.open(...).within()` (the panel and the two-way within transformation in
+  DuckDB) and `twfe` (CR1 by unit, fixest's K) on the bench warehouse.
 - pyfixest: read the same parquet file into pandas, then
   `pf.feols("y ~ d | unit_id + period", data=df, vcov={"CRV1": "unit_id"})`.
 """
@@ -154,17 +154,20 @@ def ensure_panel(log=print) -> float | None:
 
 
 def impact_side() -> dict:
-    from impact.queries.did import PanelSource
-    from impact.queries.did_within import within_moments
-    from impact.stats.did import twfe
+    from impact.queries.did.panel import Panel
+    from impact.queries.did.stored import PanelSource
+    from impact.stats.did.twfe import twfe
 
     start = time.perf_counter()
     source = PanelSource(STUDY, DATASET, METRIC, period="week", aggregation="mean")
-    moments, info = within_moments(_warehouse(), source)
+    with Panel.open(_warehouse(), source) as panel:
+        moments = panel.within()
     estimate = twfe(moments, k="fixest")
     seconds = time.perf_counter() - start
-    if not info["balanced"] or moments.observations != UNITS * PERIODS:
-        raise RuntimeError(f"Unexpected panel: {info}, {moments.observations} cells")
+    if not moments.balanced or moments.observations != UNITS * PERIODS:
+        raise RuntimeError(
+            f"Unexpected panel: balanced {moments.balanced}, {moments.observations} cells"
+        )
     return {"seconds": seconds, "effect": estimate.effect, "se": estimate.se}
 
 

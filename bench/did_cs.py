@@ -14,8 +14,8 @@ never-treated controls with the "varying" base period, unconditional (no covaria
 analytic standard errors (no bootstrap), then aggregate them the `did::aggte("simple")`
 way.
 
-- impact: `cohort_moments` (per-cohort means and cross-products in DuckDB), then
-  `group_time(m, "never")` and `aggregate(gt, "simple")`.
+- impact: `Panel.open(...).cohorts()` (per-cohort means and cross-products in DuckDB),
+  then `group_time(m, "never")` and `aggregate(gt, "simple")`.
 - csdid: read the same parquet file into pandas, derive numeric ids, periods 1..20 and the
   first treated period (0 for never treated), then
   `ATTgt(..., control_group=["nevertreated"]).fit(est_method="reg", bstrap=False)` and
@@ -115,13 +115,14 @@ def _units() -> int:
 
 
 def impact_side() -> dict:
-    from impact.queries.did import PanelSource
-    from impact.queries.did_cohorts import cohort_moments
-    from impact.stats.did_cs import aggregate, group_time
+    from impact.queries.did.panel import Panel
+    from impact.queries.did.stored import PanelSource
+    from impact.stats.did.cs import aggregate, group_time
 
     units = _units()
     start = time.perf_counter()
-    m = cohort_moments(_warehouse(), PanelSource(STUDY, DATASET, METRIC))
+    with Panel.open(_warehouse(), PanelSource(STUDY, DATASET, METRIC)) as panel:
+        m = panel.cohorts()
     estimate = aggregate(group_time(m, "never"), "simple").estimate
     seconds = time.perf_counter() - start
     seen = int(m.counts.sum())

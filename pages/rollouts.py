@@ -3,7 +3,7 @@
 import streamlit as st
 
 from impact import charts, ui
-from impact.analysis.did import cluster_choices, event_table, rollout_readout
+from impact.analysis.did import cluster_choices, event_table, rollout_options, rollout_readout
 from impact.analysis.portfolio import rollout_overview
 from impact.errors import ImpactError
 
@@ -22,13 +22,9 @@ def load(generation: str, name: str):
 
 @st.cache_data(show_spinner="Estimating the rollout's effect …")
 def load_readout(generation: str, name: str, estimator: str, control: str, cluster: str):
-    return rollout_readout(
-        ui.store(),
-        name,
-        estimator=estimator,
-        control=control,
-        cluster=cluster,
-    )
+    store = ui.store()
+    options = rollout_options(store, name, estimator=estimator, control=control, cluster=cluster)
+    return rollout_readout(store, name, options)
 
 
 @st.cache_data(show_spinner=False)
@@ -81,26 +77,28 @@ else:
 if overview.metric:
     st.subheader(f"Effect on {overview.metric}")
     e1, e2, e3 = st.columns(3)
-    default = "cs" if overview.cohorts > 1 else "twfe"
+    stored = overview.study.options.rollout  # what the study's other readouts use
+    default = stored.estimator or ("cs" if overview.cohorts > 1 else "twfe")
     estimator = e1.selectbox(
         "Estimator",
         list(ESTIMATORS),
         index=list(ESTIMATORS).index(default),
         format_func=ESTIMATORS.get,
     )
+    controls = ["notyet", "never"]
     control = e2.selectbox(
         "Comparison units",
-        ["notyet", "never"],
+        controls,
+        index=controls.index(stored.control),
         format_func={"notyet": "not yet treated (and never)", "never": "never treated only"}.get,
     )
-    stored = overview.study.settings.get("cluster", "unit")
     # The study's own setting is offered even when its data no longer fits it, so the page
     # shows the same readout (or the same error) as the Overview's money.
-    clusters = list(dict.fromkeys([*load_clusters(ui.generation(), name), stored]))
+    clusters = list(dict.fromkeys([*load_clusters(ui.generation(), name), stored.cluster]))
     cluster = e3.selectbox(
         "Cluster standard errors by",
         clusters,
-        index=clusters.index(stored) if stored in clusters else 0,
+        index=clusters.index(stored.cluster),
         help="Units that share shocks (stores in one region) are not independent: "
         "cluster by the grouping they share, or intervals come out too narrow.",
     )
@@ -113,12 +111,12 @@ if overview.metric:
         r1, r2 = st.columns([1, 2])
         r1.metric(f"Change in {overview.metric} since adoption", f"{e.effect:+,.2f}")
         r1.caption(
-            f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; p = {e.p_value:.3g}; "
-            f"{ui.count(e.n.get('clusters', e.n['units']))} clusters ({cluster}s)"
+            f"{1 - e.alpha:.0%} CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; "
+            f"p = {e.p_value:.3g}; {ui.count(e.clusters)} clusters ({cluster}s)"
         )
         r2.caption(e.method)
         for warning in e.warnings:
-            st.warning(warning)
+            st.warning(warning.message)
         events = event_table(readout)
         if not events.empty:
             st.altair_chart(charts.event_study(events, overview.metric))

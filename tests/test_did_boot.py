@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from test_did_panel import SOURCE, load, make_rollout
 
-from impact.queries.did_within import within_cluster_cross
-from impact.stats.did import twfe
-from impact.stats.did_boot import wild_cluster_bootstrap
+from impact.queries.did.panel import Panel
+from impact.stats.did.boot import wild_cluster_bootstrap
+from impact.stats.did.twfe import twfe
 
 START = {0: 2, 1: 2, 2: 3, 3: 4, 4: 4, 5: None, 6: None, 7: 3, 8: None, 9: 5}
 
@@ -55,12 +55,13 @@ def test_bootstrap_from_the_warehouse(store, tmp_path):
     adoption = {f"u{i:02d}": s for i, s in enumerate((3, 4, 5, 6, None, None, None, 4))}
     rollouts, outcomes = make_rollout(rng, adoption)
     load(store, tmp_path, rollouts, outcomes)
-    moments, info, cross = within_cluster_cross(store.warehouse, SOURCE)
+    with Panel.open(store.warehouse, SOURCE) as panel:
+        moments, cross = panel.within(), panel.cluster_cross()
     cy, cd = cross.cy, cross.cd
     assert cy.shape == (8, 8) and cross.units == 8
     assert np.trace(cy) == pytest.approx(moments.sxy) and np.trace(cd) == pytest.approx(moments.sxx)
     np.testing.assert_allclose(cross.own_y, np.diag(cy), rtol=1e-9)
     e = twfe(moments)
-    r = wild_cluster_bootstrap(cy, cd, e.details["small_sample_factor"])
+    r = wild_cluster_bootstrap(cy, cd, e.small_sample_factor)
     assert r.ci_low < e.effect < r.ci_high
     assert r.ci_high - r.ci_low > 0

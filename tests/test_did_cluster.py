@@ -17,14 +17,13 @@ from typer.testing import CliRunner
 from impact.analysis.did import rollout_readout
 from impact.cli import app
 from impact.errors import InvalidInput
-from impact.queries.did import PanelSource
-from impact.queries.did_cohorts import cohort_moments
-from impact.queries.did_event import event_inputs
-from impact.queries.did_within import cell_groups, within_cluster_cross, within_moments
-from impact.stats.did import did_2x2, twfe
-from impact.stats.did_boot import wild_cluster_bootstrap
-from impact.stats.did_cs import aggregate, group_time
-from impact.stats.did_event import event_study
+from impact.options import RolloutOptions
+from impact.queries.did.panel import Panel
+from impact.queries.did.stored import PanelSource
+from impact.stats.did.boot import wild_cluster_bootstrap
+from impact.stats.did.cs import aggregate, group_time
+from impact.stats.did.event import event_study
+from impact.stats.did.twfe import did_2x2, twfe
 
 REGION = PanelSource("s", "tickets", "minutes", cluster="region")
 # Regions adopt together, except region 8 where one of its units adopts alone (a region
@@ -84,17 +83,19 @@ def by_region(formula, cells, correction=True):
 def test_twfe_by_region_equals_statsmodels_cluster_covariance(store, tmp_path, drop):
     rollouts, outcomes, region_of = make_regional(np.random.default_rng(31), drop=drop)
     load(store, tmp_path, rollouts, outcomes)
-    moments, info = within_moments(store.warehouse, REGION)
+    with Panel.open(store.warehouse, REGION) as panel:
+        moments = panel.within()
     e = twfe(moments, k="statsmodels", cluster="region")
     cells = cells_of(outcomes, rollouts, region_of)
     fit = by_region("minutes ~ d + C(unit_id) + C(w)", cells)
-    assert info["balanced"] == (drop == 0.0)
+    assert moments.balanced == (drop == 0.0)
     assert e.effect == pytest.approx(fit.params["d"], abs=1e-8)
     # statsmodels: G/(G − 1)·(N − 1)/(N − K) with G = 9 regions, K = every dummy.
     assert e.se == pytest.approx(fit.bse["d"], rel=1e-7)
     assert e.n["clusters"] == 9 and e.n["units"] == 36 and e.df == 8
     assert "CR1 by region" in e.method
-    unit = twfe(within_moments(store.warehouse, PanelSource("s", "tickets", "minutes"))[0])
+    with Panel.open(store.warehouse, PanelSource("s", "tickets", "minutes")) as panel:
+        unit = twfe(panel.within())
     assert unit.effect == pytest.approx(e.effect, abs=1e-12)
     assert unit.se < e.se  # region shocks: unit clusters understate the uncertainty
 
@@ -102,7 +103,8 @@ def test_twfe_by_region_equals_statsmodels_cluster_covariance(store, tmp_path, d
 def test_2x2_by_region_equals_statsmodels_with_a_mixed_region(store, tmp_path):
     rollouts, outcomes, region_of = make_regional(np.random.default_rng(32), drop=0.1)
     load(store, tmp_path, rollouts, outcomes)
-    e = did_2x2(*cell_groups(store.warehouse, REGION), cluster="region")
+    with Panel.open(store.warehouse, REGION) as panel:
+        e = did_2x2(*panel.cells(), cluster="region")
     cells = cells_of(outcomes, rollouts, region_of)
     cells["treated"] = cells.start.notna().astype(float)
     cells["post"] = (cells.week >= cells.start.min()).astype(float)
@@ -117,7 +119,8 @@ def test_2x2_by_region_equals_statsmodels_with_a_mixed_region(store, tmp_path):
 def test_event_study_by_region_equals_statsmodels(store, tmp_path, drop):
     rollouts, outcomes, region_of = make_regional(np.random.default_rng(33), drop=drop)
     load(store, tmp_path, rollouts, outcomes)
-    m, scores = event_inputs(store.warehouse, REGION, leads=3, lags=2)
+    with Panel.open(store.warehouse, REGION) as panel:
+        m, scores = panel.event(leads=3, lags=2)
     es = event_study(m, scores, k="statsmodels", cluster="region")
     cells = cells_of(outcomes, rollouts, region_of)
     event = (cells.week - cells.start).clip(-3, 2)
@@ -139,7 +142,8 @@ def test_event_study_by_region_equals_statsmodels(store, tmp_path, drop):
 def test_callaway_santanna_cells_by_region_equal_statsmodels_on_changes(store, tmp_path):
     rollouts, outcomes, region_of = make_regional(np.random.default_rng(34))
     load(store, tmp_path, rollouts, outcomes)
-    gt = group_time(cohort_moments(store.warehouse, REGION), "never")
+    with Panel.open(store.warehouse, REGION) as panel:
+        gt = group_time(panel.cohorts(), "never")
     cells = cells_of(outcomes, rollouts, region_of)
     wide = cells.pivot(index="unit_id", columns="week", values="minutes")
     units = cells.drop_duplicates("unit_id").set_index("unit_id").loc[wide.index]
@@ -167,12 +171,13 @@ def test_wild_bootstrap_by_region_equals_brute_force_refits(store, tmp_path):
     rng = np.random.default_rng(35)
     rollouts, outcomes, region_of = make_regional(rng, regions=8, per_region=3, starts=starts)
     load(store, tmp_path, rollouts, outcomes)
-    moments, _, cross = within_cluster_cross(store.warehouse, REGION)
+    with Panel.open(store.warehouse, REGION) as panel:
+        moments, cross = panel.within(), panel.cluster_cross()
     e = twfe(moments, k="statsmodels", cluster="region")
     boot = wild_cluster_bootstrap(
         cross.cy,
         cross.cd,
-        e.details["small_sample_factor"],
+        e.small_sample_factor,
         own_y=cross.own_y,
         own_d=cross.own_d,
         units=cross.units,
@@ -197,15 +202,15 @@ def test_readout_and_cli_cluster_by_a_region_segment(store, tmp_path):
     rollouts, outcomes, region_of = make_regional(np.random.default_rng(36))
     load(store, tmp_path, rollouts, outcomes)
     _study(store)
-    readout = rollout_readout(store, "s", estimator="twfe", cluster="region")
+    readout = rollout_readout(store, "s", RolloutOptions(estimator="twfe", cluster="region"))
     e = readout.estimate
     assert e.n["clusters"] == 9 and "CR1 by region" in e.method
     assert "wild cluster bootstrap" in e.method  # 9 regions: too few for CR1 alone
-    assert any("Only 9 clusters (regions)" in w for w in e.warnings)
+    assert any("Only 9 clusters (regions)" in w.message for w in e.warnings)
     result = CliRunner().invoke(app, ["did", "s", "--cluster", "region", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    cs = rollout_readout(store, "s", cluster="region").estimate
+    cs = rollout_readout(store, "s", RolloutOptions(cluster="region")).estimate
     assert out["effect"] == pytest.approx(cs.effect, rel=1e-9)
     assert out["se"] == pytest.approx(cs.se, rel=1e-9)
     assert out["n"]["clusters"] == 9 and "by region" in out["method"]
@@ -240,11 +245,15 @@ def test_units_without_the_cluster_segment_are_named(store, tmp_path):
     rollouts, outcomes, _ = make_regional(np.random.default_rng(38))
     outcomes.loc[outcomes.unit_id == "u03", "region"] = None
     load(store, tmp_path, rollouts, outcomes)
-    with pytest.raises(InvalidInput, match=r"'u03' lack a 'region' value"):
-        within_moments(store.warehouse, REGION)
+    with (
+        pytest.raises(InvalidInput, match=r"'u03' lack a 'region' value"),
+        Panel.open(store.warehouse, REGION),
+    ):
+        pass
     area = "has a segment 'area' \\(its units' segments: 'region'\\)"
-    with pytest.raises(InvalidInput, match=area):
-        within_moments(store.warehouse, PanelSource("s", "tickets", "minutes", cluster="area"))
+    by_area = PanelSource("s", "tickets", "minutes", cluster="area")
+    with pytest.raises(InvalidInput, match=area), Panel.open(store.warehouse, by_area):
+        pass
 
 
 def test_rollouts_page_offers_the_region_and_shows_its_numbers(store, tmp_path):
@@ -267,7 +276,7 @@ def test_rollouts_page_offers_the_region_and_shows_its_numbers(store, tmp_path):
     assert choice.options == ["unit", "region"]
     choice.set_value("region").run()
     assert not at.exception, [e.value for e in at.exception]
-    e = rollout_readout(store, "s", cluster="region").estimate
+    e = rollout_readout(store, "s", RolloutOptions(cluster="region")).estimate
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Change in minutes since adoption"] == f"{e.effect:+,.2f}"
     captions = " ".join(c.value for c in at.caption)
@@ -288,7 +297,7 @@ def test_a_study_setting_clusters_every_readout_of_it(store, tmp_path):
     load(store, tmp_path, rollouts, outcomes)
     _study(store)
     unit = rollout_readout(store, "s").estimate
-    region = rollout_readout(store, "s", cluster="region").estimate
+    region = rollout_readout(store, "s", RolloutOptions(cluster="region")).estimate
     study = StudyBase(
         name="s",
         kind="did",
@@ -302,7 +311,7 @@ def test_a_study_setting_clusters_every_readout_of_it(store, tmp_path):
     # (DuckDB's parallel sums may differ in the last bits between runs.)
     assert stored.method == region.method and stored.se == pytest.approx(region.se, rel=1e-12)
     assert _rollout_effect(store, "s").se == pytest.approx(region.se, rel=1e-12)  # the money
-    back = rollout_readout(store, "s", cluster="unit").estimate
+    back = rollout_readout(store, "s", RolloutOptions(cluster="unit")).estimate
     assert back.se == pytest.approx(unit.se, rel=1e-12) and "by unit" in back.method
     result = CliRunner().invoke(app, ["did", "s", "--json"])
     assert json.loads(result.stdout)["n"]["clusters"] == 9
@@ -346,8 +355,6 @@ def test_callaway_santanna_by_region_from_the_warehouse_drops_whole_regions(
     numerical influence functions of an independent estimator on the kept unit rows."""
     from test_did_cluster_sim import weighted_cs
 
-    from impact.queries.did import panel
-
     starts, region_of, missing = {}, {}, {("u20", 4)}
     for r in range(10):
         for j in range(4):
@@ -358,8 +365,10 @@ def test_callaway_santanna_by_region_from_the_warehouse_drops_whole_regions(
                 missing.add((unit, 2))
     rng = np.random.default_rng(7)
     load(store, tmp_path, rollout_rows(starts), regional_rows(rng, starts, region_of, 8, missing))
-    gt = group_time(cohort_moments(store.warehouse, REGION), control)
-    wide = panel(store.warehouse, REGION).pivot(index="unit_id", columns="period", values="y")
+    with Panel.open(store.warehouse, REGION) as panel:
+        gt = group_time(panel.cohorts(), control)
+        wide = panel.session.frame("SELECT unit_id, period, y FROM panel")
+    wide = wide.pivot(index="unit_id", columns="period", values="y")
     kept = [u for u in wide.dropna().index if starts[u] != 0]
     y = wide.loc[kept].to_numpy()
     start = np.array([-1 if starts[u] is None else starts[u] for u in kept])
@@ -383,14 +392,15 @@ def test_few_regions_skip_the_joint_pretrend_test_and_one_region_is_refused(stor
     starts = {f"u{i:02d}": (4, 5, None)[i % 3] for i in range(18)}
     region_of = {u: f"R{i % 3}" for i, u in enumerate(starts)}
     load(store, tmp_path, rollout_rows(starts), regional_rows(rng, starts, region_of, 9))
-    m, scores = event_inputs(store.warehouse, REGION, leads=4, lags=2)
+    with Panel.open(store.warehouse, REGION) as panel:
+        m, scores = panel.event(leads=4, lags=2)
     es = event_study(m, scores, cluster="region")
     assert m.clusters == 3 and np.isnan(es.pretrend_wald)
     expected = "3 leads with only 3 clusters (regions); use at most 2"
-    assert any(expected in w for w in es.estimate.warnings)
+    assert any(expected in w.message for w in es.estimate.warnings)
     _study(store)
-    readout = rollout_readout(store, "s", estimator="twfe", cluster="region")
-    assert any("cannot be tested jointly" in w for w in readout.estimate.warnings)
+    readout = rollout_readout(store, "s", RolloutOptions(estimator="twfe", cluster="region"))
+    assert any("cannot be tested jointly" in w.message for w in readout.estimate.warnings)
     # One region for all units: no clustered interval, a clear error from every estimator.
     cells = cells_of(regional_rows(rng, starts, region_of, 9), rollout_rows(starts), region_of)
     cells = cells.assign(one="R0", start=cells.start.astype("Int64"))
@@ -404,8 +414,6 @@ def test_few_regions_skip_the_joint_pretrend_test_and_one_region_is_refused(stor
 
 
 def test_units_adopting_after_the_last_week_count_as_untreated_everywhere(store, tmp_path):
-    from impact.queries.did_event import placebo_inputs
-
     rng = np.random.default_rng(9)
     starts = {f"u{i:02d}": (3, 5, None, 12)[i % 4] for i in range(40)}  # week 12: after
     region_of = {u: f"R{i % 10}" for i, u in enumerate(starts)}
@@ -414,8 +422,10 @@ def test_units_adopting_after_the_last_week_count_as_untreated_everywhere(store,
     rollouts = pd.concat([rollout_rows(starts, "s"), rollout_rows(never, "s2")])
     load(store, tmp_path, rollouts, outcomes)
     late, plain = REGION, PanelSource("s2", "tickets", "minutes", cluster="region")
-    a, b = event_inputs(store.warehouse, late), event_inputs(store.warehouse, plain)
-    np.testing.assert_allclose(a[0].coefficients(), b[0].coefficients(), rtol=1e-9)
-    pa, pb = placebo_inputs(store.warehouse, late)[0], placebo_inputs(store.warehouse, plain)[0]
+    with Panel.open(store.warehouse, late) as a, Panel.open(store.warehouse, plain) as b:
+        np.testing.assert_allclose(
+            a.event()[0].coefficients(), b.event()[0].coefficients(), rtol=1e-9
+        )
+        pa, pb = a.placebo(), b.placebo()
     assert pa.treated_units == pb.treated_units == 20
     assert pa.sxy == pytest.approx(pb.sxy, rel=1e-9)

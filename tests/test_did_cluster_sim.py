@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from impact.stats.did import WithinMoments, twfe
-from impact.stats.did_cs import NEVER, CohortMoments, aggregate, group_time
+from impact.stats.did.cs import NEVER, CohortMoments, aggregate, group_time
+from impact.stats.did.twfe import WithinMoments, twfe
 
 PERIODS = 8
 STARTS = (3, 5, NEVER)
@@ -102,7 +102,7 @@ def test_clustered_variance_equals_numerical_influence_functions(how, control):
         up = weighted_cs(ones + bump, start, y, control, how)
         down = weighted_cs(ones - bump, start, y, control, how)
         phi.append((up - down) / (2 * eps))
-    # CR1's G/(G − 1) with G = 12 regions (see impact.stats.did_cs).
+    # CR1's G/(G − 1) with G = 12 regions (see impact.stats.did.cs).
     expected = np.sqrt(np.sum(np.square(phi)) * 12 / 11)
     assert result.estimate.se == pytest.approx(expected, rel=1e-6)
     assert result.estimate.n["clusters"] == 12 and result.estimate.df == 11

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats as sps
 
-from impact.stats.did import twfe
-from impact.stats.did_cs import NEVER, CohortMoments, aggregate, group_time
+from impact.stats.did.cs import NEVER, CohortMoments, aggregate, group_time
+from impact.stats.did.twfe import twfe
 
 PERIODS = 8
 COHORTS = (3, 5, NEVER)  # adoption period index per cohort
@@ -73,6 +74,19 @@ def test_att_and_se_equal_the_unit_level_influence_function():
             )
             assert row.att == pytest.approx(att, abs=1e-10)
             assert row.se == pytest.approx(np.sqrt(np.sum(phi**2)), rel=1e-9)
+
+
+def test_group_time_intervals_follow_alpha():
+    """ATT(g, t) intervals are att ± z_(1 − α/2)·se at the α asked for (they were always
+    95% ones), as the aggregations' are."""
+    cohort, y = simulate(np.random.default_rng(1), 60)
+    wide = group_time(moments(cohort, y), "notyet").cells
+    narrow = group_time(moments(cohort, y), "notyet", alpha=0.10).cells
+    z = sps.norm.ppf(0.95)
+    np.testing.assert_allclose(narrow.ci_low, narrow.att - z * narrow.se, rtol=1e-12)
+    np.testing.assert_allclose(narrow.ci_high, narrow.att + z * narrow.se, rtol=1e-12)
+    np.testing.assert_allclose(narrow[["att", "se"]], wide[["att", "se"]], rtol=0)
+    assert ((narrow.ci_high - narrow.ci_low) < (wide.ci_high - wide.ci_low)).all()
 
 
 def _twfe_numpy(cohort, y):

@@ -8,10 +8,9 @@ import pytest
 import statsmodels.formula.api as smf
 from test_did_panel import SOURCE, cell_means, load, make_rollout
 
-from impact.queries.did_event import event_inputs, placebo_inputs
-from impact.queries.did_within import within_moments
-from impact.stats.did import twfe
-from impact.stats.did_event import event_study
+from impact.queries.did.panel import Panel
+from impact.stats.did.event import event_study
+from impact.stats.did.twfe import twfe
 
 STARTS = (3, 3, 5, 5, 6, 8, None, None)
 
@@ -29,7 +28,8 @@ def test_event_study_equals_ols_with_event_unit_and_period_dummies(store, tmp_pa
     adoption = {f"u{i:02d}": s for i, s in enumerate(STARTS * 4)}
     rollouts, outcomes = make_rollout(rng, adoption, drop=drop)
     load(store, tmp_path, rollouts, outcomes)
-    m, scores = event_inputs(store.warehouse, SOURCE, leads=3, lags=3)
+    with Panel.open(store.warehouse, SOURCE) as panel:
+        m, scores = panel.event(leads=3, lags=3)
     es = event_study(m, scores, k="statsmodels")
     cells = cell_means(outcomes, rollouts)
     event = (cells.week - cells.start).clip(-3, 3)
@@ -55,9 +55,9 @@ def test_placebo_adoption_shows_no_effect_where_the_real_one_does(store, tmp_pat
     adoption = {f"u{i:02d}": s for i, s in enumerate(STARTS * 4)}
     rollouts, outcomes = make_rollout(rng, adoption)
     load(store, tmp_path, rollouts, outcomes)
-    real = twfe(within_moments(store.warehouse, SOURCE)[0])
-    moments, _ = placebo_inputs(store.warehouse, SOURCE, shift=2)
-    placebo = twfe(moments, k="statsmodels")
+    with Panel.open(store.warehouse, SOURCE) as panel:
+        real = twfe(panel.within())
+        placebo = twfe(panel.placebo(shift=2), k="statsmodels")
     assert real.ci_high < 0 and placebo.ci_low < 0 < placebo.ci_high
     cells = cell_means(outcomes, rollouts)
     cells = cells[cells.start.isna() | (cells.week < cells.start)].copy()
@@ -75,6 +75,7 @@ def test_a_pre_trend_fails_the_wald_test_and_warns(store, tmp_path):
     treated = outcomes.unit_id.map(lambda u: adoption[u] is not None)
     outcomes["minutes"] += np.where(treated, 1.5 * week, 0.0)  # treated units drift upwards
     load(store, tmp_path, rollouts, outcomes)
-    es = event_study(*event_inputs(store.warehouse, SOURCE, leads=3, lags=3))
+    with Panel.open(store.warehouse, SOURCE) as panel:
+        es = event_study(*panel.event(leads=3, lags=3))
     assert es.pretrend_p < 0.01
-    assert any("Pre-trend test failed" in w for w in es.estimate.warnings)
+    assert any("Pre-trend test failed" in w.message for w in es.estimate.warnings)

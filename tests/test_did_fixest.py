@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from impact.stats.did import WithinMoments, twfe
-from impact.stats.did_event import EventMoments, event_study
+from impact.stats.did.event import EventMoments, event_study
+from impact.stats.did.twfe import WithinMoments, twfe
 
 PYFIXEST = {
     "effect": 0.05112074329843197,

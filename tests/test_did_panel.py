@@ -1,5 +1,6 @@
 """The warehouse path of the 2×2 and Callaway–Sant'Anna: SQL sums against statsmodels, the
-pure numpy summaries, and the demo triage rollout's known truth."""
+pure numpy summaries, and the demo triage rollout's known truth; the Panel's methods in
+any order."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ import statsmodels.formula.api as smf
 
 from impact.demo import truth as T
 from impact.ingest import ingest_file
-from impact.queries.did import PanelSource, with_panel
-from impact.queries.did_cohorts import cohort_moments, panel_cohort_moments
-from impact.queries.did_within import cell_groups
-from impact.stats.did import did_2x2
-from impact.stats.did_cs import NEVER, CohortMoments, aggregate, group_time
+from impact.queries.did.panel import Panel
+from impact.queries.did.stored import PanelSource
+from impact.stats.did.cs import NEVER, CohortMoments, aggregate, group_time
+from impact.stats.did.twfe import did_2x2
 
 WEEK0 = pd.Timestamp("2026-01-05", tz="UTC")  # a Monday
 SOURCE = PanelSource("s", "tickets", "minutes")
@@ -65,7 +65,8 @@ def test_2x2_equals_ols_treated_by_post_with_unit_clusters(store, tmp_path):
     adoption = {f"u{i:02d}": (6 if i < 14 else None) for i in range(30)}
     rollouts, outcomes = make_rollout(rng, adoption, drop={("u03", 2), ("u20", 8)})
     load(store, tmp_path, rollouts, outcomes)
-    e = did_2x2(*cell_groups(store.warehouse, SOURCE))
+    with Panel.open(store.warehouse, SOURCE) as panel:
+        e = did_2x2(*panel.cells())
     cells = cell_means(outcomes, rollouts)
     cells["treated"] = cells.start.notna().astype(float)
     cells["post"] = (cells.week >= 6).astype(float)
@@ -89,7 +90,8 @@ def test_cohort_sums_in_sql_equal_the_numpy_summaries(store, tmp_path, wide_peri
     adoption = {f"u{i:02d}": s for i, s in enumerate(starts * 3)}
     rollouts, outcomes = make_rollout(rng, adoption, drop={("u04", 1)})
     load(store, tmp_path, rollouts, outcomes)
-    m = with_panel(store.warehouse, SOURCE, lambda s: panel_cohort_moments(s, wide_periods))
+    with Panel.open(store.warehouse, SOURCE) as panel:
+        m = panel.cohorts(wide_periods)
     assert m.unbalanced_units == 1
     cells = cell_means(outcomes, rollouts)
     cells = cells[cells.unit_id != "u04"]
@@ -106,8 +108,8 @@ def test_cohort_sums_in_sql_equal_the_numpy_summaries(store, tmp_path, wide_peri
     np.testing.assert_allclose(m.means, [r[2] for r in ref], rtol=1e-12)
     np.testing.assert_allclose(m.cross, [r[3] for r in ref], rtol=1e-9, atol=1e-8)
     gt = group_time(m, "notyet")
-    assert any("first period" in w for w in gt.warnings)  # cohort 0 is left out
-    assert any("Unbalanced" in w for w in gt.warnings)
+    assert any("first period" in w.message for w in gt.warnings)  # cohort 0 is left out
+    assert any("Unbalanced" in w.message for w in gt.warnings)
     pure = group_time(
         CohortMoments(m.periods, *(np.array(x) for x in zip(*ref, strict=True))), "notyet"
     )
@@ -115,9 +117,9 @@ def test_cohort_sums_in_sql_equal_the_numpy_summaries(store, tmp_path, wide_peri
 
 
 def test_demo_triage_rollout_recovers_the_true_minutes_saved(demo_store):
-    m = cohort_moments(
-        demo_store.warehouse, PanelSource(T.ROLLOUT_STUDY, T.TICKETS_DATASET, "handling_minutes")
-    )
+    source = PanelSource(T.ROLLOUT_STUDY, T.TICKETS_DATASET, "handling_minutes")
+    with Panel.open(demo_store.warehouse, source) as panel:
+        m = panel.cohorts()
     assert m.periods[0].date() == T.WEEK0.date() and len(m.periods) == T.WEEKS
     gt = group_time(m, "notyet")
     # Truth of the simple aggregate: P(G = g) among the 8 regions over post cells.
@@ -131,3 +133,25 @@ def test_demo_triage_rollout_recovers_the_true_minutes_saved(demo_store):
     for event in (0, 4, 8):
         row = dynamic.loc[event]
         assert row.ci_low < T.triage_effect(event) < row.ci_high
+
+
+def test_panel_methods_answer_the_same_in_any_order(store, tmp_path):
+    """No method relies on another having run first, and none overwrites what another
+    reads (the placebo's cells are its own): the same moments whatever the order."""
+    rng = np.random.default_rng(13)
+    adoption = {f"u{i:02d}": s for i, s in enumerate((3, 3, 5, 6, None, None) * 4)}
+    load(store, tmp_path, *make_rollout(rng, adoption))
+    with Panel.open(store.warehouse, SOURCE) as panel:
+        facts, within, placebo = panel.facts(), panel.within(), panel.placebo(2)
+        event, cohorts, cells = panel.event(3, 2), panel.cohorts(), panel.cells()
+        assert panel.within() is within  # kept, not computed again
+    with Panel.open(store.warehouse, SOURCE) as panel:
+        cross = panel.cluster_cross()  # builds the within table it needs
+        assert panel.placebo(2).sxy == pytest.approx(placebo.sxy, rel=1e-9)
+        assert panel.cells()[2].squares == pytest.approx(cells[2].squares, rel=1e-9)
+        np.testing.assert_allclose(panel.cohorts().cross, cohorts.cross, rtol=1e-9)
+        np.testing.assert_allclose(panel.event(3, 2)[1], event[1], rtol=1e-9)
+        assert panel.within().sxy == pytest.approx(within.sxy, rel=1e-9)
+        assert panel.facts() == facts
+    assert np.trace(cross.cy) == pytest.approx(within.sxy, rel=1e-9)
+    assert placebo.observations < within.observations  # only the cells before adoption

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from scipy import stats as sps
 from test_did_panel import load, make_rollout
 from typer.testing import CliRunner
 
@@ -15,6 +16,7 @@ from impact.analysis.did import rollout_readout
 from impact.catalog import MetricDefinitionBase, StudyBase
 from impact.cli import app
 from impact.demo import truth as T
+from impact.options import RolloutOptions
 
 runner = CliRunner()
 
@@ -27,12 +29,12 @@ def test_demo_readout_defaults_to_callaway_santanna_and_covers_the_truth(demo_st
     num = sum(n * T.att(g, t) for g, n in sizes.items() for t in range(g, T.WEEKS))
     den = sum(n * (T.WEEKS - g) for g, n in sizes.items())
     assert e.ci_low < num / den < e.ci_high
-    assert any("single unit" in w for w in e.warnings)
-    assert any("Only 8 clusters (units)" in w for w in e.warnings)
+    assert any("single unit" in w.message for w in e.warnings)
+    assert any("Only 8 clusters (units)" in w.message for w in e.warnings)
     assert set(result.event_time.event_time) >= {-1, 0, 8}
-    twfe = rollout_readout(demo_store, T.ROLLOUT_STUDY, estimator="twfe").estimate
+    twfe = rollout_readout(demo_store, T.ROLLOUT_STUDY, RolloutOptions(estimator="twfe")).estimate
     assert "wild cluster bootstrap" in twfe.method
-    assert any("Adoption dates differ" in w for w in twfe.warnings)
+    assert any("Adoption dates differ" in w.message for w in twfe.warnings)
 
 
 def _study(store):
@@ -67,6 +69,27 @@ def test_cli_on_a_stored_study_prints_json_with_the_tables(store, tmp_path):
     assert [r["event_time"] for r in event["event_time"]] == [-4, -3, -2, -1, 0, 1, 2, 3, 4]
     bad = runner.invoke(app, ["did", "s", "--estimator", "ols"])
     assert bad.exit_code == 1 and "estimator must be one of" in bad.output
+
+
+def test_alpha_sets_every_interval_of_the_readout(store, tmp_path):
+    """The options' alpha reaches the ATT(g, t) and event-time tables, not only the estimate."""
+    rng = np.random.default_rng(14)
+    adoption = {f"u{i:02d}": s for i, s in enumerate((3, 3, 6, 6, None, None) * 6)}
+    load(store, tmp_path, *make_rollout(rng, adoption))
+    _study(store)
+    cs = rollout_readout(store, "s", RolloutOptions(estimator="cs", alpha=0.10))
+    z = sps.norm.ppf(0.95)  # clustered by unit: normal, as `did`
+    for table in (cs.group_time, cs.event_time):
+        np.testing.assert_allclose(table.ci_low, table.att - z * table.se, rtol=1e-12)
+        np.testing.assert_allclose(table.ci_high, table.att + z * table.se, rtol=1e-12)
+    e = cs.estimate
+    assert e.alpha == 0.10 and e.ci_high == pytest.approx(e.effect + z * e.se, rel=1e-12)
+    event = rollout_readout(store, "s", RolloutOptions(estimator="event", alpha=0.10))
+    t = sps.t(event.estimate.df).ppf(0.95)
+    table = event.event_time
+    np.testing.assert_allclose(table.ci_high, table.coef + t * table.se, rtol=1e-12)
+    wide = rollout_readout(store, "s", RolloutOptions(estimator="event")).event_time
+    assert (table.ci_high - table.ci_low <= wide.ci_high - wide.ci_low).all()
 
 
 def test_cli_on_a_rows_file_equals_ols_with_dummies(tmp_path):
@@ -110,7 +133,7 @@ def test_warnings_for_adoption_outside_the_data_and_no_never_treated(store, tmp_
     rollouts, outcomes = make_rollout(rng, {f"u{i}": s for i, s in enumerate(starts)})
     load(store, tmp_path, rollouts, outcomes)
     _study(store)
-    warnings = rollout_readout(store, "s").estimate.warnings
+    warnings = [w.message for w in rollout_readout(store, "s").estimate.warnings]
     assert any("1 unit(s) adopted before the first period" in w for w in warnings)
     assert any("1 unit(s) adopt after the last period" in w for w in warnings)
     assert any("treated from the first period on" in w for w in warnings)
@@ -144,10 +167,11 @@ def test_few_treated_units_get_the_wild_bootstrap_and_say_why(store, tmp_path, u
     rollouts, outcomes = make_rollout(rng, adoption)
     load(store, tmp_path, rollouts, outcomes)
     _study(store)
-    e = rollout_readout(store, "s", estimator="twfe").estimate
+    e = rollout_readout(store, "s", RolloutOptions(estimator="twfe")).estimate
     assert e.n["clusters"] == units and e.n["treated_units"] == 3
     assert ("wild cluster bootstrap" in e.method) == bootstrap
-    note = next(w for w in e.warnings if w.startswith("Only 3 treated cluster(s) (units)"))
+    messages = [w.message for w in e.warnings]
+    note = next(w for w in messages if w.startswith("Only 3 treated cluster(s) (units)"))
     assert ("bootstrap's" in note) == bootstrap and ("caution" in note) != bootstrap
     if bootstrap:  # the bootstrap interval replaces the cluster-robust one
         assert (e.ci_low, e.ci_high) != e.details["analytic_ci"]

@@ -8,9 +8,9 @@ import pytest
 import statsmodels.formula.api as smf
 from test_did_panel import WEEK0, load
 
-from impact.queries.did import PanelSource
-from impact.queries.did_within import within_moments
-from impact.stats.did import twfe
+from impact.queries.did.panel import Panel
+from impact.queries.did.stored import PanelSource
+from impact.stats.did.twfe import twfe
 
 
 def make_panel(rng, units=24, weeks=12, drop=0.0):
@@ -62,8 +62,9 @@ def test_twfe_equals_ols_with_dummies_and_its_cluster_covariance(store, tmp_path
     rng = np.random.default_rng(4 if drop else 3)
     rollouts, outcomes = make_panel(rng, drop=drop)
     load(store, tmp_path, rollouts, outcomes)
-    moments, info = within_moments(store.warehouse, PanelSource("s", "tickets", "minutes"))
-    assert info["balanced"] == (drop == 0.0)
+    with Panel.open(store.warehouse, PanelSource("s", "tickets", "minutes")) as panel:
+        moments = panel.within()
+    assert moments.balanced == (drop == 0.0)
     fit, cells = ols_reference(outcomes, rollouts)
     assert moments.observations == len(cells)
     sm = twfe(moments, k="statsmodels")
@@ -74,4 +75,4 @@ def test_twfe_equals_ols_with_dummies_and_its_cluster_covariance(store, tmp_path
     n, g, t = moments.observations, moments.clusters, moments.periods
     assert fx.se == pytest.approx(sm.se * np.sqrt((n - g - t) / (n - t - 1)), rel=1e-12)
     assert fx.ci_low < -4.0 < fx.ci_high
-    assert any("clusters" in w for w in fx.warnings)  # 24 units < 30
+    assert any("clusters" in w.message for w in fx.warnings)  # 24 units < 30

@@ -1,42 +1,33 @@
-"""Rollout readouts: difference-in-differences for models switched on unit by unit."""
+"""Rollout readouts: difference-in-differences for models switched on unit by unit.
+
+`rollout_readout` reads a stored study, `file_readout` a file of unit-period rows. Both
+open a `Panel` (impact.queries.did.panel) and run `_readout` on it: the chosen estimator
+(impact.stats.did), then the caveats every rollout readout carries, about the panel's
+shape, its clusters, pre-trends and a placebo adoption. How to read is one
+`RolloutOptions`; a stored study's own are the default.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from pathlib import Path
 
 import pandas as pd
 
 from impact.errors import InvalidInput, NotEstimable
-from impact.queries.did import (
-    PanelSource,
-    adoption_outside,
-    cluster_segments,
-    create_panel,
-    panel_facts,
-)
-from impact.queries.did_cohorts import panel_cohort_moments
-from impact.queries.did_event import panel_event_inputs, panel_placebo_inputs
-from impact.queries.did_within import (
-    ClusterCross,
-    panel_cell_groups,
-    panel_cluster_cross,
-    panel_within_moments,
-)
-from impact.stats.did import did_2x2, twfe
-from impact.stats.did_boot import wild_cluster_bootstrap
-from impact.stats.did_cs import aggregate, group_time
-from impact.stats.did_event import event_study
-from impact.stats.estimate import Estimate
+from impact.options import RolloutOptions
+from impact.queries.did.panel import Panel, PanelFacts
+from impact.queries.did.stored import PanelSource, cluster_segments
+from impact.stats.did.boot import wild_cluster_bootstrap
+from impact.stats.did.cs import aggregate, group_time
+from impact.stats.did.event import event_study
+from impact.stats.did.twfe import FEW_CLUSTERS, did_2x2, twfe
+from impact.stats.estimate import Caveat, Estimate
 from impact.store import Store
-from impact.vocabulary import check_choice
-from impact.warehouse import Transaction
 
-Estimator = Literal["twfe", "2x2", "event", "cs"]
-Control = Literal["never", "notyet"]
-FEW_CLUSTERS = 30  # below this, cluster-robust intervals are too narrow
 FEW_TREATED = 5
 BOOTSTRAP_MAX_CLUSTERS = 200  # its G × G sums and 9,999 draws stay within seconds
+PLACEBO_SHIFT = 2  # periods the placebo adoption comes early
 
 
 @dataclass(frozen=True)
@@ -44,25 +35,20 @@ class RolloutReadout:
     estimate: Estimate
     event_time: pd.DataFrame | None = None  # effect by periods since adoption
     group_time: pd.DataFrame | None = None  # ATT(g, t), Callaway–Sant'Anna only
-    facts: dict | None = None
+    facts: PanelFacts | None = None
+
+
+def rollout_options(store: Store, study: str, **changes) -> RolloutOptions:
+    """A study's stored rollout options (the defaults where it stores none), changed."""
+    return replace(store.catalog.study(study).options.rollout, **changes)
 
 
 def rollout_readout(
-    store: Store,
-    study: str,
-    *,
-    estimator: Estimator | None = None,
-    control: Control = "notyet",
-    metric: str | None = None,
-    alpha: float = 0.05,
-    leads: int = 4,
-    lags: int = 4,
-    cluster: str | None = None,
+    store: Store, study: str, options: RolloutOptions | None = None, *, metric: str | None = None
 ) -> RolloutReadout:
-    """The model's effect on a rollout study's metric; `estimator` defaults to
-    Callaway–Sant'Anna when adoption dates differ, else TWFE. `cluster`: a unit segment
-    (e.g. region) to cluster standard errors by, or "unit"; by default the study's setting
-    `cluster`, else the unit, so every readout of the study (money included) agrees."""
+    """The model's effect on a rollout study's metric (default: its primary metric).
+    `options` default to the study's own, so every readout of it (money included) agrees;
+    the estimator defaults to Callaway–Sant'Anna when adoption dates differ, else TWFE."""
     record = store.catalog.study(study)
     if record.kind != "did":
         raise InvalidInput(f"{study!r} is an A/B study; use the experiment readout.")
@@ -72,149 +58,166 @@ def rollout_readout(
     definition = store.catalog.metric(name)
     if definition.aggregation not in ("sum", "mean", "proportion"):
         raise InvalidInput(f"Rollout panels take sum, mean or proportion metrics, not {name!r}.")
-    aggregation = "sum" if definition.aggregation == "sum" else "mean"
-    cluster = cluster or record.settings.get("cluster") or "unit"
+    options = options or record.options.rollout
     source = PanelSource(
         study,
         definition.dataset,
         definition.column,
         record.period,
-        aggregation,
-        None if cluster == "unit" else cluster,
+        "sum" if definition.aggregation == "sum" else "mean",
+        None if options.cluster == "unit" else options.cluster,
     )
-    with store.warehouse.session() as s:
-        create_panel(s, source)
-        if not s.scalar("SELECT count(*) FROM panel"):
+    with Panel.open(store.warehouse, source) as panel:
+        if not panel.facts().cells:
             raise NotEstimable(f"No {name!r} outcomes belong to units of study {study!r}.")
-        result = readout_on_panel(
-            s,
-            estimator,
-            control,
-            alpha=alpha,
-            label=study,
-            metric=name,
-            leads=leads,
-            lags=lags,
-            cluster=cluster,
-        )
-    outside = adoption_outside(store.warehouse, source)
-    notes = []
+        result = _readout(panel, options, label=study, metric=name)
+        outside = panel.adoption_outside()
+    caveats = []
     if outside["before"]:
-        notes.append(
+        message = (
             f"{outside['before']} unit(s) adopted before the first period with data: there "
             "is nothing to compare their after with."
         )
+        caveats.append(Caveat("adoption_outside", message))
     if outside["after"]:
-        notes.append(
+        message = (
             f"{outside['after']} unit(s) adopt after the last period with data; they count "
             "as not yet treated."
         )
-    return replace(result, estimate=_warn(result.estimate, notes))
+        caveats.append(Caveat("adoption_outside", message))
+    return replace(result, estimate=result.estimate.with_caveats(caveats))
 
 
-def readout_on_panel(
-    s: Transaction,
-    estimator: Estimator | None,
-    control: Control = "notyet",
+def file_readout(
+    path: Path,
+    unit: str,
+    time: str,
+    outcome: str,
     *,
-    alpha: float = 0.05,
-    label: str = "",
-    metric: str = "",
-    leads: int = 4,
-    lags: int = 4,
-    cluster: str = "unit",
+    treated_at: str | None = None,
+    treat: str | None = None,
+    options: RolloutOptions | None = None,
 ) -> RolloutReadout:
-    """Every estimator on temp tables `panel` and `panel_units` (impact.queries.did) of
-    session `s`; `cluster` names what panel_units.cluster holds (unit, region …)."""
-    facts = panel_facts(s)
-    estimator = estimator or ("cs" if facts["cohorts"] > 1 else "twfe")
-    check_choice("estimator", estimator, Estimator)
-    check_choice("control", control, Control)
-    if facts["treated_units"] == 0:
+    """The effect in a file of unit-period rows: columns `unit`, `time` and `outcome`, and
+    either `treated_at` (the unit's adoption period, empty for never) or `treat` (0/1 per
+    row). `options.cluster` names a column holding whole units, or "unit"."""
+    options = options or RolloutOptions()
+    column = None if options.cluster in ("unit", unit) else options.cluster
+    if column is None:
+        options = replace(options, cluster="unit")
+    with Panel.from_file(
+        path, unit, time, outcome, treated_at=treated_at, treat=treat, cluster=column
+    ) as panel:
+        return _readout(panel, options, label=path.name, metric=outcome)
+
+
+def _readout(panel: Panel, options: RolloutOptions, *, label: str, metric: str) -> RolloutReadout:
+    """The chosen estimator on `panel`, with every caveat the readout owes its reader."""
+    facts = panel.facts()
+    estimator = options.estimator or ("cs" if facts.cohorts > 1 else "twfe")
+    if facts.treated_units == 0:
         raise NotEstimable("No unit is treated during the panel; there is no effect to measure.")
-    notes = _panel_notes(facts, estimator)
-    kw = {"alpha": alpha, "label": label, "metric": metric, "cluster": cluster}
-    event_table = gt_table = None
+    caveats = _panel_caveats(facts, estimator)
+    kw = {"alpha": options.alpha, "label": label, "metric": metric, "cluster": options.cluster}
+    event_time = att_gt = None
     if estimator == "cs":
-        gt = group_time(panel_cohort_moments(s), control)
+        gt = group_time(panel.cohorts(), options.control, alpha=options.alpha)
         estimate = aggregate(gt, "simple", **kw).estimate
-        event_table = aggregate(gt, "dynamic", **kw).table
-        gt_table = gt.cells.drop(columns=["group", "period"]).rename(
+        event_time = aggregate(gt, "dynamic", **kw).table
+        att_gt = gt.cells.drop(columns=["group", "period"]).rename(
             columns={"group_label": "group", "period_label": "period"}
         )
     elif estimator == "2x2":
-        estimate = did_2x2(*panel_cell_groups(s), **kw)
+        estimate = did_2x2(*panel.cells(), **kw)
     elif estimator == "event":
-        es = event_study(*panel_event_inputs(s, leads, lags), **kw)
-        estimate, event_table = es.estimate, es.table
+        es = event_study(*panel.event(options.leads, options.lags), **kw)
+        estimate, event_time = es.estimate, es.table
     else:
-        moments, info = panel_within_moments(s)
-        estimate = twfe(moments, **kw)
-        can_boot = info["balanced"] and moments.clusters <= BOOTSTRAP_MAX_CLUSTERS
-        few_treated = facts["treated_clusters"] < FEW_TREATED
-        if few_treated and moments.clusters >= FEW_CLUSTERS:
-            after = (
-                "the p-value and interval shown are the wild cluster bootstrap's, itself only "
-                "approximate here."
-                if can_boot
-                else "read them with caution."
-            )
-            notes.append(
-                f"Only {facts['treated_clusters']} treated cluster(s) ({cluster}s): "
-                "cluster-robust intervals understate the uncertainty when few clusters are "
-                f"treated; {after}"
-            )
-        if can_boot and (moments.clusters < FEW_CLUSTERS or few_treated):
-            estimate = _bootstrapped(estimate, panel_cluster_cross(s), alpha)
-        elif moments.clusters < FEW_CLUSTERS:
-            notes.append(
-                "The wild cluster bootstrap needs a balanced panel here; the interval shown "
-                "is the cluster-robust one, likely too narrow."
-            )
-    clusters = estimate.n.get("clusters", facts["clusters"])  # CS may drop some units
-    if clusters < FEW_CLUSTERS and estimator in ("cs", "event"):
-        notes.append(
-            f"Only {clusters} clusters ({cluster}s): intervals clustered by {cluster} are "
-            f"unreliable below about {FEW_CLUSTERS}; the TWFE readout carries a wild cluster "
-            "bootstrap."
+        estimate, twfe_caveats = _twfe(panel, facts, options, kw)
+        caveats += twfe_caveats
+    if estimate.clusters < FEW_CLUSTERS and estimator in ("cs", "event"):
+        message = (
+            f"Only {estimate.clusters} clusters ({options.cluster}s): intervals clustered by "
+            f"{options.cluster} are unreliable below about {FEW_CLUSTERS}; the TWFE readout "
+            "carries a wild cluster bootstrap."
         )
+        caveats.append(Caveat("few_clusters", message))
     if estimator != "event":
-        notes += _pretrend(s, leads, lags, alpha, cluster)
-    notes += _placebo(s, alpha)  # last: it replaces the panel with its pre-period cells
-    return RolloutReadout(_warn(estimate, notes), event_table, gt_table, facts)
+        caveats += _pretrend(panel, options)
+    caveats += _placebo(panel, options.alpha)
+    return RolloutReadout(estimate.with_caveats(caveats), event_time, att_gt, facts)
 
 
-def _panel_notes(facts: dict, estimator: str) -> list[str]:
-    notes = []
-    if facts["cells"] < facts["units"] * facts["periods"]:
-        missing = facts["units"] * facts["periods"] - facts["cells"]
-        notes.append(
-            f"Unbalanced panel: {missing} of {facts['units'] * facts['periods']} unit-period "
-            "cells have no data."
+def _panel_caveats(facts: PanelFacts, estimator: str) -> list[Caveat]:
+    caveats = []
+    expected = facts.units * facts.periods
+    if facts.cells < expected:
+        message = (
+            f"Unbalanced panel: {expected - facts.cells} of {expected} unit-period cells "
+            "have no data."
         )
-    if facts["never_treated"] == 0:
-        notes.append(
+        caveats.append(Caveat("unbalanced", message))
+    if facts.never_treated == 0:
+        message = (
             "No never-treated units: late adopters are the only comparison, and the last "
             "cohort has none."
         )
-    if facts["treated_units"] < FEW_TREATED:
-        notes.append(
-            f"Only {facts['treated_units']} treated unit(s): the treated group is too small "
+        caveats.append(Caveat("controls", message))
+    if facts.treated_units < FEW_TREATED:
+        message = (
+            f"Only {facts.treated_units} treated unit(s): the treated group is too small "
             "for reliable intervals, whatever the estimator."
         )
-    if facts["cohorts"] > 1 and estimator in ("twfe", "2x2"):
-        notes.append(
+        caveats.append(Caveat("few_treated", message))
+    if facts.cohorts > 1 and estimator in ("twfe", "2x2"):
+        message = (
             "Adoption dates differ: with effects that change over time, TWFE and the 2×2 "
             "are biased; read the Callaway–Sant'Anna estimate (--estimator cs)."
         )
-    return notes
+        caveats.append(Caveat("staggered", message))
+    return caveats
 
 
-def _bootstrapped(estimate: Estimate, cross: ClusterCross, alpha: float) -> Estimate:
+def _twfe(
+    panel: Panel, facts: PanelFacts, options: RolloutOptions, kw: dict
+) -> tuple[Estimate, list[Caveat]]:
+    """TWFE, its interval from the wild cluster bootstrap when clusters (or treated ones)
+    are few and the panel allows it."""
+    moments = panel.within()
+    estimate = twfe(moments, **kw)
+    can_boot = moments.balanced and moments.clusters <= BOOTSTRAP_MAX_CLUSTERS
+    few_treated = facts.treated_clusters < FEW_TREATED
+    caveats = []
+    if few_treated and moments.clusters >= FEW_CLUSTERS:
+        after = (
+            "the p-value and interval shown are the wild cluster bootstrap's, itself only "
+            "approximate here."
+            if can_boot
+            else "read them with caution."
+        )
+        message = (
+            f"Only {facts.treated_clusters} treated cluster(s) ({options.cluster}s): "
+            "cluster-robust intervals understate the uncertainty when few clusters are "
+            f"treated; {after}"
+        )
+        caveats.append(Caveat("few_treated", message))
+    if can_boot and (moments.clusters < FEW_CLUSTERS or few_treated):
+        estimate = _bootstrapped(estimate, panel, options.alpha)
+    elif moments.clusters < FEW_CLUSTERS:
+        message = (
+            "The wild cluster bootstrap needs a balanced panel here; the interval shown "
+            "is the cluster-robust one, likely too narrow."
+        )
+        caveats.append(Caveat("bootstrap", message))
+    return estimate, caveats
+
+
+def _bootstrapped(estimate: Estimate, panel: Panel, alpha: float) -> Estimate:
+    cross = panel.cluster_cross()
     boot = wild_cluster_bootstrap(
         cross.cy,
         cross.cd,
-        estimate.details["small_sample_factor"],
+        estimate.small_sample_factor,
         own_y=cross.own_y,
         own_d=cross.own_d,
         units=cross.units,
@@ -227,6 +230,7 @@ def _bootstrapped(estimate: Estimate, cross: ClusterCross, alpha: float) -> Esti
         ci_high=boot.ci_high,
         method=estimate.method + "; wild cluster bootstrap p-value and interval "
         f"(Rademacher, null imposed, {boot.replications} draws)",
+        bootstrap_draws=boot.replications,
         details={
             **estimate.details,
             "analytic_ci": (estimate.ci_low, estimate.ci_high),
@@ -235,30 +239,32 @@ def _bootstrapped(estimate: Estimate, cross: ClusterCross, alpha: float) -> Esti
     )
 
 
-def _pretrend(s: Transaction, leads: int, lags: int, alpha: float, cluster: str) -> list[str]:
+def _pretrend(panel: Panel, options: RolloutOptions) -> list[Caveat]:
+    """The event study's pre-trend caveats, for the readouts of the other estimators."""
     try:
-        es = event_study(*panel_event_inputs(s, leads, lags), alpha=alpha, cluster=cluster)
+        es = event_study(
+            *panel.event(options.leads, options.lags),
+            alpha=options.alpha,
+            cluster=options.cluster,
+        )
     except NotEstimable:
         return []
-    return [w for w in es.estimate.warnings if w.startswith(("Pre-trend", "Pre-trends"))]
+    # Without leads there is nothing to test: only the event study's own readout says so.
+    return list(es.estimate.caveats("pretrend")) if es.leads else []
 
 
-def _placebo(s: Transaction, alpha: float, shift: int = 2) -> list[str]:
+def _placebo(panel: Panel, alpha: float) -> list[Caveat]:
     try:
-        fake = twfe(panel_placebo_inputs(s, shift)[0], alpha=alpha)
+        fake = twfe(panel.placebo(PLACEBO_SHIFT), alpha=alpha)
     except NotEstimable:
         return []
     if fake.p_value >= alpha:
         return []
-    return [
-        f"Placebo test failed: a fake adoption {shift} periods early shows an effect of "
-        f"{fake.effect:+.3g} (p = {fake.p_value:.3f}); outcomes moved before the model did."
-    ]
-
-
-def _warn(estimate: Estimate, notes: list[str]) -> Estimate:
-    merged = list(dict.fromkeys([*estimate.warnings, *notes]))
-    return replace(estimate, warnings=tuple(merged))
+    message = (
+        f"Placebo test failed: a fake adoption {PLACEBO_SHIFT} periods early shows an effect "
+        f"of {fake.effect:+.3g} (p = {fake.p_value:.3f}); outcomes moved before the model did."
+    )
+    return [Caveat("placebo", message)]
 
 
 def cluster_choices(store: Store, study: str) -> list[str]:

@@ -1,13 +1,21 @@
-"""`impact did`: a rollout readout from a stored study or a file of unit-period rows."""
+"""`impact did`: a rollout readout from a stored study or a file of unit-period rows.
+
+Options not given on the command line are the stored study's (else the defaults of
+impact.options.RolloutOptions), as on the Rollouts page and in the money figures.
+"""
 
 # No `from __future__ import annotations`: Typer reads these annotations at run time.
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from impact.cli import command, emit_json
 from impact.errors import InvalidInput
+from impact.options import RolloutOptions
+
+if TYPE_CHECKING:
+    from impact.analysis.did import RolloutReadout
 
 
 @command()
@@ -29,8 +37,9 @@ def did(
         typer.Option(help="twfe, 2x2, event or cs (default: cs when adoption dates differ)."),
     ] = None,
     control: Annotated[
-        str, typer.Option(help="Controls for cs: never (treated) or notyet (treated).")
-    ] = "notyet",
+        str | None,
+        typer.Option(help="Controls for cs: never (treated) or notyet (treated, the default)."),
+    ] = None,
     cluster: Annotated[
         str | None,
         typer.Option(
@@ -40,66 +49,49 @@ def did(
         ),
     ] = None,
     metric: Annotated[str | None, typer.Option(help="A stored study's metric.")] = None,
-    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    alpha: Annotated[float | None, typer.Option(help="Significance level (default: 0.05).")] = None,
     leads: Annotated[
-        int, typer.Option(help="Event study: periods before adoption; earlier ones binned.")
-    ] = 4,
+        int | None,
+        typer.Option(help="Event study: periods before adoption, earlier ones binned (4)."),
+    ] = None,
     lags: Annotated[
-        int, typer.Option(help="Event study: periods after adoption; later ones binned.")
-    ] = 4,
+        int | None,
+        typer.Option(help="Event study: periods after adoption, later ones binned (4)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     """Difference-in-differences: the effect of a model switched on unit by unit."""
     if (study is None) == (rows is None):
         raise InvalidInput("Give exactly one of: a rollout study's name or --rows FILE.")
+    given = {
+        "estimator": estimator,
+        "control": control,
+        "cluster": cluster,
+        "alpha": alpha,
+        "leads": leads,
+        "lags": lags,
+    }
+    given = {k: v for k, v in given.items() if v is not None}
     if study is not None:
-        from impact.analysis.did import rollout_readout
+        from impact.analysis.did import rollout_options, rollout_readout
         from impact.store import open_store
 
-        result = rollout_readout(
-            open_store(),
-            study,
-            estimator=estimator,
-            control=control,
-            metric=metric,
-            alpha=alpha,
-            leads=leads,
-            lags=lags,
-            cluster=cluster,
-        )
+        store = open_store()
+        options = rollout_options(store, study, **given)
+        result = rollout_readout(store, study, options, metric=metric)
     else:
-        from impact.analysis.did import readout_on_panel
-        from impact.queries.did_file import stage_panel
-        from impact.warehouse import Staging
+        from impact.analysis.did import file_readout
 
         if outcome is None:
             raise InvalidInput("--rows needs --outcome COLUMN (and --unit, --time).")
-        with Staging() as staging:
-            stage_panel(
-                staging,
-                rows,
-                unit,
-                time,
-                outcome,
-                treated_at=treated_at,
-                treat=treat,
-                cluster=None if cluster in ("unit", unit) else cluster,
-            )
-            result = readout_on_panel(
-                staging,
-                estimator,
-                control,
-                alpha=alpha,
-                label=rows.name,
-                metric=outcome,
-                leads=leads,
-                lags=lags,
-                cluster="unit" if cluster in (None, "unit", unit) else cluster,
-            )
+        options = RolloutOptions(**given)
+        result = file_readout(
+            rows, unit, time, outcome, treated_at=treated_at, treat=treat, options=options
+        )
     _emit(result, as_json)
 
 
-def _emit(result, as_json: bool) -> None:
+def _emit(result: "RolloutReadout", as_json: bool) -> None:
     e = result.estimate
     record = {
         "metric": e.metric,
@@ -110,7 +102,7 @@ def _emit(result, as_json: bool) -> None:
         "p_value": e.p_value,
         "n": e.n,
         "method": e.method,
-        "warnings": list(e.warnings),
+        "warnings": [w.message for w in e.warnings],
         "event_time": result.event_time,
         "group_time": result.group_time,
     }
@@ -122,7 +114,7 @@ def _emit(result, as_json: bool) -> None:
         f"p={e.p_value:.4f}  {e.method}"
     )
     for warning in e.warnings:
-        typer.echo(f"WARNING: {warning}")
+        typer.echo(f"WARNING: {warning.message}")
     tables = (("By periods since adoption:", result.event_time), ("ATT(g, t):", result.group_time))
     for title, table in tables:
         if table is not None:

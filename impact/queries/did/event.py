@@ -1,5 +1,5 @@
 """SQL for the event study and the placebo test, on temp tables `panel` and `panel_units`
-(see impact.queries.did).
+(see impact.queries.did.panel).
 
 Event times count periods from each unit's first treated period (never-treated units have
 none). Every regressor is demeaned in the warehouse like TWFE's: exactly in one pass for
@@ -12,11 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from impact.errors import NotEstimable
-from impact.queries.did import BY_CLUSTER, PanelSource, with_panel
-from impact.queries.did_within import panel_within_moments
-from impact.stats.did import WithinMoments
-from impact.stats.did_event import EventMoments
-from impact.warehouse import Transaction, Warehouse
+from impact.queries.did.within import BY_CLUSTER
+from impact.stats.did.event import EventMoments
+from impact.warehouse import Transaction
 
 _COHORTS = """
     idx AS (SELECT period, row_number() OVER (ORDER BY period) - 1 AS t
@@ -34,21 +32,11 @@ _COHORTS = """
 # the first period gets g = 0, its first period (the readout warns about such units).
 
 
-def event_inputs(
-    warehouse: Warehouse, source: PanelSource, leads: int = 4, lags: int = 4
-) -> tuple[EventMoments, np.ndarray]:
-    return with_panel(warehouse, source, lambda s: panel_event_inputs(s, leads, lags))
-
-
-def placebo_inputs(warehouse: Warehouse, source: PanelSource, shift: int = 2):
-    return with_panel(warehouse, source, lambda s: panel_placebo_inputs(s, shift))
-
-
-def panel_event_inputs(
-    s: Transaction, leads: int = 4, lags: int = 4, tolerance: float = 1e-10
+def event_moments(
+    s: Transaction, leads: int, lags: int, tolerance: float = 1e-10
 ) -> tuple[EventMoments, np.ndarray]:
     """Event-study moments and Σ_g s_g s_g' over clusters g, end points binned at −leads
-    and +lags."""
+    and +lags. Tables: es (event time per cell), es_x (its dummies), es_w (demeaned)."""
     if leads < 2 or lags < 0:
         raise NotEstimable("An event study needs leads ≥ 2 (−1 is the reference) and lags ≥ 0.")
     s.execute(
@@ -96,27 +84,27 @@ def panel_event_inputs(
     sums = ", ".join(f"sum(x{j} * (y - ({fitted}))) AS s{j}" for j in range(k))
     per_unit = f"(SELECT unit_id, {sums} FROM es_w GROUP BY unit_id)"
     per_cluster = BY_CLUSTER.format(
-        sums=", ".join(f"sum(s{j}) AS s{j}" for j in range(k)), units=per_unit
+        sums=", ".join(f"sum(s{j}) AS s{j}" for j in range(k)), per_unit=per_unit
     )
     cross = ", ".join(f"sum(s{i} * s{j})" for i in range(k) for j in range(k))
     scores = s.execute(f"SELECT {cross} FROM ({per_cluster})").rows[0]
     return m, np.array(scores, dtype=float).reshape(k, k)
 
 
-def panel_placebo_inputs(s: Transaction, shift: int = 2) -> tuple[WithinMoments, dict]:
-    """TWFE moments on the cells before each unit's adoption, with a fake adoption `shift`
-    periods early; a real effect cannot leak in, so the estimate should be about 0."""
+def placebo_cells(s: Transaction, shift: int) -> None:
+    """Table `placebo`: the cells before each unit's adoption, with a fake adoption `shift`
+    periods early (D = 1 from then on); a real effect cannot leak in, so TWFE on it should
+    find about 0."""
     if shift < 1:
         raise NotEstimable("The placebo adoption must be at least 1 period early.")
     s.execute(
-        f"""CREATE OR REPLACE TEMP TABLE panel AS WITH {_COHORTS}
+        f"""CREATE OR REPLACE TEMP TABLE placebo AS WITH {_COHORTS}
         SELECT p.unit_id, p.period, p.y,
                CASE WHEN u.g IS NOT NULL AND i.t >= u.g - $shift THEN 1.0 ELSE 0.0 END AS d
         FROM panel p JOIN idx i USING (period) JOIN u USING (unit_id)
         WHERE u.g IS NULL OR i.t < u.g""",
         {"shift": shift},
     )
-    return panel_within_moments(s)
 
 
 def _demean(

@@ -6,7 +6,7 @@ warehouse returns the within moments Ẍ'Ẍ, Ẍ'ÿ and, after a second pass wi
 cluster score cross-products Σ_g s_g s_g' with s_g = Σ_(i,t)∈g ẍ_it ê_it over clusters g
 (units, or groups of whole units such as regions). CR1 variance
     V = (Ẍ'Ẍ)⁻¹ Σ_g s_g s_g' (Ẍ'Ẍ)⁻¹ · G/(G − 1) · (N − 1)/(N − K),
-K counted as in impact.stats.did ("fixest": regressors + T; "statsmodels": regressors +
+K counted as in impact.stats.did.twfe ("fixest": regressors + T; "statsmodels": regressors +
 U + T − 1 for U units). Pre-trend test: Wald W = β_L' V_LL⁻¹ β_L over the q leads,
 F = W/q on (q, G − 1) degrees of freedom (Stata's `test` after clustered regression).
 """
@@ -21,9 +21,9 @@ import pandas as pd
 from scipy import stats as sps
 
 from impact.errors import NotEstimable
-from impact.stats.did import KConvention, cr1_factor
-from impact.stats.estimate import Estimate
-from impact.vocabulary import check_choice
+from impact.stats.did.inference import cr1_factor, critical_value
+from impact.stats.estimate import Caveat, Estimate
+from impact.vocabulary import KConvention, check_choice
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class EventStudy:
     pretrend_p: float  # from F(q, G − 1)
     estimate: Estimate  # average of the lag coefficients (event times ≥ 0)
     covariance: np.ndarray
+    leads: int  # lead coefficients (event times before −1) the pre-trend test is about
 
 
 def event_study(
@@ -74,8 +75,7 @@ def event_study(
     bread = np.linalg.inv(m.xtx)
     cov = bread @ scores @ bread * factor
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
-    dist = sps.t(g - 1)
-    q = dist.ppf(1 - alpha / 2)
+    q = critical_value(alpha, g - 1)
     table = pd.DataFrame({"event_time": m.events, "coef": beta, "se": se})
     table = table.assign(ci_low=table.coef - q * table.se, ci_high=table.coef + q * table.se)
     reference = pd.DataFrame([{"event_time": -1, "coef": 0.0, "se": 0.0, "ci_low": 0.0}])
@@ -85,45 +85,40 @@ def event_study(
     if leads and len(leads) > g - 1:
         # A cluster-robust covariance has rank at most G − 1: the joint test is undefined.
         wald, p_pre = math.nan, math.nan
-        warnings.append(
+        message = (
             f"Pre-trends cannot be tested jointly: {len(leads)} leads with only {g} clusters "
             f"({cluster}s); use at most {g - 1} leads."
         )
+        warnings.append(Caveat("pretrend", message))
     elif leads:
         b, v = beta[leads], cov[np.ix_(leads, leads)]
         wald = float(b @ np.linalg.solve(v, b))
         p_pre = float(sps.f(len(leads), g - 1).sf(wald / len(leads)))
         if p_pre < alpha:
-            warnings.append(
+            message = (
                 f"Pre-trend test failed (F = {wald / len(leads):.2f}, p = {p_pre:.3f}): "
                 "treated and control units already diverged before adoption, so the "
                 "parallel-trends assumption behind this estimate is doubtful."
             )
+            warnings.append(Caveat("pretrend", message))
     else:
         wald, p_pre = math.nan, math.nan
-        warnings.append("No periods before adoption besides −1: pre-trends cannot be tested.")
+        message = "No periods before adoption besides −1: pre-trends cannot be tested."
+        warnings.append(Caveat("pretrend", message))
     lags = np.array([e >= 0 for e in m.events], dtype=float)
     weights = lags / lags.sum()
-    effect = float(weights @ beta)
-    se_avg = float(math.sqrt(max(weights @ cov @ weights, 0.0)))
-    estimate = Estimate(
-        effect=effect,
-        se=se_avg,
-        ci_low=effect - q * se_avg,
-        ci_high=effect + q * se_avg,
-        p_value=float(2 * dist.sf(abs(effect) / se_avg)) if se_avg > 0 else 0.0,
-        n={
-            "observations": n,
-            "units": m.units,
-            "clusters": g,
-            "treated_units": m.treated_units,
-        },
+    estimate = Estimate.from_se(
+        float(weights @ beta),
+        float(math.sqrt(max(weights @ cov @ weights, 0.0))),
+        df=g - 1,
+        alpha=alpha,
+        n={"observations": n, "units": m.units, "clusters": g, "treated_units": m.treated_units},
         method=f"event study (TWFE leads and lags, CR1 by {cluster}, K={params}, {k})",
         warnings=tuple(warnings),
         label=label,
         metric=metric,
-        alpha=alpha,
-        df=g - 1,
-        details={"pretrend_wald": wald, "pretrend_p": p_pre, "small_sample_factor": factor},
+        clusters=g,
+        small_sample_factor=factor,
+        details={"pretrend_wald": wald, "pretrend_p": p_pre},
     )
-    return EventStudy(table.reset_index(drop=True), wald, p_pre, estimate, cov)
+    return EventStudy(table.reset_index(drop=True), wald, p_pre, estimate, cov, len(leads))

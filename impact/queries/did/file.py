@@ -1,4 +1,4 @@
-"""The unit × period panel from a file of unit-period rows, built in a staging database.
+"""A rollout panel from a file of unit-period rows, built in a staging database.
 
 Time values are compared as numbers when every value is one, else as timestamps when
 every value is one, else as text. An empty adoption value means never treated.
@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from impact.errors import InvalidInput
-from impact.queries.did import panel_check_clusters
 from impact.sql import quote_identifier
 from impact.warehouse import Staging
 
@@ -25,7 +24,7 @@ def _time_type(staging: Staging, column: str) -> str:
     return "VARCHAR"
 
 
-def stage_panel(
+def create_tables(
     staging: Staging,
     path: Path,
     unit: str,
@@ -36,9 +35,8 @@ def stage_panel(
     treat: str | None = None,
     cluster: str | None = None,
 ) -> None:
-    """Create tables `panel` (unit_id, period, y, d; y the mean of the outcome per cell) and
-    `panel_units` (unit_id, adopted, cluster): cluster is column `cluster` (which must hold
-    whole units) or the unit."""
+    """Tables `panel` (unit_id, period, y, d; y the mean of the outcome per cell) and
+    `panel_units` (unit_id, adopted, cluster): cluster is column `cluster` or the unit."""
     from impact.ingest.read import read_into
 
     if (treated_at is None) == (treat is None):
@@ -77,5 +75,3 @@ def stage_panel(
         ) from exc
     if not staging.scalar("SELECT count(*) FROM panel"):
         raise InvalidInput(f"{path.name} has no rows with a unit and a time value.")
-    if cluster is not None:
-        panel_check_clusters(staging, cluster)

@@ -1,40 +1,36 @@
 """Callaway–Sant'Anna's sufficient statistics in the warehouse: per adoption cohort, the
 mean outcome per period and the cross-products of deviations from it; per cluster, the
-sums of those deviations (on the temp tables of impact.queries.did)."""
+sums of those deviations (see impact.queries.did.panel for the tables)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from impact.queries.did import PanelSource, with_panel
-from impact.stats.did_cs import NEVER, CohortMoments
-from impact.warehouse import Transaction, Warehouse
-
-
-def cohort_moments(warehouse: Warehouse, source: PanelSource) -> CohortMoments:
-    return with_panel(warehouse, source, panel_cohort_moments)
-
+from impact.stats.did.cs import NEVER, CohortMoments
+from impact.warehouse import Transaction
 
 WIDE_PERIODS = 60  # up to this many periods, cross-products come from one row per unit
 
 
-def panel_cohort_moments(s: Transaction, wide_periods: int = WIDE_PERIODS) -> CohortMoments:
+def cohort_moments(s: Transaction, wide_periods: int = WIDE_PERIODS) -> CohortMoments:
     """Per adoption cohort on temp table `panel`: units, mean outcome per period and the
     cross-products of deviations from those means (Callaway–Sant'Anna's sufficient
-    statistics without covariates). Units missing a period are left out (balanced panel)."""
+    statistics without covariates). Units missing a period are left out (balanced panel).
+    Tables: cs_units (cohort per unit), cs_means, cs (centred cells), cs_wide, cs_clusters."""
     periods = [r[0] for r in s.execute("SELECT DISTINCT period FROM panel ORDER BY 1").rows]
-    s.execute("""CREATE TEMP TABLE cs_units AS SELECT unit_id, count(*) AS cells,
+    s.execute("""CREATE OR REPLACE TEMP TABLE cs_units AS SELECT unit_id, count(*) AS cells,
                  min(CASE WHEN d > 0 THEN period END) AS cohort FROM panel GROUP BY unit_id""")
     dropped = s.scalar("SELECT count(*) FROM cs_units WHERE cells < ?", [len(periods)])
     s.execute(
-        """CREATE TEMP TABLE cs_means AS SELECT u.cohort, p.period, count(*) AS n,
+        """CREATE OR REPLACE TEMP TABLE cs_means AS SELECT u.cohort, p.period, count(*) AS n,
            avg(p.y) AS mean FROM panel p JOIN cs_units u USING (unit_id)
-           WHERE u.cells = ? GROUP BY ALL""",
+           WHERE u.cells = ? GROUP BY u.cohort, p.period""",
         [len(periods)],
     )
     # Centred by joining the few cohort-period means: cheaper than a window over the panel.
     s.execute(
-        """CREATE TEMP TABLE cs AS SELECT p.unit_id, u.cohort, p.period, p.y - m.mean AS e
+        """CREATE OR REPLACE TEMP TABLE cs AS
+           SELECT p.unit_id, u.cohort, p.period, p.y - m.mean AS e
            FROM panel p JOIN cs_units u USING (unit_id)
            JOIN cs_means m ON m.cohort IS NOT DISTINCT FROM u.cohort AND m.period = p.period
            WHERE u.cells = ?""",
@@ -73,7 +69,7 @@ def panel_cohort_moments(s: Transaction, wide_periods: int = WIDE_PERIODS) -> Co
 def _cross_wide(s: Transaction, periods: int) -> list[tuple]:
     """Σ e_t e_u per cohort from one row of T centred values per unit (t ≤ u indices)."""
     pivot = ", ".join(f"sum(e) FILTER (WHERE i.t = {t}) AS e{t}" for t in range(periods))
-    s.execute(f"""CREATE TEMP TABLE cs_wide AS
+    s.execute(f"""CREATE OR REPLACE TEMP TABLE cs_wide AS
         WITH idx AS (SELECT period, (row_number() OVER (ORDER BY period) - 1)::INTEGER AS t
                      FROM (SELECT DISTINCT period FROM cs))
         SELECT unit_id, cohort, {pivot} FROM cs JOIN idx i USING (period)
@@ -89,7 +85,7 @@ def _cross_long(s: Transaction) -> list[tuple]:
     column per period would make the statement too wide."""
     return s.execute("""SELECT a.cohort, a.period, b.period, sum(a.e * b.e)
         FROM cs a JOIN cs b ON a.unit_id = b.unit_id AND a.period <= b.period
-        GROUP BY ALL""").rows
+        GROUP BY a.cohort, a.period, b.period""").rows
 
 
 def _clustered_above_units(s: Transaction) -> bool:
@@ -105,7 +101,8 @@ def _cohort_cluster_sums(s: Transaction, index: dict, c_of: dict):
     sums = np.zeros((len(names), len(c_of), len(index)))
     counts = np.zeros((len(names), len(c_of)))
     for cluster, cohort, period, total, units in s.execute(
-        "SELECT cluster, cohort, period, sum(e), count(*) FROM cs_clusters GROUP BY ALL"
+        "SELECT cluster, cohort, period, sum(e), count(*) FROM cs_clusters "
+        "GROUP BY cluster, cohort, period"
     ).rows:
         c = c_of[NEVER if cohort is None else index[cohort]]
         sums[r_of[cluster], c, index[period]] = total

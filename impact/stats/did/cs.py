@@ -23,19 +23,16 @@ plain normal ones 0.938.) Clustered by unit, the normal, unscaled form matches `
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from impact.errors import NotEstimable
-from impact.stats.estimate import Estimate
-from impact.vocabulary import check_choice
+from impact.stats.did.inference import critical_value
+from impact.stats.estimate import Caveat, Estimate
+from impact.vocabulary import Control, EffectAggregation, check_choice
 
 NEVER = -1  # cohort index of never-treated units
-Control = Literal["never", "notyet"]
-Aggregation = Literal["simple", "dynamic", "group", "calendar"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ class GroupTime:
     cells: pd.DataFrame  # group, period, event_time, att, n_treated, n_control
     b: np.ndarray  # (A, C, T)
     k: np.ndarray  # (A, C)
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[Caveat, ...] = field(default=())
 
     def variance(self, phi: _Influence) -> float:
         m = self.moments
@@ -104,9 +101,10 @@ class GroupTime:
         quad = np.einsum("ct,ctu,cu->", phi.b, m.cross, phi.b)
         return float(quad + np.sum(m.counts * phi.k**2))
 
-    def distribution(self):
+    @property
+    def df(self) -> int | None:
         """Normal by unit (as `did`); t with G − 1 degrees of freedom by coarser clusters."""
-        return sps.t(self.moments.clusters - 1) if self.moments.clustered else sps.norm
+        return self.moments.clusters - 1 if self.moments.clustered else None
 
     def combine(self, weights: np.ndarray, extra_k: np.ndarray | None = None) -> _Influence:
         k = weights @ self.k
@@ -115,31 +113,36 @@ class GroupTime:
         )
 
 
-def group_time(m: CohortMoments, control: Control = "never") -> GroupTime:
-    """ATT(g, t) for every treated cohort g and period t ≥ 1 with a non-empty control."""
+def group_time(m: CohortMoments, control: Control = "never", *, alpha: float = 0.05) -> GroupTime:
+    """ATT(g, t) for every treated cohort g and period t ≥ 1 with a non-empty control,
+    each with its (1 − α) interval."""
     check_choice("control", control, Control)
     warnings = []
     keep = m.cohorts != 0  # treated from the first period on: no period before adoption
     if not keep.all():
-        warnings.append(
+        message = (
             f"{int(m.counts[~keep].sum())} unit(s) were treated from the first period on; "
             "without a period before adoption they are left out."
         )
+        warnings.append(Caveat("dropped_units", message))
         m = m.keep(keep)
     if m.unbalanced_units:
-        warnings.append(
+        message = (
             f"Unbalanced panel: {m.unbalanced_units} unit(s) missing some periods were left "
             "out of the group-time estimates."
         )
+        warnings.append(Caveat("unbalanced", message))
     never = m.cohorts == NEVER
     single = int(np.sum((m.counts == 1) & ~never))
     if single:
-        warnings.append(
+        message = (
             f"{single} adoption cohort(s) hold a single unit: their group-time intervals "
             "reflect only the control units' variability and are too narrow."
         )
+        warnings.append(Caveat("single_unit_cohort", message))
     if not never.any():
-        warnings.append("No never-treated units: only not-yet-treated units can serve as controls.")
+        message = "No never-treated units: only not-yet-treated units can serve as controls."
+        warnings.append(Caveat("controls", message))
     t_count, c_count = m.means.shape[1], len(m.cohorts)
     sums = m.means * m.counts[:, None]
     rows, bs, ks = [], [], []
@@ -176,7 +179,7 @@ def group_time(m: CohortMoments, control: Control = "never") -> GroupTime:
     )
     gt = GroupTime(m, control, cells, np.array(bs), np.array(ks), tuple(warnings))
     ses = [np.sqrt(gt.variance(_Influence(b, k))) for b, k in zip(bs, ks, strict=True)]
-    z = gt.distribution().ppf(0.975)
+    z = critical_value(alpha, gt.df)
     cells["se"] = ses
     cells["ci_low"] = cells.att - z * cells.se
     cells["ci_high"] = cells.att + z * cells.se
@@ -220,7 +223,7 @@ class CSResult:
 
 def aggregate(
     gt: GroupTime,
-    how: Aggregation = "simple",
+    how: EffectAggregation = "simple",
     *,
     alpha: float = 0.05,
     label: str = "",
@@ -228,7 +231,7 @@ def aggregate(
     cluster: str = "unit",
 ) -> CSResult:
     """Overall effect and its parts, as `did::aggte(type = how)` computes them."""
-    check_choice("aggregation", how, Aggregation)
+    check_choice("aggregation", how, EffectAggregation)
     cells = gt.cells
     post = np.flatnonzero(cells.event_time.to_numpy() >= 0)
     if len(post) == 0:
@@ -256,21 +259,18 @@ def aggregate(
                 sum(p.b for _, _, p in overall) / len(overall),
                 sum(p.k for _, _, p in overall) / len(overall),
             )
-    se = float(np.sqrt(gt.variance(phi)))
-    dist = gt.distribution()
-    z = dist.ppf(1 - alpha / 2)
+    z = critical_value(alpha, gt.df)
     if key is None:  # simple: its parts are the post-adoption group-time cells
         table = cells.loc[post, ["group", "period", "event_time", "att", "se"]]
     else:
         table = pd.DataFrame(parts, columns=[key, "att", "se"])
     table = table.assign(ci_low=table.att - z * table.se, ci_high=table.att + z * table.se)
     m = gt.moments
-    estimate = Estimate(
-        effect=effect,
-        se=se,
-        ci_low=effect - z * se,
-        ci_high=effect + z * se,
-        p_value=float(2 * dist.sf(abs(effect) / se)) if se > 0 else 0.0,
+    estimate = Estimate.from_se(
+        effect,
+        float(np.sqrt(gt.variance(phi))),
+        df=gt.df,
+        alpha=alpha,
         n={
             "units": int(m.counts.sum()),
             "clusters": m.clusters,
@@ -282,8 +282,7 @@ def aggregate(
         warnings=gt.warnings,
         label=label,
         metric=metric,
-        alpha=alpha,
-        df=m.clusters - 1 if m.clustered else None,
+        clusters=m.clusters,
     )
     return CSResult(estimate, table, gt)
 

@@ -1,4 +1,4 @@
-"""Difference-in-differences on moments the warehouse computes from the unit × period panel.
+"""Two-way fixed effects and the 2×2, on moments the warehouse computes from the panel.
 
 Two-way fixed effects by the within transformation: with ÿ and D̈ the outcome and the
 treatment indicator after removing unit and period means, τ = ΣD̈ÿ / ΣD̈², the same τ as
@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
-
-from scipy import stats as sps
 
 from impact.errors import NotEstimable
-from impact.stats.estimate import Estimate
-from impact.vocabulary import check_choice
+from impact.stats.did.inference import cr1_factor
+from impact.stats.estimate import Caveat, Estimate
+from impact.vocabulary import KConvention, check_choice
 
-KConvention = Literal["fixest", "statsmodels"]
+FEW_CLUSTERS = 30  # below this, cluster-robust intervals are too narrow
 
 
 @dataclass(frozen=True)
@@ -41,13 +39,17 @@ class WithinMoments:
     periods: int
     treated_units: int
     units: int
+    balanced: bool = True  # every unit has every period (the wild bootstrap needs it)
 
 
-def cr1_factor(clusters: int, observations: int, params: int, cluster: str = "unit") -> float:
-    """CR1's small-sample factor G/(G − 1) · (N − 1)/(N − K)."""
-    if clusters < 2:
-        raise NotEstimable(f"Clustered standard errors need at least 2 clusters ({cluster}s).")
-    return clusters / (clusters - 1) * (observations - 1) / (observations - params)
+def _few_clusters(g: int, cluster: str, advice: str = "") -> list[Caveat]:
+    if g >= FEW_CLUSTERS:
+        return []
+    message = (
+        f"Only {g} clusters ({cluster}s): cluster-robust intervals are unreliable below "
+        f"about {FEW_CLUSTERS}{advice}."
+    )
+    return [Caveat("few_clusters", message)]
 
 
 def twfe(
@@ -71,35 +73,19 @@ def twfe(
     params = m.periods + 1 if k == "fixest" else m.units + m.periods
     n, g = m.observations, m.clusters
     factor = cr1_factor(g, n, params, cluster)
-    se = math.sqrt(max(scores, 0.0) * factor) / m.sxx
-    dist = sps.t(g - 1)  # fixest's default for clustered errors: t with G − 1 df
-    q = dist.ppf(1 - alpha / 2)
-    p = float(2 * dist.sf(abs(tau) / se)) if se > 0 else 0.0
-    warnings = []
-    if g < 30:
-        warnings.append(
-            f"Only {g} clusters ({cluster}s): cluster-robust intervals are unreliable "
-            "below about 30; read the wild cluster bootstrap instead."
-        )
-    return Estimate(
-        effect=tau,
-        se=se,
-        ci_low=tau - q * se,
-        ci_high=tau + q * se,
-        p_value=p,
-        n={
-            "observations": n,
-            "units": m.units,
-            "clusters": g,
-            "treated_units": m.treated_units,
-        },
+    return Estimate.from_se(
+        tau,
+        math.sqrt(max(scores, 0.0) * factor) / m.sxx,
+        df=g - 1,  # fixest's default for clustered errors: t with G − 1 df
+        alpha=alpha,
+        n={"observations": n, "units": m.units, "clusters": g, "treated_units": m.treated_units},
         method=f"two-way fixed effects (CR1 by {cluster}, K={params}, {k})",
-        warnings=tuple(warnings),
+        warnings=tuple(_few_clusters(g, cluster, "; read the wild cluster bootstrap instead")),
         label=label,
         metric=metric,
-        alpha=alpha,
-        df=g - 1,
-        details={"small_sample_factor": factor, "k": params},
+        clusters=g,
+        small_sample_factor=factor,
+        details={"k": params},
     )
 
 
@@ -141,39 +127,29 @@ def did_2x2(
     e_it from the four cell-group means and cluster scores s_c = Σ_(i,t)∈c c_it e_it its CR1
     variance is Σ_c s_c² · G/(G − 1) · (N − 1)/(N − 4), K = 4 (statsmodels).
     """
-    for name, g in (("treated", treated), ("control", control)):
-        if g.n_pre == 0 or g.n_post == 0:
+    for name, group in (("treated", treated), ("control", control)):
+        if group.n_pre == 0 or group.n_post == 0:
             raise NotEstimable(
-                f"The {name} group has no cells {'before' if not g.n_pre else 'after'} adoption."
+                f"The {name} group has no cells {'before' if not group.n_pre else 'after'} "
+                "adoption."
             )
     units, g = treated.units + control.units, scores.clusters
     if g < 3:
         raise NotEstimable(f"A clustered 2×2 needs at least 3 clusters ({cluster}s).")
-    tau = treated.change() - control.change()
     n = treated.n_pre + treated.n_post + control.n_pre + control.n_post
     factor = cr1_factor(g, n, 4, cluster)
-    se = math.sqrt(max(scores.squares, 0.0) * factor)
-    dist = sps.t(g - 1)
-    q = dist.ppf(1 - alpha / 2)
-    warnings = []
-    if g < 30:
-        warnings.append(
-            f"Only {g} clusters ({cluster}s): cluster-robust intervals are unreliable "
-            "below about 30."
-        )
-    return Estimate(
-        effect=tau,
-        se=se,
-        ci_low=tau - q * se,
-        ci_high=tau + q * se,
-        p_value=float(2 * dist.sf(abs(tau) / se)) if se > 0 else 0.0,
+    return Estimate.from_se(
+        treated.change() - control.change(),
+        math.sqrt(max(scores.squares, 0.0) * factor),
+        df=g - 1,
+        alpha=alpha,
         n={"observations": n, "units": units, "clusters": g, "treated_units": treated.units},
         method=f"2×2 difference-in-differences (CR1 by {cluster}, K=4)",
-        warnings=tuple(warnings),
+        warnings=tuple(_few_clusters(g, cluster)),
         label=label,
         metric=metric,
-        alpha=alpha,
-        df=g - 1,
         baseline=treated.sum_pre / treated.n_pre,
+        clusters=g,
+        small_sample_factor=factor,
         details={"treated_change": treated.change(), "control_change": control.change()},
     )
