@@ -230,38 +230,6 @@ def headlines(store: Store) -> list[Headline]:
     return lines
 
 
-def rollout_headlines(store: Store) -> list[Headline]:
-    """One plain sentence per rollout study: the model's effect since adoption."""
-    from impact.analysis.did import rollout_readout
-
-    lines = []
-    for study in store.catalog.studies("did"):
-        if not study.primary_metric:
-            continue
-        try:
-            e = rollout_readout(store, study.name).estimate
-        except ImpactError as exc:
-            lines.append(Headline(f"{study.name}: no readout yet ({exc})", False))
-            continue
-        direction = store.catalog.metric(study.primary_metric).direction
-        good = (e.effect > 0) == (direction == "higher")
-        interval = f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}"
-        if e.significant:
-            verb = "raised" if e.effect > 0 else "lowered"
-            text = (
-                f"{study.name}: since adoption, {study.model or 'the model'} {verb} "
-                f"{study.primary_metric} by {abs(e.effect):,.2f} ({interval}, "
-                f"{p_text(e.p_value)}; {e.method})."
-            )
-        else:
-            text = (
-                f"{study.name}: no clear effect on {study.primary_metric} since adoption "
-                f"({e.effect:+,.2f}, {interval})."
-            )
-        lines.append(Headline(text, e.significant and good))
-    return lines
-
-
 def _headline(
     name: str, metric: str, direction: str, readout: Readout, unit: str = "unit"
 ) -> Headline:
