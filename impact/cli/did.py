@@ -60,7 +60,10 @@ def did(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
-    """Difference-in-differences: the effect of a model switched on unit by unit."""
+    """Difference-in-differences: the effect of a model switched on unit by unit.
+
+    For a stored study, options not given are the study's own settings.
+    """
     if (study is None) == (rows is None):
         raise InvalidInput("Give exactly one of: a rollout study's name or --rows FILE.")
     given = {
