@@ -3,10 +3,9 @@
 import streamlit as st
 
 from impact import charts, ui
-from impact.analysis.ab import headlines
-from impact.analysis.did import rollout_headlines
 from impact.analysis.portfolio import portfolio
 from impact.analysis.value import portfolio_value
+from impact.analysis.verdict import headlines, rollout_headlines
 
 
 @st.cache_data(show_spinner=False)

@@ -202,9 +202,10 @@ def test_model_health_page_shows_alerts_quality_and_money(app, demo_store):
 
 def test_rollouts_page_shows_the_staggered_estimate_and_event_study(app, demo_store):
     from impact.analysis.did import rollout_readout
+    from impact.options import RolloutOptions
 
     at = open_page(app, "rollouts")
-    expected = rollout_readout(demo_store, T.ROLLOUT_STUDY, estimator="cs").estimate
+    expected = rollout_readout(demo_store, T.ROLLOUT_STUDY, RolloutOptions("cs")).estimate
     tiles = metrics(at)
     assert tiles["Change in handling_minutes since adoption"] == f"{expected.effect:+,.2f}"
     assert expected.ci_low <= -4.334 <= expected.ci_high  # the generator's simple ATT

@@ -4,20 +4,18 @@
 open a `Panel` (impact.queries.did.panel) and run `_readout` on it: the chosen estimator
 (impact.stats.did), then the caveats every rollout readout carries, about the panel's
 shape, its clusters, pre-trends and a placebo adoption. How to read is one
-`RolloutOptions`; a stored study's own are the default. `rollout_headlines` puts each
-stored study's readout in one sentence for the Overview.
+`RolloutOptions`; a stored study's own are the default.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pandas as pd
 
-from impact.analysis.ab import Headline, p_text
-from impact.errors import ImpactError, InvalidInput, NotEstimable
+from impact.errors import InvalidInput, NotEstimable
 from impact.options import RolloutOptions
+from impact.queries.did.file import PanelFile
 from impact.queries.did.panel import Panel, PanelFacts
 from impact.queries.did.stored import PanelSource, cluster_segments
 from impact.stats.did.boot import wild_cluster_bootstrap
@@ -90,27 +88,15 @@ def rollout_readout(
     return replace(result, estimate=result.estimate.with_caveats(caveats))
 
 
-def file_readout(
-    path: Path,
-    unit: str,
-    time: str,
-    outcome: str,
-    *,
-    treated_at: str | None = None,
-    treat: str | None = None,
-    options: RolloutOptions | None = None,
-) -> RolloutReadout:
-    """The effect in a file of unit-period rows: columns `unit`, `time` and `outcome`, and
-    either `treated_at` (the unit's adoption period, empty for never) or `treat` (0/1 per
-    row). `options.cluster` names a column holding whole units, or "unit"."""
+def file_readout(source: PanelFile, options: RolloutOptions | None = None) -> RolloutReadout:
+    """The effect in a file of unit-period rows (`source` names its columns);
+    `options.cluster` names a column holding whole units, or "unit"."""
     options = options or RolloutOptions()
-    column = None if options.cluster in ("unit", unit) else options.cluster
+    column = None if options.cluster in ("unit", source.unit) else options.cluster
     if column is None:
         options = replace(options, cluster="unit")
-    with Panel.from_file(
-        path, unit, time, outcome, treated_at=treated_at, treat=treat, cluster=column
-    ) as panel:
-        return _readout(panel, options, label=path.name, metric=outcome)
+    with Panel.from_file(source, column) as panel:
+        return _readout(panel, options, label=source.name, metric=source.outcome)
 
 
 def _readout(panel: Panel, options: RolloutOptions, *, label: str, metric: str) -> RolloutReadout:
@@ -267,36 +253,6 @@ def _placebo(panel: Panel, alpha: float) -> list[Caveat]:
         f"of {fake.effect:+.3g} (p = {fake.p_value:.3f}); outcomes moved before the model did."
     )
     return [Caveat("placebo", message)]
-
-
-def rollout_headlines(store: Store) -> list[Headline]:
-    """One plain sentence per rollout study: the model's effect since adoption."""
-    lines = []
-    for study in store.catalog.studies("did"):
-        if not study.primary_metric:
-            continue
-        try:
-            e = rollout_readout(store, study.name).estimate
-        except ImpactError as exc:
-            lines.append(Headline(f"{study.name}: no readout yet ({exc})", False))
-            continue
-        direction = store.catalog.metric(study.primary_metric).direction
-        good = (e.effect > 0) == (direction == "higher")
-        interval = f"{1 - e.alpha:.0%} CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}"
-        if e.significant:
-            verb = "raised" if e.effect > 0 else "lowered"
-            text = (
-                f"{study.name}: since adoption, {study.model or 'the model'} {verb} "
-                f"{study.primary_metric} by {abs(e.effect):,.2f} ({interval}, "
-                f"{p_text(e.p_value)}; {e.method})."
-            )
-        else:
-            text = (
-                f"{study.name}: no clear effect on {study.primary_metric} since adoption "
-                f"({e.effect:+,.2f}, {interval})."
-            )
-        lines.append(Headline(text, e.significant and good))
-    return lines
 
 
 def cluster_choices(store: Store, study: str) -> list[str]:

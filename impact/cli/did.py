@@ -83,29 +83,20 @@ def did(
         options = rollout_options(store, study, **given)
         result = rollout_readout(store, study, options, metric=metric)
     else:
-        from impact.analysis.did import file_readout
+        from impact.analysis.did import PanelFile, file_readout
 
         if outcome is None:
             raise InvalidInput("--rows needs --outcome COLUMN (and --unit, --time).")
-        options = RolloutOptions(**given)
-        result = file_readout(
-            rows, unit, time, outcome, treated_at=treated_at, treat=treat, options=options
-        )
+        source = PanelFile(rows, unit, time, outcome, treated_at=treated_at, treat=treat)
+        result = file_readout(source, RolloutOptions(**given))
     _emit(result, as_json)
 
 
 def _emit(result: "RolloutReadout", as_json: bool) -> None:
     e = result.estimate
     record = {
-        "metric": e.metric,
-        "effect": e.effect,
-        "se": e.se,
-        "ci_low": e.ci_low,
-        "ci_high": e.ci_high,
-        "p_value": e.p_value,
+        **e.tidy(),
         "n": e.n,
-        "method": e.method,
-        "warnings": [w.message for w in e.warnings],
         "event_time": result.event_time,
         "group_time": result.group_time,
     }

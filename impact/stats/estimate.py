@@ -64,13 +64,18 @@ class Estimate:
     correction: str | None = None  # which correction adjusted p_value, over which family
     details: dict[str, Any] = field(default_factory=dict)  # method-specific extras
 
+    @staticmethod
+    def critical_value(alpha: float, df: float | None = None) -> float:
+        """The (1 − α/2) quantile of t(df), or of the normal when df is None."""
+        return float((sps.norm if df is None else sps.t(df)).ppf(1 - alpha / 2))
+
     @classmethod
     def from_se(
         cls, effect: float, se: float, *, df: float | None = None, alpha: float = 0.05, **rest
     ) -> Estimate:
         """Interval and two-sided p-value of `effect` from its standard error."""
         dist = sps.norm if df is None else sps.t(df)
-        quantile = float(dist.ppf(1 - alpha / 2))
+        quantile = cls.critical_value(alpha, df)
         p_value = float(2 * dist.sf(abs(effect) / se)) if se > 0 else 0.0
         return cls(
             effect=effect,

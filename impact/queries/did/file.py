@@ -6,6 +6,7 @@ every value is one, else as text. An empty adoption value means never treated.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from impact.errors import InvalidInput
@@ -24,26 +25,33 @@ def _time_type(staging: Staging, column: str) -> str:
     return "VARCHAR"
 
 
-def create_tables(
-    staging: Staging,
-    path: Path,
-    unit: str,
-    time: str,
-    outcome: str,
-    *,
-    treated_at: str | None = None,
-    treat: str | None = None,
-    cluster: str | None = None,
-) -> None:
+@dataclass(frozen=True)
+class PanelFile:
+    """A file of unit-period rows and which of its columns mean what."""
+
+    path: Path
+    unit: str
+    time: str
+    outcome: str
+    treated_at: str | None = None  # the unit's adoption period (empty: never treated)
+    treat: str | None = None  # or the treatment, 0/1 per row
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def create_tables(staging: Staging, source: PanelFile, cluster: str | None = None) -> None:
     """Tables `panel` (unit_id, period, y, d; y the mean of the outcome per cell) and
     `panel_units` (unit_id, adopted, cluster): cluster is column `cluster` or the unit."""
     from impact.ingest.read import read_into
 
+    path, treated_at, treat = source.path, source.treated_at, source.treat
     if (treated_at is None) == (treat is None):
         raise InvalidInput("Give exactly one of --treated-at COLUMN or --treat COLUMN.")
     read_into(staging, path)
     known = [c for c, _ in staging.columns("raw") if c != "_line"]
-    u, t, y = (quote_identifier(c, known) for c in (unit, time, outcome))
+    u, t, y = (quote_identifier(c, known) for c in (source.unit, source.time, source.outcome))
     kind = _time_type(staging, t)
     period = f"TRY_CAST({t} AS {kind})"
     if treated_at is not None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,6 +38,7 @@ from impact.errors import InvalidInput, NotEstimable
 from impact.queries.did import file, stored
 from impact.queries.did.cohorts import WIDE_PERIODS, cohort_moments
 from impact.queries.did.event import event_moments, placebo_cells
+from impact.queries.did.file import PanelFile
 from impact.queries.did.stored import PanelSource
 from impact.queries.did.within import ClusterCross, cell_sums, cross_products, within_moments
 from impact.stats.did.cs import CohortMoments
@@ -79,31 +79,12 @@ class Panel:
 
     @classmethod
     @contextmanager
-    def from_file(
-        cls,
-        path: Path,
-        unit: str,
-        time: str,
-        outcome: str,
-        *,
-        treated_at: str | None = None,
-        treat: str | None = None,
-        cluster: str | None = None,
-    ) -> Iterator[Panel]:
+    def from_file(cls, source: PanelFile, cluster: str | None = None) -> Iterator[Panel]:
         """The panel of a file's rows (see impact.queries.did.file): the adoption period in
         column `treated_at`, or a 0/1 treatment per row in `treat`; `cluster` a column that
         holds whole units, or None for the unit."""
         with Staging() as staging:
-            file.create_tables(
-                staging,
-                path,
-                unit,
-                time,
-                outcome,
-                treated_at=treated_at,
-                treat=treat,
-                cluster=cluster,
-            )
+            file.create_tables(staging, source, cluster)
             if cluster is not None:
                 _check_clusters(staging, cluster)
             yield cls(staging)

@@ -1,11 +1,12 @@
 """What every DiD estimator's inference shares: CR1's small-sample factor, and the critical
-value of the tables of many effects (a single estimate's interval is Estimate.from_se's)."""
+value of the tables of many effects (Estimate.from_se's own, so tables and estimates agree)."""
 
 from __future__ import annotations
 
-from scipy import stats as sps
-
 from impact.errors import NotEstimable
+from impact.stats.estimate import Estimate
+
+critical_value = Estimate.critical_value
 
 
 def cr1_factor(clusters: int, observations: int, params: int, cluster: str = "unit") -> float:
@@ -13,9 +14,3 @@ def cr1_factor(clusters: int, observations: int, params: int, cluster: str = "un
     if clusters < 2:
         raise NotEstimable(f"Clustered standard errors need at least 2 clusters ({cluster}s).")
     return clusters / (clusters - 1) * (observations - 1) / (observations - params)
-
-
-def critical_value(alpha: float, df: float | None = None) -> float:
-    """The (1 − α/2) quantile of t(df), or of the normal when df is None: the one
-    Estimate.from_se uses, for tables whose rows share a reference distribution."""
-    return float((sps.norm if df is None else sps.t(df)).ppf(1 - alpha / 2))
