@@ -264,3 +264,16 @@ def test_the_study_settings_are_the_readout_defaults_and_flags_override_them(loa
     flags = ["ab", "exp", "--correction", "holm", "--alpha", "0.05", "--json"]
     overridden = json.loads(CliRunner().invoke(app, flags).stdout)
     assert all("Holm" in r["correction"] and r["alpha"] == 0.05 for r in overridden)
+
+
+def test_estimates_name_their_arms_and_the_mismatch_is_a_kind(loaded):
+    from impact.analysis.ab import experiment_readout
+    from impact.options import ReadoutOptions
+
+    study = loaded.catalog.study("exp")
+    study.planned_split = {"control": 8, "v1": 1, "v2": 1}
+    loaded.catalog.save_study(study)
+    readout = experiment_readout(loaded, "exp", ReadoutOptions(pairwise=True)).readout
+    pairs = {(e.treatment_arm, e.control_arm) for e in readout.estimates}
+    assert pairs == {("v1", "control"), ("v2", "control"), ("v2", "v1")}
+    assert [w.kind for w in readout.warnings] == ["srm"] and not readout.trustworthy
