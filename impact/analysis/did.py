@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from impact.catalog import Study
 from impact.errors import InvalidInput, NotEstimable
 from impact.options import RolloutOptions
 from impact.queries.did.file import PanelFile
@@ -44,12 +45,17 @@ def rollout_options(store: Store, study: str, **changes) -> RolloutOptions:
 
 
 def rollout_readout(
-    store: Store, study: str, options: RolloutOptions | None = None, *, metric: str | None = None
+    store: Store,
+    study: str | Study,
+    options: RolloutOptions | None = None,
+    *,
+    metric: str | None = None,
 ) -> RolloutReadout:
     """The model's effect on a rollout study's metric (default: its primary metric).
     `options` default to the study's own, so every readout of it (money included) agrees;
     the estimator defaults to Callaway–Sant'Anna when adoption dates differ, else TWFE."""
-    record = store.catalog.study(study)
+    record = study if isinstance(study, Study) else store.catalog.study(study)
+    study = record.name
     if record.kind != "did":
         raise InvalidInput(f"{study!r} is an A/B study; use the experiment readout.")
     name = metric or record.primary_metric

@@ -8,6 +8,7 @@ import pandas as pd
 
 from impact.analysis.ab import experiment_readout
 from impact.analysis.portfolio import experiment_enrolment
+from impact.catalog import Study
 from impact.errors import InvalidInput, NotEstimable
 from impact.stats.estimate import Estimate
 from impact.store import Store
@@ -49,16 +50,16 @@ def _lookup(table: dict, name: str, scope: str) -> Assumption | None:
     return table.get((name, scope)) or table.get((name, ""))
 
 
-def study_value(store: Store, study_name: str, arm: str | None = None) -> StudyValue:
+def study_value(store: Store, study_name: str | Study, arm: str | None = None) -> StudyValue:
     """The primary metric's effect of `arm` (default: the best arm) in money."""
-    study = store.catalog.study(study_name)
+    study = study_name if isinstance(study_name, Study) else store.catalog.study(study_name)
     if not study.primary_metric:
-        raise InvalidInput(f"Study {study_name!r} has no primary metric to value.")
+        raise InvalidInput(f"Study {study.name!r} has no primary metric to value.")
     metric = store.catalog.metric(study.primary_metric)
     if study.kind == "did":
-        effect, chosen = _rollout_effect(store, study.name), "rollout"
+        effect, chosen = _rollout_effect(store, study), "rollout"
     else:
-        effect, chosen = _best_arm(store, study.name, metric, arm)
+        effect, chosen = _best_arm(store, study, metric, arm)
     table = current_assumptions(store)
     currency = next(
         (a.text for a in store.catalog.assumptions() if a.name == "currency" and a.text), "USD"
@@ -109,17 +110,17 @@ def study_value(store: Store, study_name: str, arm: str | None = None) -> StudyV
     )
 
 
-def _best_arm(store: Store, study: str, metric, arm: str | None) -> tuple[Estimate, str]:
+def _best_arm(store: Store, study: Study, metric, arm: str | None) -> tuple[Estimate, str]:
     readout = experiment_readout(store, study, metrics=[metric.name]).readout
     sign = 1 if metric.direction == "higher" else -1
     candidates = [e for e in readout.estimates if arm is None or e.treatment_arm == arm]
     if not candidates:
-        raise NotEstimable(f"No estimate for arm {arm!r} in {study!r}.")
+        raise NotEstimable(f"No estimate for arm {arm!r} in {study.name!r}.")
     effect = max(candidates, key=lambda e: sign * e.effect)
     return effect, effect.treatment_arm
 
 
-def _rollout_effect(store: Store, study: str) -> Estimate:
+def _rollout_effect(store: Store, study: str | Study) -> Estimate:
     from impact.analysis.did import rollout_readout
 
     return rollout_readout(store, study).estimate
@@ -209,7 +210,7 @@ def portfolio_value(store: Store) -> list[ValueLine]:
     lines = []
     for study in store.catalog.studies():
         try:
-            lines.append(ValueLine(study.name, study_value(store, study.name)))
+            lines.append(ValueLine(study.name, study_value(store, study)))
         except (InvalidInput, NotEstimable) as exc:
             lines.append(ValueLine(study.name, None, str(exc)))
     return lines

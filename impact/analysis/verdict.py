@@ -90,7 +90,7 @@ def rollout_headlines(store: Store) -> list[Headline]:
         if not study.primary_metric:
             continue
         try:
-            e = rollout_readout(store, study.name).estimate
+            e = rollout_readout(store, study).estimate
         except ImpactError as exc:
             lines.append(Headline(f"{study.name}: no readout yet ({exc})", False))
             continue
