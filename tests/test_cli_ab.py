@@ -92,3 +92,11 @@ def test_pairwise_comparisons_on_request(tmp_path):
     assert [r["comparison"] for r in rows] == ["a vs control", "b vs control", "b vs a"]
     assert rows[2]["effect"] == pytest.approx(0.5)
     assert "3 comparison(s)" in rows[0]["correction"]
+
+
+def test_an_unknown_rows_column_is_named_as_such(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("arm,revenue\ncontrol,1\ntreatment,2\ncontrol,3\ntreatment,5\n")
+    result = runner.invoke(app, ["ab", "--rows", str(path), "--metric", "nope"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("Unknown column 'nope'; expected one of: arm, revenue.")

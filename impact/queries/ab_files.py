@@ -38,11 +38,10 @@ def stats_from_rows(path: Path, arm: str, metric: str, *, second: str | None = N
             q = quote_identifier(name, known)
             return f"CAST(replace(CAST({q} AS VARCHAR), ',', '') AS DOUBLE)"
 
-        a = quote_identifier(arm, known)
+        a, y, x = quote_identifier(arm, known), number(metric), number(second)
         try:
             rows = staging.execute(f"""
-                WITH rows AS (SELECT CAST({a} AS VARCHAR) AS arm, {number(metric)} AS y,
-                                     {number(second)} AS x FROM raw)
+                WITH rows AS (SELECT CAST({a} AS VARCHAR) AS arm, {y} AS y, {x} AS x FROM raw)
                 SELECT arm, count(*), sum(y), sum(y * y), sum(x), sum(x * x), sum(x * y)
                 FROM rows WHERE arm IS NOT NULL GROUP BY arm ORDER BY arm""").rows
         except Exception as exc:
