@@ -33,6 +33,7 @@ Estimator = Literal["twfe", "2x2", "event", "cs"]
 Control = Literal["never", "notyet"]  # which units serve as controls (Callaway–Sant'Anna)
 KConvention = Literal["fixest", "statsmodels"]  # parameters counted in CR1's factor
 EffectAggregation = Literal["simple", "dynamic", "group", "calendar"]  # of ATT(g, t)
+BootWeights = Literal["rademacher", "webb"]  # the wild bootstrap's cluster weights
 
 # Model health ---------------------------------------------------------------------------
 HealthPeriod = Literal["day", "week"]

@@ -196,7 +196,21 @@ def _twfe(
         )
         caveats.append(Caveat("few_treated", message))
     if can_boot and (moments.clusters < FEW_CLUSTERS or few_treated):
-        estimate = _bootstrapped(estimate, panel, options.alpha)
+        few = (
+            f"only {moments.clusters} clusters ({options.cluster}s)"
+            if moments.clusters < FEW_CLUSTERS
+            else f"only {facts.treated_clusters} treated cluster(s)"
+        )
+        estimate = _bootstrapped(estimate, panel, options.alpha, few)
+        if moments.clusters < FEW_CLUSTERS:  # say what is shown, not where to look
+            message = (
+                f"Only {moments.clusters} clusters ({options.cluster}s): cluster-robust "
+                f"intervals are unreliable below about {FEW_CLUSTERS}, so the p-value and "
+                "interval shown were chosen by the data: the wild cluster bootstrap's."
+            )
+            kept = tuple(w for w in estimate.warnings if w.kind != "few_clusters")
+            estimate = replace(estimate, warnings=kept)
+            caveats.append(Caveat("few_clusters", message))
     elif moments.clusters < FEW_CLUSTERS:
         message = (
             "The wild cluster bootstrap needs a balanced panel here; the interval shown "
@@ -206,7 +220,7 @@ def _twfe(
     return estimate, caveats
 
 
-def _bootstrapped(estimate: Estimate, panel: Panel, alpha: float) -> Estimate:
+def _bootstrapped(estimate: Estimate, panel: Panel, alpha: float, few: str) -> Estimate:
     cross = panel.cluster_cross()
     boot = wild_cluster_bootstrap(
         cross.cy,
@@ -217,20 +231,50 @@ def _bootstrapped(estimate: Estimate, panel: Panel, alpha: float) -> Estimate:
         units=cross.units,
         alpha=alpha,
     )
+    weights = (
+        "Webb's six-point weights, as advised below 12 clusters"
+        if boot.weights == "webb"
+        else "Rademacher weights"
+    )
+    patterns = (
+        f"all {boot.replications:,} weight patterns enumerated"
+        if boot.enumerated
+        else f"{boot.replications:,} random draws"
+    )
+    bound = f"; p ≤ {_fraction(boot.resolution)}, the finest these patterns show" * (
+        boot.at_resolution
+    )
     return replace(
         estimate,
         p_value=boot.p_value,
         ci_low=boot.ci_low,
         ci_high=boot.ci_high,
-        method=estimate.method + "; wild cluster bootstrap p-value and interval "
-        f"(Rademacher, null imposed, {boot.replications} draws)",
+        method=estimate.method + f"; with {few} the p-value and interval were "
+        f"switched to the wild cluster bootstrap ({weights}, null imposed, {patterns}{bound})",
         bootstrap_draws=boot.replications,
         details={
             **estimate.details,
             "analytic_ci": (estimate.ci_low, estimate.ci_high),
             "analytic_p_value": estimate.p_value,
+            "bootstrap_weights": boot.weights,
+            "bootstrap_enumerated": boot.enumerated,
+            "p_resolution": boot.resolution,  # p is never shown below it
+            "p_at_resolution": boot.at_resolution,  # p is an upper bound, "p ≤ resolution"
         },
     )
+
+
+def _fraction(x: float) -> str:
+    """1/128 rather than 0.0078125."""
+    inverse = 1 / x
+    return f"1/{round(inverse):,}" if abs(inverse - round(inverse)) < 1e-9 else f"{x:.2g}"
+
+
+def p_text(estimate: Estimate) -> str:
+    """ "p = 0.031", or "p ≤ 1/128" when a bootstrap's patterns cannot show a smaller one."""
+    if estimate.details.get("p_at_resolution"):
+        return f"p ≤ {_fraction(estimate.details['p_resolution'])}"
+    return f"p = {estimate.p_value:.3g}"
 
 
 def _pretrend(panel: Panel, options: RolloutOptions) -> list[Caveat]:
