@@ -53,6 +53,7 @@ CaveatKind = Literal[
     "single_unit_cohort",  # an adoption cohort of one unit
     "adoption_outside",  # adoption outside the panel's periods
     "exploratory",  # segment readouts
+    "event_window",  # the event study's leads or lags were reduced to be estimable
 ]
 
 
