@@ -409,3 +409,35 @@ def event_table(readout: RolloutReadout) -> pd.DataFrame:
         return pd.DataFrame(columns=["event_time", "effect", "ci_low", "ci_high"])
     frame = frame.rename(columns={"att": "effect", "coef": "effect"})
     return frame[["event_time", "effect", "ci_low", "ci_high"]]
+
+
+def checks_frame(readout: RolloutReadout) -> pd.DataFrame:
+    """One row per check, passed, failed or not run, for the Rollouts page."""
+    columns = ["check", "null hypothesis", "statistic", "p_value", "result", "note"]
+    rows = [
+        (
+            c.name,
+            c.hypothesis,
+            f"{c.statistic_name}({', '.join(f'{d:g}' for d in c.df if d is not None)}) = "
+            f"{c.statistic:.3g}"
+            if c.ran
+            else "",
+            c.p_value if c.ran else None,
+            c.outcome,
+            c.note,
+        )
+        for c in readout.checks
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def aggregations_frame(readout: RolloutReadout) -> pd.DataFrame:
+    """Callaway–Sant'Anna's four aggregations, one row each (empty for other estimators)."""
+    rows = [
+        {"aggregation": how, **{k: a.estimate.tidy()[k] for k in _AGG_COLUMNS}}
+        for how, a in readout.aggregations.items()
+    ]
+    return pd.DataFrame(rows, columns=["aggregation", *_AGG_COLUMNS])
+
+
+_AGG_COLUMNS = ("effect", "se", "ci_low", "ci_high", "p_value")

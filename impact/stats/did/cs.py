@@ -337,7 +337,11 @@ def pretest(gt: GroupTime, alpha: float = 0.05) -> Check:
         return Check.not_run(PRETEST, hypothesis, alpha, note)
     v, att = gt.covariance(pre), gt.cells.att.to_numpy()[pre]
     if np.linalg.cond(v) > 1 / np.finfo(float).eps:  # did: rcond(preV) <= eps
-        note = "The pre-adoption cells' covariance is singular."
+        note = (
+            f"The covariance of the {q} pre-adoption cells is singular (with "
+            f"{int(gt.moments.counts.sum())} units it cannot separate them all): the joint "
+            "test cannot be computed, and R's did declines it too."
+        )
         return Check.not_run(PRETEST, hypothesis, alpha, note)
     wald = float(att @ np.linalg.solve(v, att))
     if gt.moments.clustered:
