@@ -149,7 +149,8 @@ if overview.metric:
         help="Intervals cover the effect this often; checks fail below 1 − this level.",
     )
     choices = {
-        "estimator": estimator,
+        # The data's own choice stays None, so the readout can say the data made it.
+        "estimator": None if estimator == default and stored.estimator is None else estimator,
         "control": control,
         "cluster": cluster,
         "aggregate": aggregate if estimator == "cs" else "simple",

@@ -76,3 +76,34 @@ def test_rollouts_page_follows_the_confidence_level_and_event_window(demo_app, d
     assert checks["null hypothesis"].iloc[0] == pretrend.hypothesis
     assert checks["p_value"].iloc[0] == pytest.approx(pretrend.p_value)
     assert "90% intervals" in " ".join(m.value for m in at.markdown)
+
+
+def test_rollouts_page_says_the_data_chose_the_bootstrap_and_shows_p_with_its_floor(
+    store, tmp_path
+):
+    from pathlib import Path
+
+    import numpy as np
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+    from test_did_panel import load, make_rollout
+    from test_did_readout import _study
+
+    from impact.analysis.did import p_text
+
+    rng = np.random.default_rng(72)
+    adoption = {f"u{i}": (4 if i < 4 else None) for i in range(8)}  # one date, 8 units
+    load(store, tmp_path, *make_rollout(rng, adoption))
+    _study(store)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(Path(__file__).parents[1] / "app.py"), default_timeout=120)
+    at = _open(at.run())
+    e = rollout_readout(store, "s").estimate
+    assert e.details["bootstrap_weights"] == "webb" and e.p_value >= e.details["p_resolution"]
+    captions = _captions(at)
+    assert next(b for b in at.selectbox if b.label == "Estimator").value == "twfe"
+    assert f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; {p_text(e)};" in captions
+    assert "switched to the wild cluster bootstrap (Webb's six-point weights" in captions
+    assert "estimator chosen by the data: every treated unit adopts at once" in captions
+    assert any("chosen by the data: the wild cluster bootstrap's" in w.value for w in at.warning)

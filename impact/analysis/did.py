@@ -165,6 +165,15 @@ def _readout(panel: Panel, options: RolloutOptions, *, label: str, metric: str) 
             "carries a wild cluster bootstrap."
         )
         caveats.append(Caveat("few_clusters", message))
+    if options.estimator is None:  # chosen by the data: say so where the method is named
+        why = (
+            f"adoption dates differ ({facts.cohorts} cohorts), where TWFE is biased"
+            if estimator == "cs"
+            else "every treated unit adopts at once"
+        )
+        estimate = replace(
+            estimate, method=f"{estimate.method}; estimator chosen by the data: {why}"
+        )
     checks.insert(0, _pretrend_check(es, es_error, options.alpha))
     if estimator != "event" and es is not None and es.leads:
         # Without leads there is nothing to test: only the event study's own readout says so.
