@@ -80,3 +80,28 @@ def test_pretest_fails_on_a_pre_trend_and_holds_its_size_under_the_null():
     y = y + np.where(cohort == 5, 0.5, 0.0)[:, None] * np.arange(y.shape[1])
     check = pretest(group_time(moments(cohort, y)))
     assert not check.passed and check.outcome == "failed" and check.p_value < 0.001
+
+
+def test_pretest_by_region_uses_region_sums_of_influence_functions_and_f():
+    from test_did_cluster_sim import cohort_moments
+    from test_did_cluster_sim import simulate as regional
+
+    rng = np.random.default_rng(5)
+    region, start, y = regional(rng, regions=20, per_region=4)
+    gt = group_time(cohort_moments(start, y, region), "never")
+    phis, atts = [], []
+    for row in gt.cells.query("event_time < 0").itertuples():
+        dy = y[:, row.period] - y[:, row.period - 1]
+        treat, ctrl = start == row.group, start == NEVER
+        atts.append(dy[treat].mean() - dy[ctrl].mean())
+        phi = np.where(treat, (dy - dy[treat].mean()) / treat.sum(), 0.0) - np.where(
+            ctrl, (dy - dy[ctrl].mean()) / ctrl.sum(), 0.0
+        )
+        phis.append([phi[region == r].sum() for r in range(20)])
+    per_region, att = np.array(phis), np.array(atts)
+    q = len(att)
+    wald = att @ np.linalg.solve(per_region @ per_region.T * 20 / 19, att)
+    check = pretest(gt)
+    assert check.statistic_name == "F" and check.df == (q, 19)
+    assert check.statistic == pytest.approx(wald / q, rel=1e-9)
+    assert check.p_value == pytest.approx(sps.f(q, 19).sf(wald / q), rel=1e-9)
