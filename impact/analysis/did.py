@@ -342,7 +342,8 @@ def _event_study(
         if (leads, lags) == (options.leads, options.lags):
             return es, [], None
         message = (
-            f"The event study cannot be estimated with {options.leads} leads and "
+            f"The event study (whose leads are the pre-trend check) cannot be estimated "
+            f"with {options.leads} leads and "
             f"{options.lags} lags here (too few periods before or after adoption, or event "
             f"times the fixed effects absorb); it uses {leads} leads and {lags} lags."
         )
