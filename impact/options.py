@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from impact.errors import InvalidInput
-from impact.vocabulary import Control, Correction, Estimator, check_choice
+from impact.vocabulary import Control, Correction, EffectAggregation, Estimator, check_choice
 
 DEFAULT_TUNING_N = 5_000  # always-valid intervals are tightest at this many units
 DEFAULT_CAP = (0.01, 0.99)  # percentiles "Cap outliers" winsorises at
@@ -54,12 +54,20 @@ class RolloutOptions:
     alpha: float = 0.05
     leads: int = 4  # event study: periods before adoption; earlier ones binned
     lags: int = 4  # and after it
+    aggregate: EffectAggregation = "simple"  # Callaway–Sant'Anna's headline aggregation
 
     def __post_init__(self) -> None:
         if self.estimator is not None:
             check_choice("estimator", self.estimator, Estimator)
         check_choice("control", self.control, Control)
+        check_choice("aggregate", self.aggregate, EffectAggregation)
         _check_level("alpha", self.alpha)
+        if not isinstance(self.leads, int) or self.leads < 2:
+            raise InvalidInput(
+                f"leads must be a whole number ≥ 2 (−1 is the reference); got {self.leads!r}."
+            )
+        if not isinstance(self.lags, int) or self.lags < 0:
+            raise InvalidInput(f"lags must be a whole number ≥ 0; got {self.lags!r}.")
         if not self.cluster:
             raise InvalidInput("cluster names a grouping of units, or 'unit'.")
 

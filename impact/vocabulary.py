@@ -33,6 +33,7 @@ Estimator = Literal["twfe", "2x2", "event", "cs"]
 Control = Literal["never", "notyet"]  # which units serve as controls (Callaway–Sant'Anna)
 KConvention = Literal["fixest", "statsmodels"]  # parameters counted in CR1's factor
 EffectAggregation = Literal["simple", "dynamic", "group", "calendar"]  # of ATT(g, t)
+BootWeights = Literal["rademacher", "webb"]  # the wild bootstrap's cluster weights
 
 # Model health ---------------------------------------------------------------------------
 HealthPeriod = Literal["day", "week"]
@@ -52,6 +53,7 @@ CaveatKind = Literal[
     "single_unit_cohort",  # an adoption cohort of one unit
     "adoption_outside",  # adoption outside the panel's periods
     "exploratory",  # segment readouts
+    "event_window",  # the event study's leads or lags were reduced to be estimable
 ]
 
 

@@ -3,10 +3,24 @@
 import streamlit as st
 
 from impact import charts, ui
-from impact.analysis.did import cluster_choices, event_table, rollout_options, rollout_readout
+from impact.analysis.did import (
+    aggregations_frame,
+    checks_frame,
+    cluster_choices,
+    event_table,
+    p_text,
+    rollout_options,
+    rollout_readout,
+)
 from impact.analysis.portfolio import rollout_overview
 from impact.errors import ImpactError
 
+AGGREGATIONS = {
+    "simple": "simple (every treated cell after adoption)",
+    "dynamic": "by periods since adoption",
+    "group": "by adoption cohort",
+    "calendar": "by calendar period",
+}
 ESTIMATORS = {
     "cs": "Callaway–Sant'Anna (per adoption cohort)",
     "twfe": "Two-way fixed effects",
@@ -21,10 +35,9 @@ def load(generation: str, name: str):
 
 
 @st.cache_data(show_spinner="Estimating the rollout's effect …")
-def load_readout(generation: str, name: str, estimator: str, control: str, cluster: str):
+def load_readout(generation: str, name: str, **choices):
     store = ui.store()
-    options = rollout_options(store, name, estimator=estimator, control=control, cluster=cluster)
-    return rollout_readout(store, name, options)
+    return rollout_readout(store, name, rollout_options(store, name, **choices))
 
 
 @st.cache_data(show_spinner=False)
@@ -102,8 +115,51 @@ if overview.metric:
         help="Units that share shocks (stores in one region) are not independent: "
         "cluster by the grouping they share, or intervals come out too narrow.",
     )
+    a1, a2, a3, a4 = st.columns(4)
+    aggregate = stored.aggregate
+    if estimator == "cs":
+        aggregate = a1.selectbox(
+            "Headline aggregation",
+            list(AGGREGATIONS),
+            index=list(AGGREGATIONS).index(stored.aggregate),
+            format_func=AGGREGATIONS.get,
+            help="How the group-time effects ATT(g, t) are averaged into one number.",
+        )
+    leads = a2.number_input(
+        "Event study: periods before adoption",
+        min_value=2,
+        max_value=max(12, stored.leads),
+        value=stored.leads,
+        step=1,
+        help="Leads tested for pre-trends; earlier periods share one coefficient.",
+    )
+    lags = a3.number_input(
+        "Event study: periods after adoption",
+        min_value=0,
+        max_value=max(12, stored.lags),
+        value=stored.lags,
+        step=1,
+    )
+    alphas = sorted({0.1, 0.05, 0.01, stored.alpha}, reverse=True)
+    alpha = a4.selectbox(
+        "Confidence level",
+        alphas,
+        index=alphas.index(stored.alpha),
+        format_func=lambda a: f"{1 - a:.0%}",
+        help="Intervals cover the effect this often; checks fail below 1 − this level.",
+    )
+    choices = {
+        # The data's own choice stays None, so the readout can say the data made it.
+        "estimator": None if estimator == default and stored.estimator is None else estimator,
+        "control": control,
+        "cluster": cluster,
+        "aggregate": aggregate if estimator == "cs" else "simple",
+        "leads": int(leads),
+        "lags": int(lags),
+        "alpha": alpha,
+    }
     try:
-        readout = load_readout(ui.generation(), name, estimator, control, cluster)
+        readout = load_readout(ui.generation(), name, **choices)
     except ImpactError as exc:
         st.info(str(exc))
     else:
@@ -112,11 +168,26 @@ if overview.metric:
         r1.metric(f"Change in {overview.metric} since adoption", f"{e.effect:+,.2f}")
         r1.caption(
             f"{1 - e.alpha:.0%} CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; "
-            f"p = {e.p_value:.3g}; {ui.count(e.clusters)} clusters ({cluster}s)"
+            f"{p_text(e)}; {ui.count(e.clusters)} clusters ({cluster}s)"
         )
         r2.caption(e.method)
         for warning in e.warnings:
             st.warning(warning.message)
+        st.markdown("**Checks** (shown every time, passed or not)")
+        st.dataframe(
+            checks_frame(readout),
+            hide_index=True,
+            column_config={"p_value": st.column_config.NumberColumn("p-value", format="%.3g")},
+        )
+        st.caption(
+            f"A check fails when its p-value is below {e.alpha:g} (the confidence level "
+            "chosen above). A failed pre-trend, pre-test or placebo means outcomes moved "
+            "before the model did: the effect above is doubtful."
+        )
+        aggregations = aggregations_frame(readout)
+        if not aggregations.empty:
+            st.markdown(f"**Callaway–Sant'Anna aggregations** ({1 - e.alpha:.0%} intervals)")
+            st.dataframe(aggregations, hide_index=True)
         events = event_table(readout)
         if not events.empty:
             st.altair_chart(charts.event_study(events, overview.metric))

@@ -181,6 +181,8 @@ def test_wild_bootstrap_by_region_equals_brute_force_refits(store, tmp_path):
         own_y=cross.own_y,
         own_d=cross.own_d,
         units=cross.units,
+        weights="rademacher",  # named: below 12 clusters the default is Webb's (see
+        # test_did_boot_few.py for Webb's enumeration against refits)
     )
     assert boot.enumerated and boot.replications == 256 and cross.units == 24
     # Brute force: impose τ = 0, flip each region's restricted residuals, refit OLS with

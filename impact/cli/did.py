@@ -58,6 +58,13 @@ def did(
         int | None,
         typer.Option(help="Event study: periods after adoption, later ones binned (4)."),
     ] = None,
+    aggregate: Annotated[
+        str | None,
+        typer.Option(
+            help="cs: the headline aggregation of ATT(g, t), simple, dynamic (by periods "
+            "since adoption), group (by cohort) or calendar (by period); --json holds all four."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
     """Difference-in-differences: the effect of a model switched on unit by unit.
@@ -73,8 +80,11 @@ def did(
         "alpha": alpha,
         "leads": leads,
         "lags": lags,
+        "aggregate": aggregate,
     }
     given = {k: v for k, v in given.items() if v is not None}
+    if aggregate not in (None, "simple") and estimator not in (None, "cs"):
+        raise InvalidInput(f"--aggregate {aggregate} takes --estimator cs, not {estimator}.")
     if study is not None:
         from impact.analysis.did import rollout_options, rollout_readout
         from impact.store import open_store
@@ -93,24 +103,50 @@ def did(
 
 
 def _emit(result: "RolloutReadout", as_json: bool) -> None:
+    from impact.analysis.did import p_text
+
     e = result.estimate
     record = {
         **e.tidy(),
         "n": e.n,
         "event_time": result.event_time,
         "group_time": result.group_time,
+        "checks": [c.tidy() for c in result.checks],
+        "aggregations": {
+            how: {**a.estimate.tidy(), "table": a.table} for how, a in result.aggregations.items()
+        },
     }
     if as_json:
         emit_json(record)
         return
     typer.echo(
-        f"{e.metric}: {e.effect:+.4g} [{e.ci_low:+.4g}, {e.ci_high:+.4g}]  "
-        f"p={e.p_value:.4f}  {e.method}"
+        f"{e.metric}: {e.effect:+.4g}, {1 - e.alpha:.0%} CI [{e.ci_low:+.4g}, {e.ci_high:+.4g}]  "
+        f"{p_text(e)}  {e.method}"
     )
     for warning in e.warnings:
         typer.echo(f"WARNING: {warning.message}")
+    typer.echo("\nChecks:")
+    for check in result.checks:
+        typer.echo(f"  {_check_line(check)}")
+    if len(result.aggregations) > 1:
+        typer.echo("\nCallaway–Sant'Anna aggregations:")
+        for how, a in result.aggregations.items():
+            x = a.estimate
+            typer.echo(
+                f"  {how:<8} {x.effect:+.4g} [{x.ci_low:+.4g}, {x.ci_high:+.4g}]  p={x.p_value:.4f}"
+            )
     tables = (("By periods since adoption:", result.event_time), ("ATT(g, t):", result.group_time))
     for title, table in tables:
         if table is not None:
             typer.echo(f"\n{title}")
             typer.echo(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+
+
+def _check_line(check) -> str:
+    if not check.ran:
+        return f"{check.name}: not run. {check.note}"
+    df = ", ".join(f"{d:g}" for d in check.df if d is not None)
+    return (
+        f"{check.name}: {check.outcome} ({check.statistic_name}({df}) = {check.statistic:.3g}, "
+        f"p = {check.p_value:.3g}; null: {check.hypothesis})"
+    )

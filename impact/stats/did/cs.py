@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from impact.errors import NotEstimable
+from impact.stats.did.checks import Check
 from impact.stats.did.inference import critical_value
 from impact.stats.estimate import Caveat, Estimate
 from impact.vocabulary import Control, EffectAggregation, check_choice
@@ -100,6 +102,18 @@ class GroupTime:
             return float(per_cluster @ per_cluster) * g / (g - 1)
         quad = np.einsum("ct,ctu,cu->", phi.b, m.cross, phi.b)
         return float(quad + np.sum(m.counts * phi.k**2))
+
+    def covariance(self, index: np.ndarray) -> np.ndarray:
+        """Covariance of the ATT(g, t) cells at `index`, from the same influence functions
+        as `variance` (its diagonal)."""
+        m, b, k = self.moments, self.b[index], self.k[index]
+        if m.clustered:
+            per_cluster = np.einsum("rct,act->ar", m.cluster_sums, b) + k @ m.cluster_counts.T
+            g = m.clusters
+            return per_cluster @ per_cluster.T * g / (g - 1)
+        return np.einsum("act,ctu,bcu->ab", b, m.cross, b) + np.einsum(
+            "ac,c,bc->ab", k, m.counts, k
+        )
 
     @property
     def df(self) -> int | None:
@@ -301,3 +315,43 @@ def _group_overall(gt: GroupTime, pieces: list) -> tuple[float, _Influence]:
     b = sum(wi * p.b for wi, (_, _, p) in zip(w, pieces, strict=True))
     k = sum(wi * p.k for wi, (_, _, p) in zip(w, pieces, strict=True)) + att @ phi_w
     return float(w @ att), _Influence(b, k)
+
+
+PRETEST = "pre-test of parallel trends (Callaway–Sant'Anna)"
+
+
+def pretest(gt: GroupTime, alpha: float = 0.05) -> Check:
+    """Wald test that every pre-adoption ATT(g, t) is 0, as `did::att_gt` prints it ("P-value
+    for pre-test of parallel trends assumption"): W = ATT_pre' V⁻¹ ATT_pre with V their
+    influence-function covariance, chi-square with q = number of cells. Clustered above
+    units, V has rank at most G − 1: F = W/q on (q, G − 1), as the event study's test."""
+    pre = np.flatnonzero(gt.cells.event_time.to_numpy() < 0)
+    q = len(pre)
+    hypothesis = f"all {q} pre-adoption ATT(g, t) are 0"
+    if q == 0:
+        note = "No group-time effect before adoption has a control group: nothing to test."
+        return Check.not_run(PRETEST, hypothesis, alpha, note)
+    g = gt.moments.clusters
+    if gt.moments.clustered and q > g - 1:
+        note = f"{q} pre-adoption cells with only {g} clusters: V is singular."
+        return Check.not_run(PRETEST, hypothesis, alpha, note)
+    v, att = gt.covariance(pre), gt.cells.att.to_numpy()[pre]
+    if np.linalg.cond(v) > 1 / np.finfo(float).eps:  # did: rcond(preV) <= eps
+        note = (
+            f"The covariance of the {q} pre-adoption cells is singular (with "
+            f"{int(gt.moments.counts.sum())} units it cannot separate them all): the joint "
+            "test cannot be computed, and R's did declines it too."
+        )
+        return Check.not_run(PRETEST, hypothesis, alpha, note)
+    wald = float(att @ np.linalg.solve(v, att))
+    if gt.moments.clustered:
+        return Check(
+            PRETEST,
+            hypothesis,
+            "F",
+            wald / q,
+            (q, g - 1),
+            float(sps.f(q, g - 1).sf(wald / q)),
+            alpha,
+        )
+    return Check(PRETEST, hypothesis, "W", wald, (q,), float(sps.chi2(q).sf(wald)), alpha)
