@@ -13,7 +13,6 @@ from impact.options import ReadoutOptions
 from impact.stats.ab import (
     cuped_difference,
     mean_difference,
-    pooled_theta,
     proportion_difference,
     ratio_difference,
 )
@@ -150,7 +149,12 @@ def _estimate(
         "treatment_arm": arm,
         "control_arm": base,
     }
-    paired = [a for a in metric.arms.values() if isinstance(a, PairedStats) and a.n > 0]
+    # CUPED's θ and x̄ pool the same arms: every arm with a variance (OLS on their rows).
+    others = [
+        a
+        for name, a in metric.arms.items()
+        if name not in (base, arm) and isinstance(a, PairedStats) and a.n > 1
+    ]
     if metric.aggregation == "ratio":
         if not (isinstance(c, PairedStats) and isinstance(t, PairedStats)):
             raise InvalidInput(
@@ -162,9 +166,9 @@ def _estimate(
         options.cuped
         and isinstance(c, PairedStats)
         and isinstance(t, PairedStats)
-        and sum(a.x.centred_squares for a in paired) > 0
+        and sum(a.x.centred_squares for a in (c, t, *others)) > 0
     ):
-        estimate = cuped_difference(c, t, theta=pooled_theta(paired), **common)
+        estimate = cuped_difference(c, t, others=others, **common)
     elif metric.aggregation == "proportion":
         estimate = proportion_difference(outcome(c), outcome(t), **common)
     else:
