@@ -114,8 +114,21 @@ if readout.srm:
     cols[-1].caption(f"χ² p = {readout.srm.p_value:.3f}; flagged below 0.001")
 
 st.subheader("Arms × metrics")
+level = f"{(1 - options.alpha) * 100:.3g}%"
+if correction == "none":
+    corrected = (
+        f"No correction: p-values and {level} intervals are per comparison ({readout.family})."
+    )
+else:
+    corrected = (
+        f"{CORRECTIONS[correction]} correction within each family ({readout.family}); "
+        "guardrails are not corrected. Each interval is at the level that agrees with its "
+        f"corrected p-value (column interval_level; {level} before correction"
+        + (", Holm's step level α/(m − k + 1)" if correction == "holm" else ", BH's level α·k/m")
+        + "), so it excludes 0 exactly when the comparison is significant."
+    )
 st.caption(
-    f"Correction: {correction} over {readout.family}. Effects are "
+    f"{corrected} Effects are "
     f"{'relative to the control mean' if relative else 'per unit, in metric units'}."
 )
 if not table.empty:
@@ -129,6 +142,7 @@ if not table.empty:
             "effect",
             "ci_low",
             "ci_high",
+            "interval_level",
             "p_value",
             "significant",
             "guardrail_passed",
@@ -147,6 +161,7 @@ if not table.empty:
                 c: st.column_config.NumberColumn(format="%.4f")
                 for c in ("control_mean", "treatment_mean", "p_value")
             },
+            "interval_level": st.column_config.NumberColumn(format="percent"),
             **{
                 c: st.column_config.NumberColumn(format=effect_format)
                 for c in ("effect", "ci_low", "ci_high")

@@ -6,7 +6,7 @@ and the file readers return them, and gives estimates, checks and power as plain
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from impact.errors import InvalidInput, NotEstimable
 from impact.options import ReadoutOptions
@@ -18,7 +18,7 @@ from impact.stats.ab import (
 )
 from impact.stats.checks import SampleRatioCheck, guardrail, sample_ratio
 from impact.stats.estimate import Caveat, Estimate
-from impact.stats.multiple import correct
+from impact.stats.multiple import SEQUENTIAL_TUNING, correct
 from impact.stats.power import minimum_detectable_effect, sample_size
 from impact.stats.sequential import always_valid
 from impact.stats.summary import ArmStats, PairedStats, SampleStats, outcome
@@ -35,6 +35,7 @@ class MetricInput:
     direction: Direction = "higher"
     guardrail_tolerance: float | None = None  # set for guardrail metrics
     target_effect: float | None = None  # absolute effect the study should detect
+    family: str = ""  # metrics of one family are corrected together; "" = this metric alone
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,33 @@ def read_experiment(
             else:
                 primary.append(estimate)
                 readout.power.append(_power(metric, base, arm, options, label, units_per_day))
-    n_metrics = len({e.metric for e in primary})
-    readout.family = f"{len(pairs)} comparison(s) × {n_metrics} metric(s)"
-    readout.estimates = correct(primary, options.correction, readout.family)
+    readout.estimates, readout.family = _corrected(primary, metrics, options)
     return readout
+
+
+def _corrected(
+    estimates: list[Estimate], metrics: list[MetricInput], options: ReadoutOptions
+) -> tuple[list[Estimate], str]:
+    """Correct each family (the metrics sharing `MetricInput.family`) on its own; the
+    estimates keep their order. Returns them and a description of the families."""
+    family_of = {m.name: m.family or m.name for m in metrics}
+    groups: dict[str, list[Estimate]] = {}
+    for e in estimates:
+        groups.setdefault(family_of[e.metric], []).append(e)
+    corrected: dict[int, Estimate] = {}
+    described = []
+    for family, members in groups.items():
+        n_metrics = len({e.metric for e in members})
+        n_pairs = len(members) // n_metrics if len(members) % n_metrics == 0 else None
+        size = (
+            f"{n_pairs} comparison(s) × {n_metrics} metric(s)"
+            if n_pairs
+            else f"{len(members)} comparisons"
+        )
+        described.append(f"{family}: {size}")
+        for e, c in zip(members, correct(members, options.correction, described[-1]), strict=True):
+            corrected[id(e)] = c
+    return [corrected[id(e)] for e in estimates], "; ".join(described)
 
 
 def _srm(counts: dict[str, int], planned: dict[str, float] | None) -> SampleRatioCheck | None:
@@ -175,6 +199,9 @@ def _estimate(
         estimate = mean_difference(outcome(c), outcome(t), **common)
     if options.sequential:
         estimate = always_valid(estimate, options.tuning_n)
+        # a correction re-draws the confidence sequence at its own level
+        details = {**estimate.details, SEQUENTIAL_TUNING: options.tuning_n}
+        estimate = replace(estimate, details=details)
     return estimate
 
 
