@@ -128,13 +128,7 @@ def _corrected(
     described = []
     for family, members in groups.items():
         n_metrics = len({e.metric for e in members})
-        n_pairs = len(members) // n_metrics if len(members) % n_metrics == 0 else None
-        size = (
-            f"{n_pairs} comparison(s) × {n_metrics} metric(s)"
-            if n_pairs
-            else f"{len(members)} comparisons"
-        )
-        described.append(f"{family}: {size}")
+        described.append(f"{family}: {len(members)} comparison(s) on {n_metrics} metric(s)")
         for e, c in zip(members, correct(members, options.correction, described[-1]), strict=True):
             corrected[id(e)] = c
     return [corrected[id(e)] for e in estimates], "; ".join(described)
