@@ -122,10 +122,12 @@ if correction == "none":
 else:
     corrected = (
         f"{CORRECTIONS[correction]} correction within each family ({readout.family}); "
-        "guardrails are not corrected. Each interval is at the level that agrees with its "
-        f"corrected p-value (column interval_level; {level} before correction"
-        + (", Holm's step level α/(m − k + 1)" if correction == "holm" else ", BH's level α·k/m")
-        + "), so it excludes 0 exactly when the comparison is significant."
+        "guardrails are not corrected. Each interval is drawn at the level that agrees with "
+        "its corrected p-value instead of "
+        f"{level} (column interval_level; "
+        + ("Holm's step level 1 − α/(m − k + 1)" if correction == "holm" else "BH's 1 − α·k/m")
+        + " unless the procedure's monotonicity widens it), so it excludes 0 exactly when "
+        "the comparison is significant."
     )
 st.caption(
     f"{corrected} Effects are "
