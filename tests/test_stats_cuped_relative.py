@@ -120,3 +120,23 @@ def test_three_arms_theta_and_x_bar_come_from_every_arm():
         assert e.details["theta"] == pytest.approx(fit.params["x_centred"], abs=1e-10)
         assert r.baseline == pytest.approx(fit.params["Intercept"], abs=1e-9)
         assert r.effect == pytest.approx(fit.params[key] / fit.params["Intercept"], abs=1e-12)
+
+
+def test_pairwise_cuped_effect_is_the_difference_of_ols_arm_coefficients():
+    """A comparison of two treatment arms pools θ and x̄ over all three arms too: its
+    absolute effect is the difference of their coefficients in OLS on every arm's rows
+    (x̄ cancels from an absolute difference, so only θ's pool matters)."""
+    rng = np.random.default_rng(4)
+    frames, arms = [], {}
+    for name, lift in (("control", 0), ("a", 1.0), ("b", 2.5)):
+        x = rng.normal(50, 10, 2000)
+        y = 10 + lift + 0.5 * x + rng.normal(0, 5, 2000)
+        frames.append(pd.DataFrame({"y": y, "x": x, "arm": name}))
+        arms[name] = PairedStats(_sums(y), _sums(x), float(x @ y))
+    fit = smf.ols("y ~ C(arm, Treatment('control')) + x", pd.concat(frames)).fit()
+    readout = read_experiment(
+        [MetricInput("m", arms)], "control", ReadoutOptions(pairwise=True, correction="none")
+    )
+    [pair] = [e for e in readout.estimates if e.label == "b vs a"]
+    coef = {k: fit.params[f"C(arm, Treatment('control'))[T.{k}]"] for k in ("a", "b")}
+    assert pair.effect == pytest.approx(coef["b"] - coef["a"], abs=1e-9)
