@@ -114,8 +114,23 @@ if readout.srm:
     cols[-1].caption(f"χ² p = {readout.srm.p_value:.3f}; flagged below 0.001")
 
 st.subheader("Arms × metrics")
+level = f"{(1 - options.alpha) * 100:.3g}%"
+if correction == "none":
+    corrected = (
+        f"No correction: p-values and {level} intervals are per comparison ({readout.family})."
+    )
+else:
+    corrected = (
+        f"{CORRECTIONS[correction]} correction within each family ({readout.family}); "
+        "guardrails are not corrected. Each interval is drawn at the level that agrees with "
+        "its corrected p-value instead of "
+        f"{level} (column interval_level; "
+        + ("Holm's step level 1 − α/(m − k + 1)" if correction == "holm" else "BH's 1 − α·k/m")
+        + " unless the procedure's monotonicity widens it), so it excludes 0 exactly when "
+        "the comparison is significant."
+    )
 st.caption(
-    f"Correction: {correction} over {readout.family}. Effects are "
+    f"{corrected} Effects are "
     f"{'relative to the control mean' if relative else 'per unit, in metric units'}."
 )
 if not table.empty:
@@ -129,6 +144,7 @@ if not table.empty:
             "effect",
             "ci_low",
             "ci_high",
+            "interval_level",
             "p_value",
             "significant",
             "guardrail_passed",
@@ -147,6 +163,7 @@ if not table.empty:
                 c: st.column_config.NumberColumn(format="%.4f")
                 for c in ("control_mean", "treatment_mean", "p_value")
             },
+            "interval_level": st.column_config.NumberColumn(format="percent"),
             **{
                 c: st.column_config.NumberColumn(format=effect_format)
                 for c in ("effect", "ci_low", "ci_high")

@@ -5,7 +5,7 @@ import streamlit as st
 from impact import charts, ui
 from impact.analysis.portfolio import portfolio
 from impact.analysis.value import portfolio_value
-from impact.analysis.verdict import headlines, rollout_headlines
+from impact.analysis.verdict import headlines, interval_name, rollout_headlines
 
 
 @st.cache_data(show_spinner=False)
@@ -35,6 +35,11 @@ cols[4].metric("Outcome rows", ui.count(c["outcomes"]))
 st.subheader("What the studies say")
 if not verdicts:
     st.caption("No A/B study has a readout yet.")
+else:
+    st.caption(
+        "A/B verdicts and their money read the primary metric, corrected over its arms as the "
+        "study's correction says: the same p-values and intervals as the Experiments page."
+    )
 for line in verdicts:
     box = st.error if line.blocking else (st.success if line.positive else st.info)
     box(line.text)
@@ -47,8 +52,9 @@ for line in values:
     v, cur = line.value, line.value.rate.currency
     money_cols = st.columns(3)
     money_cols[0].metric(f"{v.study} · {v.arm}: value per year", ui.money(v.annual.effect, cur))
+    ci = interval_name(v.annual)
     money_cols[0].caption(
-        f"95% CI {ui.money(v.annual.ci_low, cur)} to {ui.money(v.annual.ci_high, cur)}"
+        f"{ci} {ui.money(v.annual.ci_low, cur)} to {ui.money(v.annual.ci_high, cur)}"
     )
     if v.returns:
         money_cols[1].metric(
@@ -56,7 +62,7 @@ for line in values:
             f"{v.returns.roi:,.0%}",
             help="(value per year − running cost) / running cost",
         )
-        money_cols[1].caption(f"95% CI {v.returns.roi_low:,.0%} to {v.returns.roi_high:,.0%}")
+        money_cols[1].caption(f"{ci} {v.returns.roi_low:,.0%} to {v.returns.roi_high:,.0%}")
         money_cols[2].metric("Pays back in", f"{v.returns.payback_months:.1f} months")
     realised = v.realised.iloc[-1] if len(v.realised) else None
     if realised is not None:

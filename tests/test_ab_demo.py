@@ -10,7 +10,7 @@ from impact.analysis.ab import experiment_readout, readout_frame, segment_readou
 from impact.demo import truth as T
 from impact.demo.churn import build
 from impact.stats import PairedStats, SampleStats
-from impact.stats.ab import cuped_difference, mean_difference, pooled_theta
+from impact.stats.ab import cuped_difference, mean_difference
 from impact.stats.experiment import ReadoutOptions
 
 
@@ -65,11 +65,11 @@ def test_intervals_cover_the_demo_truth():
     reps, covered_welch, covered_cuped = 1000, 0, 0
     for _ in range(reps):
         arms = demo_summaries(rng, 1200)
-        theta = pooled_theta(list(arms.values()))
         for name in ("model-v1", "model-v2"):
             truth = T.REVENUE_EFFECT[name]
             w = mean_difference(arms[T.CONTROL].y, arms[name].y)
-            c = cuped_difference(arms[T.CONTROL], arms[name], theta=theta)
+            others = [a for k, a in arms.items() if k not in (T.CONTROL, name)]
+            c = cuped_difference(arms[T.CONTROL], arms[name], others=others)
             covered_welch += w.ci_low <= truth <= w.ci_high
             covered_cuped += c.ci_low <= truth <= c.ci_high
     assert 0.93 <= covered_welch / (2 * reps) <= 0.97

@@ -144,7 +144,8 @@ def test_cuped_three_arms_pooled_theta_matches_ols_with_arm_dummies():
     theta = pooled_theta(list(stats.values()))
     assert theta == pytest.approx(fit.params["x"], abs=1e-10)
     for name in ("a", "b"):
-        e = cuped_difference(stats["control"], stats[name], theta=theta)
+        others = [s for k, s in stats.items() if k not in ("control", name)]
+        e = cuped_difference(stats["control"], stats[name], others=others)
         key = f"C(arm, Treatment('control'))[T.{name}]"
         assert e.effect == pytest.approx(fit.params[key], abs=1e-9)
 

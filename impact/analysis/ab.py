@@ -39,16 +39,23 @@ def experiment_readout(
     metrics: list[str] | None = None,
     targets: dict[str, float] | None = None,
 ) -> ExperimentReadout:
-    """Every arm against control on the study's primary, secondary and guardrail metrics;
-    `options` default to the study's stored ones."""
+    """Every arm against control on the study's primary, secondary and guardrail metrics
+    (or only `metrics`, each corrected within its whole family, so that its numbers are
+    the same whichever page asks); `options` default to the study's stored ones."""
     study = experiment if isinstance(experiment, Study) else store.catalog.study(experiment)
     if study.kind != "ab":
         raise InvalidInput(f"{study.name!r} is a rollout study; use the rollout readout.")
     settings = study.options
     options = options or settings.readout
-    names = metrics or _study_metrics(study)
-    if not names:
+    wanted = metrics or _study_metrics(study)
+    if not wanted:
         raise InvalidInput(f"Study {study.name!r} names no metrics; set a primary metric.")
+    families = {correction_family(study, m) for m in wanted}
+    names = list(wanted) + [
+        m
+        for m in _study_metrics(study)
+        if m not in wanted and correction_family(study, m) in families
+    ]
     targets = {**settings.target_effect, **(targets or {})}
     definitions = _definitions(store, names)
     inputs = [
@@ -70,6 +77,7 @@ def experiment_readout(
                 else None
             ),
             target_effect=targets.get(name),
+            family=correction_family(study, name),
         )
         for name in names
     ]
@@ -81,7 +89,32 @@ def experiment_readout(
         planned_split=study.planned_split or None,
         units_per_day=units / days if units else None,
     )
-    return ExperimentReadout(study, readout, options)
+    return ExperimentReadout(study, _only(readout, set(wanted)), options)
+
+
+def correction_family(study: Study, metric: str) -> str:
+    """The one rule for which comparisons a correction adjusts together, for every page,
+    the CLI, the verdicts and the money: the primary metric's arms are one family (the
+    decision); the secondary metrics' arms × metrics another; a guardrail is a one-sided
+    check of its own, not corrected; any other metric asked for is its own family."""
+    if metric == study.primary_metric:
+        return "primary metric"
+    if metric in study.secondary_metrics:
+        return "secondary metrics"
+    if metric in study.guardrail_metrics:
+        return "guardrail"
+    return metric
+
+
+def _only(readout: Readout, metrics: set[str]) -> Readout:
+    """The readout restricted to `metrics` (the rest were read to complete their family)."""
+    return replace(
+        readout,
+        estimates=[e for e in readout.estimates if e.metric in metrics],
+        guardrails=[e for e in readout.guardrails if e.metric in metrics],
+        power=[p for p in readout.power if p.metric in metrics],
+        not_estimable=[x for x in readout.not_estimable if x.metric in metrics],
+    )
 
 
 def segment_readout(
@@ -164,6 +197,9 @@ def readout_frame(result: ExperimentReadout | Readout) -> pd.DataFrame:
     frame = pd.DataFrame(rows).rename(columns={"label": "comparison", "baseline": "control_mean"})
     if not frame.empty:
         frame["raw_p_value"] = frame["raw_p_value"].fillna(frame["p_value"])
+        if "interval_level" not in frame:  # uncorrected: every interval at 1 − α
+            frame["interval_level"] = None
+        frame["interval_level"] = frame["interval_level"].fillna(1 - frame["alpha"])
         for column in ("variance_reduction", "guardrail_passed"):
             if column not in frame:
                 frame[column] = None

@@ -111,6 +111,8 @@ def study_value(store: Store, study_name: str | Study, arm: str | None = None) -
 
 
 def _best_arm(store: Store, study: Study, metric, arm: str | None) -> tuple[Estimate, str]:
+    # The primary metric corrected within its family (analysis.ab.correction_family): the
+    # same p-value and interval as the Experiments page, the CLI and the verdict.
     readout = experiment_readout(store, study, metrics=[metric.name]).readout
     sign = 1 if metric.direction == "higher" else -1
     candidates = [e for e in readout.estimates if arm is None or e.treatment_arm == arm]

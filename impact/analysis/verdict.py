@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from impact.analysis.ab import experiment_readout
 from impact.analysis.did import rollout_readout
 from impact.errors import ImpactError
+from impact.stats.estimate import Estimate
 from impact.stats.experiment import Readout
+from impact.stats.multiple import interval_level
 from impact.store import Store
 
 
@@ -58,7 +60,7 @@ def _headline(
     sign = 1 if direction == "higher" else -1
     best = max(readout.estimates, key=lambda e: sign * e.effect)
     arm = best.treatment_arm
-    interval = f"{1 - best.alpha:.0%} CI {best.ci_low:+,.2f} to {best.ci_high:+,.2f}"
+    interval = f"{interval_name(best)} {best.ci_low:+,.2f} to {best.ci_high:+,.2f}"
     if best.significant and sign * best.effect > 0:
         verb = "raises" if best.effect > 0 else "lowers"
         return Headline(
@@ -79,6 +81,14 @@ def _headline(
     )
 
 
+def interval_name(e: Estimate) -> str:
+    """How an interval is named next to its numbers: its level, and the correction that set
+    it ("97.5% CI, Holm-adjusted"), so the words agree with the corrected p-value."""
+    level = f"{interval_level(e) * 100:.3g}% CI"
+    method = e.details.get("correction_method")
+    return f"{level}, {method}-adjusted" if e.correction and method else level
+
+
 def p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
@@ -96,7 +106,7 @@ def rollout_headlines(store: Store) -> list[Headline]:
             continue
         direction = store.catalog.metric(study.primary_metric).direction
         good = (e.effect > 0) == (direction == "higher")
-        interval = f"{1 - e.alpha:.0%} CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}"
+        interval = f"{interval_name(e)} {e.ci_low:+,.2f} to {e.ci_high:+,.2f}"
         if e.significant:
             verb = "raised" if e.effect > 0 else "lowered"
             text = (

@@ -8,6 +8,7 @@ distribution (ratio metrics, whose delta-method variance is only asymptotic anyw
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -100,28 +101,33 @@ def cuped_difference(
     control: PairedStats,
     treatment: PairedStats,
     *,
-    theta: float | None = None,
+    others: Sequence[PairedStats] = (),
     relative: bool = False,
     alpha: float = 0.05,
     **fields: Any,
 ) -> Estimate:
     """Regression-adjusted difference: y_adj = y − θ(x − x̄).
 
-    With θ pooled over the arms given to `pooled_theta`, the effect equals the arm
-    coefficient of OLS y ~ arm + x on those arms' rows. The variance of each adjusted mean
-    is the within-arm residual variance s²(y − θx) / n (θ treated as known), which
-    matches OLS with HC-robust errors up to terms of order 1/n.
+    θ (the pooled within-arm slope) and x̄ (the pooled covariate mean) both come from the
+    same arms: control, treatment and `others` (the experiment's other arms). The effect
+    then equals the arm coefficient of OLS y ~ arm + x on those arms' rows, and the
+    adjusted control mean its intercept with x centred on them. The variance of each
+    adjusted mean is the within-arm residual variance s²(y − θx) / n (θ treated as known),
+    which matches OLS with HC-robust errors up to terms of order 1/n. A relative lift
+    divides by the adjusted control mean, which shares x̄ with the treatment's: its
+    variance is the full delta method over every pooled arm's ȳ and x̄.
     """
     _check_arms(control.n, treatment.n)
-    if theta is None:
-        theta = pooled_theta([control, treatment])
-    x_bar = (control.x.sum + treatment.x.sum) / (control.n + treatment.n)
+    pool = [control, treatment, *others]
+    theta = pooled_theta(pool)
+    x_bar = sum(a.x.sum for a in pool) / sum(a.n for a in pool)
     arms = [_adjusted(a, theta, x_bar) for a in (control, treatment)]
     estimate = _compare(
         *arms,
         relative=relative,
         alpha=alpha,
         method="CUPED (regression adjustment)",
+        relative_var=_relative_cuped_variance(pool, arms, theta) if relative else None,
         **fields,
     )
     unadjusted = sum(a.y.variance / a.n for a in (control, treatment))
@@ -136,6 +142,25 @@ def cuped_difference(
             "unadjusted_effect": treatment.y.mean - control.y.mean,
         },
     )
+
+
+def _relative_cuped_variance(pool: list[PairedStats], arms: list[_Moments], theta: float) -> float:
+    """Delta method for r = A_t/A_c − 1, A_a = ȳ_a − θ(x̄_a − Σ_b w_b x̄_b), w_b = n_b/N, over
+    the independent (ȳ_b, x̄_b) of every pooled arm b (pool[0] control, pool[1] treatment)."""
+    a_c, a_t = arms[0].mean, arms[1].mean
+    if a_c == 0:
+        return float("nan")  # _compare refuses a zero control mean with its own message
+    total = sum(a.n for a in pool)
+    shared = theta * (a_c - a_t) / a_c**2  # ∂r/∂x̄_b per unit of w_b
+    var = 0.0
+    for i, arm in enumerate(pool):
+        own_y = (1 / a_c, -a_t / a_c**2)  # ∂r/∂A_t, ∂r/∂A_c
+        d_y = own_y[0] if i == 1 else own_y[1] if i == 0 else 0.0
+        d_x = shared * arm.n / total - theta * d_y
+        var += (
+            d_y**2 * arm.y.variance + 2 * d_y * d_x * arm.covariance + d_x**2 * arm.x.variance
+        ) / arm.n
+    return max(var, 0.0)
 
 
 def _adjusted(arm: PairedStats, theta: float, x_bar: float) -> _Moments:
@@ -182,6 +207,7 @@ def _compare(
     alpha: float,
     method: str,
     normal: bool = False,
+    relative_var: float | None = None,  # when the two means are not independent
     **fields: Any,
 ) -> Estimate:
     if c.var_of_mean + t.var_of_mean <= 0:
@@ -198,6 +224,8 @@ def _compare(
         effect = t.mean / c.mean - 1
         # Delta method: Var(r) ≈ Var(m_t)/m_c² + m_t² Var(m_c)/m_c⁴
         var = t.var_of_mean / c.mean**2 + t.mean**2 * c.var_of_mean / c.mean**4
+        if relative_var is not None:
+            var = relative_var
     else:
         effect = t.mean - c.mean
         var = t.var_of_mean + c.var_of_mean

@@ -6,20 +6,19 @@ and the file readers return them, and gives estimates, checks and power as plain
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from impact.errors import InvalidInput, NotEstimable
 from impact.options import ReadoutOptions
 from impact.stats.ab import (
     cuped_difference,
     mean_difference,
-    pooled_theta,
     proportion_difference,
     ratio_difference,
 )
 from impact.stats.checks import SampleRatioCheck, guardrail, sample_ratio
 from impact.stats.estimate import Caveat, Estimate
-from impact.stats.multiple import correct
+from impact.stats.multiple import SEQUENTIAL_TUNING, correct
 from impact.stats.power import minimum_detectable_effect, sample_size
 from impact.stats.sequential import always_valid
 from impact.stats.summary import ArmStats, PairedStats, SampleStats, outcome
@@ -36,6 +35,7 @@ class MetricInput:
     direction: Direction = "higher"
     guardrail_tolerance: float | None = None  # set for guardrail metrics
     target_effect: float | None = None  # absolute effect the study should detect
+    family: str = ""  # metrics of one family are corrected together; "" = this metric alone
 
 
 @dataclass(frozen=True)
@@ -111,10 +111,27 @@ def read_experiment(
             else:
                 primary.append(estimate)
                 readout.power.append(_power(metric, base, arm, options, label, units_per_day))
-    n_metrics = len({e.metric for e in primary})
-    readout.family = f"{len(pairs)} comparison(s) × {n_metrics} metric(s)"
-    readout.estimates = correct(primary, options.correction, readout.family)
+    readout.estimates, readout.family = _corrected(primary, metrics, options)
     return readout
+
+
+def _corrected(
+    estimates: list[Estimate], metrics: list[MetricInput], options: ReadoutOptions
+) -> tuple[list[Estimate], str]:
+    """Correct each family (the metrics sharing `MetricInput.family`) on its own; the
+    estimates keep their order. Returns them and a description of the families."""
+    family_of = {m.name: m.family or m.name for m in metrics}
+    groups: dict[str, list[Estimate]] = {}
+    for e in estimates:
+        groups.setdefault(family_of[e.metric], []).append(e)
+    corrected: dict[int, Estimate] = {}
+    described = []
+    for family, members in groups.items():
+        n_metrics = len({e.metric for e in members})
+        described.append(f"{family}: {len(members)} comparison(s) on {n_metrics} metric(s)")
+        for e, c in zip(members, correct(members, options.correction, described[-1]), strict=True):
+            corrected[id(e)] = c
+    return [corrected[id(e)] for e in estimates], "; ".join(described)
 
 
 def _srm(counts: dict[str, int], planned: dict[str, float] | None) -> SampleRatioCheck | None:
@@ -150,7 +167,12 @@ def _estimate(
         "treatment_arm": arm,
         "control_arm": base,
     }
-    paired = [a for a in metric.arms.values() if isinstance(a, PairedStats) and a.n > 0]
+    # CUPED's θ and x̄ pool the same arms: every arm with a variance (OLS on their rows).
+    others = [
+        a
+        for name, a in metric.arms.items()
+        if name not in (base, arm) and isinstance(a, PairedStats) and a.n > 1
+    ]
     if metric.aggregation == "ratio":
         if not (isinstance(c, PairedStats) and isinstance(t, PairedStats)):
             raise InvalidInput(
@@ -162,15 +184,18 @@ def _estimate(
         options.cuped
         and isinstance(c, PairedStats)
         and isinstance(t, PairedStats)
-        and sum(a.x.centred_squares for a in paired) > 0
+        and sum(a.x.centred_squares for a in (c, t, *others)) > 0
     ):
-        estimate = cuped_difference(c, t, theta=pooled_theta(paired), **common)
+        estimate = cuped_difference(c, t, others=others, **common)
     elif metric.aggregation == "proportion":
         estimate = proportion_difference(outcome(c), outcome(t), **common)
     else:
         estimate = mean_difference(outcome(c), outcome(t), **common)
     if options.sequential:
         estimate = always_valid(estimate, options.tuning_n)
+        # a correction re-draws the confidence sequence at its own level
+        details = {**estimate.details, SEQUENTIAL_TUNING: options.tuning_n}
+        estimate = replace(estimate, details=details)
     return estimate
 
 
