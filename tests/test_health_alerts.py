@@ -105,3 +105,34 @@ def test_injected_drift_is_alerted_from_its_week_and_nothing_else_drifts(health)
     assert alert.periods == weeks_since  # and every week after it
     # churn-model has no injected drift: no drift alert.
     assert not [a for a in health[(T.CHURN_MODEL, "week")].alerts if a.kind == "drift"]
+
+
+def test_a_model_too_young_to_monitor_has_no_drift_and_says_so(store, tmp_path):
+    from impact.analysis.health import version_comparison
+    from impact.analysis.model_view import model_view
+    from impact.ingest import ingest_file
+
+    rng = np.random.default_rng(3)
+    n = 400
+    at = pd.Timestamp("2026-09-03", tz="UTC") + pd.to_timedelta(  # Thursday to Saturday
+        np.sort(rng.integers(0, 3 * 86400, n)), unit="s"
+    )
+    pd.DataFrame(
+        {
+            "prediction_id": [f"p{i}" for i in range(n)],
+            "model": "young",
+            "model_version": "v1",
+            "unit_id": [f"u{i}" for i in range(n)],
+            "predicted_at": at,
+            "score": np.round(rng.random(n), 3),
+            "actual": (rng.random(n) < 0.3).astype(float),
+        }
+    ).to_parquet(tmp_path / "young.parquet")
+    store.catalog.ensure_model("young", ["v1"], decision_threshold=0.5)
+    ingest_file(store, tmp_path / "young.parquet", "predictions")
+    health = model_health(store, "young", "day")
+    assert pd.Timestamp(health.monitored_from) == pd.Timestamp("2026-09-07", tz="UTC")
+    assert health.drift.empty and not [a for a in health.alerts if a.kind == "drift"]
+    assert any("monitored from 2026-09-07" in n for n in health.notes)
+    assert version_comparison(store, "young").score_psi.isna().all()
+    assert model_view(store, "young", "day").comparison.version.tolist() == ["v1"]

@@ -31,7 +31,7 @@ def model_view(
     """`reference` is the drift reference window (default: model_health's)."""
     health = model_health(store, model, period, reference)
     money, source = _money(store, model, health)
-    comparison = version_comparison(store, model, health.reference)
+    comparison = version_comparison(store, model, reference)
     if "per_prediction" in money.columns and not money.empty:
         per_version = money.groupby("version")[["value", "labelled"]].sum()
         per_prediction = (per_version["value"] / per_version["labelled"]).rename(

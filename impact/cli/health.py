@@ -77,7 +77,7 @@ def health(
         result = model_health(store, model, period, reference, min_confidence=min_confidence)
     except BadReference as exc:
         raise InvalidInput(f"{exc} Change --reference-start/--reference-end.") from None
-    versions = version_comparison(store, model, result.reference, min_confidence=min_confidence)
+    versions = version_comparison(store, model, reference, min_confidence=min_confidence)
     if as_json:
         payload = {
             "model": result.model,
