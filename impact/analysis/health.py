@@ -161,7 +161,9 @@ def _health(
         tables = _tables(db, record, period, reference, start, min_confidence, score_decimals)
         watched = tables
         if alerts and period != cadence:
-            watched = _tables(db, record, cadence, reference, start, min_confidence, score_decimals)
+            watched = _tables(
+                db, record, cadence, reference, start, min_confidence, score_decimals, False
+            )
     ops, performance, calibration, drift = tables
     found = _alerts(watched, record.task, reference_auc, start, limits) if alerts else []
     return ModelHealth(
@@ -177,13 +179,13 @@ def _health(
         found,
         limits,
         start,
-        NOTES + _window_notes(reference, start, last, cadence, given),
+        NOTES + _window_notes(reference, start, cadence, given),
     )
 
 
-def _tables(db, record, period, reference, start, min_confidence, score_decimals):
+def _tables(db, record, period, reference, start, min_confidence, score_decimals, reliability=True):
     """Operations, performance, reliability and drift per version × `period`; drift only
-    for the monitored periods (from `start`)."""
+    for the monitored periods (from `start`). Alerts need no reliability table."""
     model = record.name
     ops = q.operations(db, model, period, min_confidence=min_confidence)
     calibration = pd.DataFrame(columns=KEYS + ["bin", "n", "mean_score", "mean_label"])
@@ -194,7 +196,8 @@ def _tables(db, record, period, reference, start, min_confidence, score_decimals
         bins = q.calibration_bins(db, model, period)
         conf = q.confusion_counts(db, model, record.decision_threshold, period)
         performance = _classification(conf, counts, bins)
-        calibration = _reliability(bins)
+        if reliability:
+            calibration = _reliability(bins)
     drift = feature_drift(db, model, period, reference, start)
     return ops, performance, calibration, drift
 
@@ -207,7 +210,7 @@ def _alerts(tables, task, reference_auc, start, limits) -> list[Alert]:
     return find_alerts(ops, drift, classification, reference_auc, limits, monitored_from=start)
 
 
-def _window_notes(reference, start, last, cadence, given) -> tuple[str, ...]:
+def _window_notes(reference, start, cadence, given) -> tuple[str, ...]:
     begin, end = (f"{t:%Y-%m-%d}" for t in reference)
     how = (
         "as given"
