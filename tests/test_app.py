@@ -228,9 +228,12 @@ def test_model_health_page_refuses_an_overlapping_reference(app):
     at = open_page(app, "model_health")
     at.selectbox(key="health_model").set_value(T.CHURN_MODEL).run()
     assert not at.error
-    at.date_input(key=f"reference_{T.CHURN_MODEL}").set_value(
-        (date(2026, 9, 1), date(2026, 10, 31))
-    ).run()
+    widget = f"reference_{T.CHURN_MODEL}"
+    at.date_input(key=widget).set_value((date(2026, 9, 1), date(2026, 9, 10))).run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "Drift reference 2026-09-01 to 2026-09-10" in captions  # a Thursday: monitoring
+    assert "monitored from 2026-09-14 on" in captions  # starts at the next Monday
+    at.date_input(key=widget).set_value((date(2026, 9, 1), date(2026, 10, 31))).run()
     [error] = [e.value for e in at.error]
     assert (
         "compare the data with itself" in error
