@@ -136,3 +136,15 @@ def test_a_model_too_young_to_monitor_has_no_drift_and_says_so(store, tmp_path):
     assert any("monitored from 2026-09-07" in n for n in health.notes)
     assert version_comparison(store, "young").score_psi.isna().all()
     assert model_view(store, "young", "day").comparison.version.tolist() == ["v1"]
+
+
+def test_the_cadence_is_a_stated_threshold(demo_store):
+    from impact.errors import InvalidInput
+    from impact.monitor.alerts import Thresholds
+
+    daily = model_health(demo_store, T.CHURN_MODEL, "week", thresholds=Thresholds(cadence="day"))
+    assert daily.cadence == "day" and any("per day" in n for n in daily.notes)
+    fallback = next(a for a in daily.alerts if a.subject == "fallback_share")
+    assert pd.Timestamp(fallback.first_period) == pd.Timestamp(T.ASSIGN_START)  # a day
+    with pytest.raises(InvalidInput, match="alert cadence"):
+        model_health(demo_store, T.CHURN_MODEL, "week", thresholds=Thresholds(cadence="month"))

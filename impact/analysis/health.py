@@ -145,7 +145,7 @@ def _health(
 ):
     record = _model(store, model)
     limits = thresholds or Thresholds()
-    cadence = limits.cadence
+    cadence = check_choice("alert cadence", limits.cadence, HealthPeriod)
     with store.warehouse.session() as db:
         first, last = q.model_span(db, model)
         if first is None:
