@@ -1,8 +1,11 @@
 """Model health: volume, latency, fallbacks, labels and the score distribution over time."""
 
+from datetime import UTC, datetime, time
+
 import streamlit as st
 
 from impact import charts, ui
+from impact.analysis.health import BadReference, default_drift_reference
 from impact.analysis.model_view import model_view
 from impact.analysis.portfolio import model_names, model_overview
 
@@ -22,9 +25,27 @@ def load(generation: str, model: str):
     return model_overview(ui.store(), model)
 
 
+@st.cache_data(show_spinner=False)
+def load_reference(generation: str, model: str):
+    return default_drift_reference(ui.store(), model)
+
+
 @st.cache_data(show_spinner="Computing model health …")
-def load_health(generation: str, model: str, period: str):
-    return model_view(ui.store(), model, period)
+def load_health(generation: str, model: str, period: str, reference):
+    return model_view(ui.store(), model, period, reference)
+
+
+def chosen_reference(model: str):
+    """The Drift reference widget's window as UTC datetimes; None while it is the default
+    or only half chosen."""
+    default = tuple(t.date() for t in load_reference(ui.generation(), model))
+    with st.expander("Drift reference"):
+        chosen = st.date_input(
+            "Reference window (start, end exclusive)", value=default, key=f"reference_{model}"
+        )
+    if not isinstance(chosen, tuple) or len(chosen) != 2 or tuple(chosen) == default:
+        return None
+    return tuple(datetime.combine(d, time(), tzinfo=UTC) for d in chosen)
 
 
 st.title("Model health")
@@ -36,17 +57,29 @@ c1, c2 = st.columns([3, 1])
 model = c1.selectbox("Model", models, key="health_model")
 period = c2.radio("Period", ["week", "day"], horizontal=True)
 overview = load(ui.generation(), model)
-view = load_health(ui.generation(), model, period)
+reference = chosen_reference(model)
+try:
+    view = load_health(ui.generation(), model, period, reference)
+except BadReference as exc:
+    st.error(f"{exc} Change the dates under **Drift reference** above.")
+    st.stop()
 health = view.health
+cadence = health.cadence
 st.caption(f"{overview.description} Decision threshold: {overview.threshold:g}.")
 
 for alert in health.alerts:
     st.warning(
         f"**{alert.kind}** · {alert.version} · {alert.subject}: {alert.message} — first "
-        f"on {alert.first_period:%Y-%m-%d}, in {alert.periods} {period}(s) since."
+        f"in the {cadence} of {alert.first_period:%Y-%m-%d}, in {alert.periods} {cadence}(s) "
+        "since."
     )
 if not health.alerts:
     st.success("No alert: quality, calibration, drift and operations are within thresholds.")
+st.caption(
+    f"Alerts are evaluated per {cadence} whatever the period shown. Drift reference "
+    f"{health.reference[0]:%Y-%m-%d} to {health.reference[1]:%Y-%m-%d} (exclusive); drift "
+    f"and the ROC AUC drop are monitored from {health.monitored_from:%Y-%m-%d} on."
+)
 
 ops = overview.operations
 total = overview.predictions
@@ -88,7 +121,7 @@ with d2:
         st.caption(note)
 st.markdown(
     f"**Drift against the reference window** "
-    f"({health.reference[0]:%Y-%m-%d} to {health.reference[1]:%Y-%m-%d}), latest "
+    f"({health.reference[0]:%Y-%m-%d} to {health.reference[1]:%Y-%m-%d}, exclusive), latest "
     f"{period} per version"
 )
 latest = health.drift.sort_values("period").groupby(["version", "column"]).tail(1)

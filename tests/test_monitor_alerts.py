@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from impact.monitor.alerts import Thresholds, find_alerts
@@ -58,3 +59,34 @@ def test_small_periods_do_not_alert():
         ("calibration", DAYS[3]),
         ("performance", DAYS[4]),
     ]
+
+
+def test_simulated_drift_is_alerted_from_its_week_and_no_drift_never_is():
+    # Known truth: weekly samples of the demo fraud model's legitimate scores, Beta(1.5, 10),
+    # shifting to Beta(3, 8) from week 30 of 50 in one model and never in the other.
+    from scipy import stats
+
+    from impact.monitor import drift as dr
+
+    rng = np.random.default_rng(11)
+    weeks = pd.date_range("2026-01-05", periods=50, freq="7D", tz="UTC")
+    reference = rng.beta(1.5, 10, 1000)
+    edges = np.quantile(reference, np.arange(1, 10) / 10)
+    ref_counts = np.bincount(np.searchsorted(edges, reference), minlength=10)
+
+    def weekly(shift_week):
+        rows = []
+        for k, week in enumerate(weeks):
+            x = rng.beta(*((3, 8) if k >= shift_week else (1.5, 10)), 300)
+            d = stats.ks_2samp(reference, x).statistic
+            counts = np.bincount(np.searchsorted(edges, x), minlength=10)
+            psi, p = dr.psi(ref_counts, counts), dr.ks_p_value(d, len(x), len(reference))
+            rows.append(
+                {"version": "v1", "period": week, "column": "score", "psi": psi, "p_value": p}
+            )
+        return pd.DataFrame(rows)
+
+    ops = pd.DataFrame({"version": "v1", "period": weeks, "n": 300, "fallback_share": 0.0})
+    [alert] = find_alerts(ops, weekly(30), None, None, Thresholds())
+    assert (alert.first_period, alert.periods) == (weeks[30], 20)
+    assert find_alerts(ops, weekly(len(weeks)), None, None, Thresholds()) == []

@@ -7,23 +7,39 @@ summaries on one warehouse connection; impact.monitor turns them into metrics an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 
 from impact.analysis.health_drift import KEYS, by_version_period, feature_drift
 from impact.catalog import Model
-from impact.errors import InvalidInput, NotFound
+from impact.errors import NotFound
 from impact.monitor import calibration as cal
 from impact.monitor import classification as cls
 from impact.monitor import drift as dr
 from impact.monitor.alerts import Alert, Thresholds, find_alerts
 from impact.monitor.regression import regression_metrics
+from impact.monitor.window import (
+    REFERENCE_DAYS,
+    BadReference,
+    ReferenceOverlap,
+    default_reference,
+    monitored_from,
+)
 from impact.queries import health as q
 from impact.store import Store
 from impact.vocabulary import HealthPeriod, check_choice
 
-REFERENCE_DAYS = 28  # default reference window: the model's first four weeks
+# The reference errors model_health raises are re-exported: callers catch them from here.
+__all__ = [
+    "REFERENCE_DAYS",
+    "BadReference",
+    "ModelHealth",
+    "ReferenceOverlap",
+    "default_drift_reference",
+    "model_health",
+    "version_comparison",
+]
 NOTES = (
     dr.PSI_NOTE + ".",
     "Drift p-values: Kolmogorov–Smirnov (numbers, Smirnov's asymptotic distribution) or "
@@ -44,9 +60,14 @@ class ModelHealth:
     performance: pd.DataFrame  # classification or regression metrics per version × period
     calibration: pd.DataFrame  # reliability table per version × period × bin
     drift: pd.DataFrame  # per version × period × column: PSI, JS, KS or chi-square
-    alerts: list[Alert]
+    alerts: list[Alert]  # evaluated per `cadence`, the same whatever `period` is
     thresholds: Thresholds
+    monitored_from: datetime  # drift and AUC-drop alerts cover periods from here on
     notes: tuple[str, ...] = field(default=NOTES)
+
+    @property
+    def cadence(self) -> str:
+        return self.thresholds.cadence
 
     def alerts_frame(self) -> pd.DataFrame:
         columns = list(Alert.__dataclass_fields__)
@@ -65,8 +86,13 @@ def model_health(
 ) -> ModelHealth:
     """Every health figure of `model` per version and day or week, with its alerts.
 
-    Drift compares each period with the `reference` window [start, end) (default: the
-    model's first 28 days). `min_confidence` counts scores below it as fallbacks;
+    Alerts are evaluated per `thresholds.cadence` (a week) whatever `period` the tables
+    have, so every view of a model lists the same alerts. Drift compares each period with
+    the `reference` window [start, end) (default: the model's first 28 days, at most the
+    first half of its data, ending on a week boundary; see impact.monitor.window); only
+    periods from the first cadence boundary at or after its end are monitored, so none
+    overlaps the reference, and a reference leaving nothing to monitor is refused
+    (ReferenceOverlap). `min_confidence` counts scores below it as fallbacks;
     `score_decimals` rounds scores before the rank metrics (exact for rounded scores)."""
     check_choice("period", period, HealthPeriod)
     return _health(store, model, period, reference, min_confidence, score_decimals, thresholds)
@@ -80,8 +106,11 @@ def version_comparison(
     min_confidence: float | None = None,
     score_decimals: int | None = None,
 ) -> pd.DataFrame:
-    """One row per version: operations, metrics over all its labels, and score drift."""
-    health = _health(store, model, "all", reference, min_confidence, score_decimals, None)
+    """One row per version: operations, metrics over all its labels, and score drift of its
+    monitored rows (those after the reference window) against the reference."""
+    health = _health(
+        store, model, "all", reference, min_confidence, score_decimals, None, alerts=False
+    )
     table = _utc(health.operations).merge(
         _utc(health.performance), on=KEYS, how="left", suffixes=("", "_")
     )
@@ -93,6 +122,17 @@ def version_comparison(
     return table.loc[:, ~table.columns.str.endswith("_")]
 
 
+def default_drift_reference(
+    store: Store, model: str, thresholds: Thresholds | None = None
+) -> tuple[datetime, datetime]:
+    """The reference window model_health uses when none is given (for a page's widget)."""
+    _model(store, model)
+    first, last = q.model_span(store.warehouse, model)
+    if first is None:
+        raise NotFound(f"Model {model!r} has no stored predictions yet.")
+    return default_reference(first, last, (thresholds or Thresholds()).cadence)
+
+
 def _model(store: Store, name: str) -> Model:
     models = {m.name: m for m in store.catalog.models()}
     if name not in models:
@@ -100,35 +140,32 @@ def _model(store: Store, name: str) -> Model:
     return models[name]
 
 
-def _health(store, model, period, reference, min_confidence, score_decimals, thresholds):
+def _health(
+    store, model, period, reference, min_confidence, score_decimals, thresholds, alerts=True
+):
     record = _model(store, model)
     limits = thresholds or Thresholds()
+    cadence = check_choice("alert cadence", limits.cadence, HealthPeriod)
     with store.warehouse.session() as db:
-        first, _ = q.model_span(db, model)
+        first, last = q.model_span(db, model)
         if first is None:
             raise NotFound(f"Model {model!r} has no stored predictions yet.")
-        if reference is None:
-            start = pd.Timestamp(first).floor("D").to_pydatetime()
-            reference = (start, start + timedelta(days=REFERENCE_DAYS))
-        if reference[0] >= reference[1]:
-            raise InvalidInput("The reference window must end after it starts.")
-        ops = q.operations(db, model, period, min_confidence=min_confidence)
-        calibration = pd.DataFrame(columns=KEYS + ["bin", "n", "mean_score", "mean_label"])
+        given = reference is not None
+        if not given:
+            reference = default_reference(first, last, cadence)
+        start = monitored_from(reference, first, last, cadence) if given else reference[1]
         reference_auc = None
-        if record.task == "regression":
-            performance = _regression(q.regression_sums(db, model, period))
-        else:
-            counts = q.score_label_counts(db, model, period, score_decimals=score_decimals)
-            bins = q.calibration_bins(db, model, period)
-            conf = q.confusion_counts(db, model, record.decision_threshold, period)
-            performance = _classification(conf, counts, bins)
-            calibration = _reliability(bins)
+        if record.task != "regression":
             ref = q.score_label_counts(db, model, "all", reference, score_decimals)
             reference_auc = cls.roc_auc(ref["score"], ref["positives"], ref["negatives"])
-        drift = feature_drift(db, model, period, reference)
-    alerts = find_alerts(
-        ops, drift, performance if record.task != "regression" else None, reference_auc, limits
-    )
+        tables = _tables(db, record, period, reference, start, min_confidence, score_decimals)
+        watched = tables
+        if alerts and period != cadence:
+            watched = _tables(
+                db, record, cadence, reference, start, min_confidence, score_decimals, False
+            )
+    ops, performance, calibration, drift = tables
+    found = _alerts(watched, record.task, reference_auc, start, limits) if alerts else []
     return ModelHealth(
         model,
         record.task,
@@ -139,8 +176,53 @@ def _health(store, model, period, reference, min_confidence, score_decimals, thr
         performance,
         calibration,
         drift,
-        alerts,
+        found,
         limits,
+        start,
+        NOTES + _window_notes(reference, start, cadence, given),
+    )
+
+
+def _tables(db, record, period, reference, start, min_confidence, score_decimals, reliability=True):
+    """Operations, performance, reliability and drift per version × `period`; drift only
+    for the monitored periods (from `start`). Alerts need no reliability table."""
+    model = record.name
+    ops = q.operations(db, model, period, min_confidence=min_confidence)
+    calibration = pd.DataFrame(columns=KEYS + ["bin", "n", "mean_score", "mean_label"])
+    if record.task == "regression":
+        performance = _regression(q.regression_sums(db, model, period))
+    else:
+        counts = q.score_label_counts(db, model, period, score_decimals=score_decimals)
+        bins = q.calibration_bins(db, model, period)
+        conf = q.confusion_counts(db, model, record.decision_threshold, period)
+        performance = _classification(conf, counts, bins)
+        if reliability:
+            calibration = _reliability(bins)
+    drift = feature_drift(db, model, period, reference, start)
+    return ops, performance, calibration, drift
+
+
+def _alerts(tables, task, reference_auc, start, limits) -> list[Alert]:
+    """Alerts from the cadence's tables. The AUC drop is measured against the reference,
+    so, like drift, it is checked on monitored periods only."""
+    ops, performance, _, drift = tables
+    classification = performance if task != "regression" else None
+    return find_alerts(ops, drift, classification, reference_auc, limits, monitored_from=start)
+
+
+def _window_notes(reference, start, cadence, given) -> tuple[str, ...]:
+    begin, end = (f"{t:%Y-%m-%d}" for t in reference)
+    how = (
+        "as given"
+        if given
+        else f"the model's first {REFERENCE_DAYS} days at most, and at most half of its "
+        f"data, ending on a {cadence} boundary"
+    )
+    return (
+        f"Alerts are evaluated per {cadence} (weeks start Monday 00:00 UTC) whatever "
+        "period the tables and charts show, so every view lists the same alerts.",
+        f"Drift reference {begin} to {end} (exclusive; {how}); drift is monitored from "
+        f"{start:%Y-%m-%d} on, so no monitored period overlaps the reference.",
     )
 
 

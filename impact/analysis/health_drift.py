@@ -32,28 +32,30 @@ DRIFT_COLUMNS = KEYS + [
 ]
 
 
-def feature_drift(db, model: str, period: str, reference) -> pd.DataFrame:
-    """One row per version × period × column (the score and every stored feature)."""
+def feature_drift(db, model: str, period: str, reference, monitored_from) -> pd.DataFrame:
+    """One row per version × period × column (the score and every stored feature), for the
+    rows predicted from `monitored_from` on, each compared with the `reference` window."""
+    monitored = (monitored_from, None)
     rows: list[dict] = []
     columns = [(None, "number")] + [(r.feature, r.kind) for r in q.features(db, model).itertuples()]
     for feature, kind in columns:
         name = feature or "score"
         if kind == "number":
-            rows += _numeric_drift(db, model, feature, name, period, reference)
+            rows += _numeric_drift(db, model, feature, name, period, reference, monitored)
         else:
-            rows += _categorical_drift(db, model, feature, period, reference)
+            rows += _categorical_drift(db, model, feature, period, reference, monitored)
     return pd.DataFrame(rows, columns=DRIFT_COLUMNS)
 
 
-def _numeric_drift(db, model, feature, name, period, reference) -> list[dict]:
+def _numeric_drift(db, model, feature, name, period, reference, monitored) -> list[dict]:
     edges = q.decile_edges(db, model, feature, reference)
     if not edges:
         return []  # nothing in the reference window to compare with
     k = len(edges) + 1
     ref = q.bin_counts(db, model, feature, edges, "all", reference)
     ref_counts = np.bincount(ref["bin"], ref["n"], k)
-    cur = q.bin_counts(db, model, feature, edges, period, None)
-    ks = q.ks_statistics(db, model, feature, reference, period)
+    cur = q.bin_counts(db, model, feature, edges, period, monitored)
+    ks = q.ks_statistics(db, model, feature, reference, period, monitored[0])
     ks = {
         (v, _key(p)): (d, n_ref)
         for v, p, d, n_ref in zip(
@@ -86,12 +88,12 @@ def _numeric_drift(db, model, feature, name, period, reference) -> list[dict]:
     return rows
 
 
-def _categorical_drift(db, model, feature, period, reference) -> list[dict]:
+def _categorical_drift(db, model, feature, period, reference, monitored) -> list[dict]:
     ref = q.category_counts(db, model, feature, "all", reference)
     ref = ref.groupby("category")["n"].sum()
     if ref.empty:
         return []
-    cur = q.category_counts(db, model, feature, period)
+    cur = q.category_counts(db, model, feature, period, monitored)
     categories = sorted(set(ref.index) | set(cur["category"]))
     ref_counts = ref.reindex(categories, fill_value=0).to_numpy()
     rows = []

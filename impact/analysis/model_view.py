@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
@@ -21,10 +22,16 @@ class ModelView:
     money_source: str  # what the money series is, or why there is none
 
 
-def model_view(store: Store, model: str, period: str = "week") -> ModelView:
-    health = model_health(store, model, period)
+def model_view(
+    store: Store,
+    model: str,
+    period: str = "week",
+    reference: tuple[datetime, datetime] | None = None,
+) -> ModelView:
+    """`reference` is the drift reference window (default: model_health's)."""
+    health = model_health(store, model, period, reference)
     money, source = _money(store, model, health)
-    comparison = version_comparison(store, model)
+    comparison = version_comparison(store, model, reference)
     if "per_prediction" in money.columns and not money.empty:
         per_version = money.groupby("version")[["value", "labelled"]].sum()
         per_prediction = (per_version["value"] / per_version["labelled"]).rename(
@@ -69,8 +76,10 @@ def _money(store: Store, model: str, health: ModelHealth) -> tuple[pd.DataFrame,
             if study.kind == "ab"
             else f"the rollout {study.name} on its treated units' outcomes"
         )
+        level = f"{100 * (1 - v.per_unit.alpha):g}%"  # the study's own alpha
         return series, (
-            f"Realised value of {reached} ({v.rate.currency}, cumulative, with its 95% interval)"
+            f"Realised value of {reached} ({v.rate.currency}, cumulative, with its {level} "
+            "interval)"
         )
     if health.task == "classification" and not health.performance.empty:
         try:

@@ -30,7 +30,9 @@ SUMMARY = {
 @command()
 def health(
     model: Annotated[str, typer.Argument(help="A stored model's name.")],
-    period: Annotated[str, typer.Option(help="day or week.")] = "day",
+    period: Annotated[
+        str, typer.Option(help="day or week, for the tables; alerts are per week either way.")
+    ] = "day",
     reference_start: Annotated[
         str | None,
         typer.Option(help="Start of the drift reference window (YYYY-MM-DD, UTC)."),
@@ -46,8 +48,17 @@ def health(
         bool, typer.Option("--json", help="Every table and the alerts as one JSON object.")
     ] = False,
 ) -> None:
-    """Accuracy, calibration, drift and operations per version and period, and alerts."""
-    from impact.analysis.health import REFERENCE_DAYS, model_health, version_comparison
+    """Accuracy, calibration, drift and operations per version and period, and alerts.
+
+    Alerts are evaluated per week whatever --period is, and drift is monitored only after
+    the reference window (default: the model's first 28 days at most, and at most half of
+    its data, ending on a Monday)."""
+    from impact.analysis.health import (
+        REFERENCE_DAYS,
+        BadReference,
+        model_health,
+        version_comparison,
+    )
     from impact.store import open_store
 
     reference = None
@@ -62,15 +73,20 @@ def health(
     elif reference_end is not None:
         raise InvalidInput("--reference-end needs --reference-start.")
     store = open_store()
-    result = model_health(store, model, period, reference, min_confidence=min_confidence)
-    versions = version_comparison(store, model, result.reference, min_confidence=min_confidence)
+    try:
+        result = model_health(store, model, period, reference, min_confidence=min_confidence)
+    except BadReference as exc:
+        raise InvalidInput(f"{exc} Change --reference-start/--reference-end.") from None
+    versions = version_comparison(store, model, reference, min_confidence=min_confidence)
     if as_json:
         payload = {
             "model": result.model,
             "task": result.task,
             "decision_threshold": result.threshold,
             "period": result.period,
+            "alert_cadence": result.cadence,
             "reference": [t.isoformat() for t in result.reference],
+            "monitored_from": result.monitored_from.isoformat(),
             "versions": versions,
             "operations": result.operations,
             "performance": result.performance,
@@ -85,19 +101,21 @@ def health(
     start, end = (t.date().isoformat() for t in result.reference)
     typer.echo(
         f"{result.model} ({result.task}, decision threshold {result.threshold:g}); "
-        f"drift reference {start} to {end} (exclusive)."
+        f"drift reference {start} to {end} (exclusive), drift monitored from "
+        f"{result.monitored_from.date().isoformat()}; alerts evaluated per {result.cadence}."
     )
     shown = {k: v for k, v in SUMMARY.items() if k in versions.columns}
     table = versions[["version", *shown]].rename(columns=shown)
     typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
     typer.echo("")
+    cadence = result.cadence
     if not result.alerts:
-        typer.echo(f"No alerts over {len(result.operations)} version × {period} rows.")
+        typer.echo(f"No alerts in any {cadence} of any version.")
     for alert in result.alerts:
         first = pd.Timestamp(alert.first_period).date()
         typer.echo(
-            f"ALERT {alert.kind:<11} {alert.version:<6} since {first} "
-            f"({alert.periods} × {period}): {alert.message}"
+            f"ALERT {alert.kind:<11} {alert.version:<6} since the {cadence} of {first} "
+            f"({alert.periods} × {cadence}): {alert.message}"
         )
     for note in result.notes:
         typer.echo(f"Note: {note}")

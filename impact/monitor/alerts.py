@@ -11,9 +11,15 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from impact.vocabulary import HealthPeriod
+
 
 @dataclass(frozen=True)
 class Thresholds:
+    # Alerts are evaluated per week whatever period a chart shows, so a model has one alert
+    # list: a week holds enough labels for the label-based checks (min_labels), and 7 times
+    # fewer tests than days means fewer alerts from noise.
+    cadence: HealthPeriod = "week"
     psi: float = 0.25  # PSI rule of thumb for a significant shift
     drift_alpha: float = 0.001  # KS or chi-square p-value below this confirms the shift
     max_fallback_share: float = 0.05
@@ -79,8 +85,13 @@ def find_alerts(
     classification: pd.DataFrame | None,
     reference_auc: float | None,
     limits: Thresholds,
+    monitored_from=None,
 ) -> list[Alert]:
-    """Every (kind, version, subject) that crossed a threshold in some period."""
+    """Every (kind, version, subject) that crossed a threshold in some period.
+
+    The drop in ROC AUC is measured against the reference window, so it is checked only on
+    periods from `monitored_from` (the reference's end) when given; `drift` is expected to
+    hold monitored periods only."""
     busy = operations["n"] >= limits.min_rows
     alerts = _crossings(
         operations,
@@ -130,9 +141,13 @@ def find_alerts(
         )
         if reference_auc is not None and not math.isnan(reference_auc):
             floor = reference_auc - limits.max_auc_drop
+            monitored = True
+            if monitored_from is not None:
+                periods = pd.to_datetime(classification["period"], utc=True)
+                monitored = periods >= pd.Timestamp(monitored_from)
             alerts += _crossings(
                 classification,
-                enough & (classification["roc_auc"] < floor),
+                enough & monitored & (classification["roc_auc"] < floor),
                 "performance",
                 None,
                 "roc_auc",

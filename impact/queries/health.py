@@ -23,7 +23,7 @@ import pandas as pd
 
 from impact.vocabulary import check_choice
 
-Window = tuple[datetime, datetime] | None
+Window = tuple[datetime, datetime | None] | None  # [start, end); end None: open-ended
 
 # Closed set of expressions (never user text): "all" gives one row per version.
 _PERIODS = {
@@ -39,8 +39,11 @@ def _base(model: str, window: Window, params: dict[str, Any]) -> str:
     params["model"] = model
     where = "p.model = $model"
     if window is not None:
-        params.update(start=window[0], end=window[1])
-        where += " AND p.predicted_at >= $start AND p.predicted_at < $end"
+        params["start"] = window[0]
+        where += " AND p.predicted_at >= $start"
+        if window[1] is not None:
+            params["end"] = window[1]
+            where += " AND p.predicted_at < $end"
     return where
 
 
@@ -243,10 +246,16 @@ def _counts(
 
 
 def ks_statistics(
-    db, model: str, feature: str | None, reference: tuple[datetime, datetime], period: str
+    db,
+    model: str,
+    feature: str | None,
+    reference: tuple[datetime, datetime],
+    period: str,
+    monitored_from: datetime | None = None,
 ) -> pd.DataFrame:
-    """Two-sample Kolmogorov–Smirnov D of every version × period against the reference
-    window, exactly as scipy.stats.ks_2samp computes it on the raw values.
+    """Two-sample Kolmogorov–Smirnov D of every version × period (of the rows from
+    `monitored_from` on, if given) against the reference window, exactly as
+    scipy.stats.ks_2samp computes it on the raw values.
 
     Between two consecutive values of a period's sample its CDF is flat while the
     reference CDF rises, so sup |F_ref − F_cur| is reached at a value x of the period's
@@ -255,6 +264,10 @@ def ks_statistics(
     gives: the cost grows with the rows, not with periods × reference values."""
     params: dict[str, Any] = {"ref_start": reference[0], "ref_end": reference[1]}
     where = _base(model, None, params)
+    monitored = ""
+    if monitored_from is not None:
+        params["monitored_from"] = monitored_from
+        monitored = "WHERE ts >= $monitored_from"
     source, value = _values(feature, "number", params)
     return db.frame(
         f"""
@@ -264,7 +277,8 @@ def ks_statistics(
             FROM {source} WHERE {where}),
         ref AS (SELECT value, count(*) AS c FROM v
                 WHERE ts >= $ref_start AND ts < $ref_end GROUP BY value),
-        cur AS (SELECT version, period, value, count(*) AS c FROM v GROUP BY 1, 2, 3),
+        cur AS (SELECT version, period, value, count(*) AS c FROM v {monitored}
+                GROUP BY 1, 2, 3),
         grid AS (SELECT value, sum(c) AS rc
                  FROM (SELECT value, c FROM ref UNION ALL SELECT DISTINCT value, 0 FROM cur) AS u
                  GROUP BY value),
