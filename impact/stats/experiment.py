@@ -105,8 +105,11 @@ def read_experiment(
                 readout.not_estimable.append(NotEstimated(metric.name, label, str(exc)))
                 continue
             if metric.guardrail_tolerance is not None:
+                tuning = options.tuning_n if options.sequential else None
                 readout.guardrails.append(
-                    guardrail(estimate, metric.guardrail_tolerance, metric.direction)
+                    guardrail(
+                        estimate, metric.guardrail_tolerance, metric.direction, tuning_n=tuning
+                    )
                 )
             else:
                 primary.append(estimate)
