@@ -52,6 +52,7 @@ CaveatKind = Literal[
     "single_unit_cohort",  # an adoption cohort of one unit
     "adoption_outside",  # adoption outside the panel's periods
     "exploratory",  # segment readouts
+    "assumption",  # a default the readout assumed, e.g. an equal planned split
 ]
 
 
