@@ -77,3 +77,30 @@ def test_stored_tuning_reaches_the_readout_the_overview_uses(sequential_study):
     assert "ρ tuned at 1,234" in readout.estimates[0].method
     assert readout.estimates[0].alpha == 0.1 and readout.power[0].power == 0.9
     assert headlines(sequential_study)[0].text.startswith("seq")
+
+
+def test_the_experiments_page_starts_from_the_stored_settings_and_changes_them(
+    sequential_study,
+):
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(Path(__file__).parents[1] / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/experiments.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table, power = at.dataframe[0].value, at.dataframe[1].value
+    assert table["method"].str.contains("ρ tuned at 1,234").all()
+    assert "detectable now (90% power)" in power.columns
+    [tuning] = [n for n in at.number_input if n.label.startswith("Always-valid")]
+    tuning.set_value(999).run()
+    [slider] = [s for s in at.slider if s.label == "Power level"]
+    slider.set_value(0.8).run()
+    table, power = at.dataframe[0].value, at.dataframe[1].value
+    assert table["method"].str.contains("ρ tuned at 999").all()
+    assert "detectable now (80% power)" in power.columns
+    overview = at.switch_page("pages/overview.py").run()
+    assert not overview.exception
