@@ -156,3 +156,19 @@ def test_always_valid_readouts_at_the_sequential_mde_reject_at_the_power_level()
         always_valid(mean_difference(*arms(mde).values()), 2000).significant for _ in range(reps)
     ]
     assert np.mean(rejected) == pytest.approx(0.8, abs=0.075)
+
+
+def test_sequential_sample_size_at_the_extremes():
+    from impact.errors import NotEstimable
+    from impact.stats.power import minimum_detectable_effect, sample_size
+
+    assert sample_size(1.0, 100.0, tuning_n=1000).per_arm == 2  # any sample detects it
+    with pytest.raises(NotEstimable, match="too small"):
+        sample_size(1.0, 1e-9, tuning_n=1000)
+    size = sample_size(1.0, 0.1, tuning_n=1000)
+    mde = minimum_detectable_effect(1.0, size.per_arm, size.per_arm, tuning_n=1000)
+    assert (
+        mde
+        <= 0.1
+        < minimum_detectable_effect(1.0, size.per_arm - 2, size.per_arm - 2, tuning_n=1000)
+    )

@@ -200,7 +200,7 @@ def _power(
         target = target / estimate.baseline if estimate.baseline else None
     needed = days = None
     if target:
-        size = sample_size(
+        size = _sample_size(
             sd,
             target,
             ratio=n_t / n_c,
@@ -209,7 +209,8 @@ def _power(
             tuning_n=tuning,
             **common,
         )
-        needed, days = size.total, size.days
+        if size is not None:  # None: no sample detects it; the readout goes on
+            needed, days = size.total, size.days
     return PowerRow(
         metric.name,
         estimate.label,
@@ -224,6 +225,13 @@ def _power(
         variance=_variance_basis(estimate, metric),
         sequential=options.sequential,
     )
+
+
+def _sample_size(*args, **kwargs):
+    try:
+        return sample_size(*args, **kwargs)
+    except NotEstimable:
+        return None
 
 
 def _variance_basis(estimate: Estimate, metric: MetricInput) -> str:

@@ -98,7 +98,9 @@ def sample_size(
             )
             return mde - abs(effect)
 
-        n1 = brentq(short, 2, 1e12, xtol=0.5)
+        if short(1e12) > 0:
+            raise NotEstimable("The target effect is too small to detect with any sample.")
+        n1 = 2 if short(2) <= 0 else brentq(short, 2, 1e12, xtol=0.5)
     else:
         n1 = _solver(normal).solve_power(
             effect_size=abs(effect) / sd,
