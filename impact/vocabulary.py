@@ -54,6 +54,7 @@ CaveatKind = Literal[
     "adoption_outside",  # adoption outside the panel's periods
     "exploratory",  # segment readouts
     "event_window",  # the event study's leads or lags were reduced to be estimable
+    "assumption",  # a default the readout assumed, e.g. an equal planned split
 ]
 
 

@@ -75,7 +75,18 @@ with st.expander("Analysis options"):
         f"Target effect on {record.primary_metric or 'the primary metric'} (for sample size)",
         min_value=0.0,
         value=float(settings.target_effect.get(record.primary_metric, 0.0)),
-        help="Absolute effect per unit; 0 = not set.",
+        help="In metric units per unit, also with relative lifts (it is then read as a "
+        "lift of the control mean); 0 = not set.",
+    )
+    power = c1.slider("Power level", 0.5, 0.99, value=float(stored.power), step=0.01)
+    # below the target (same column), so the target stays the first number input
+    tuning_n = c3.number_input(
+        "Always-valid: tightest at this many units",
+        min_value=1,
+        value=int(stored.tuning_n),
+        step=1000,
+        disabled=not sequential,
+        help="The sample size at which the confidence sequence is narrowest (its ρ).",
     )
 options = replace(
     stored,
@@ -84,6 +95,8 @@ options = replace(
     correction=correction,
     sequential=sequential,
     pairwise=pairwise,
+    tuning_n=int(tuning_n),
+    power=power,
     cap=(stored.cap or DEFAULT_CAP) if capping else None,
 )
 try:
@@ -184,13 +197,18 @@ left, right = st.columns(2)
 with left:
     st.subheader("Power")
     if readout.power:
+        scale = 100 if relative else 1
+        unit = "%" if relative else ""
         st.dataframe(
             [
                 {
                     "metric": p.metric,
                     "comparison": p.comparison,
-                    "detectable now (80% power)": round(p.mde, 4),
-                    "target effect": p.target_effect,
+                    f"detectable now ({p.power:.0%} power)": f"{p.mde * scale:.4g}{unit}",
+                    "variance": p.variance,
+                    "target effect": None
+                    if p.target_effect is None
+                    else round(p.target_effect * scale, 6),
                     "units needed": p.units_needed,
                     "days needed": None if p.days_needed is None else round(p.days_needed, 1),
                 }
@@ -198,9 +216,16 @@ with left:
             ],
             hide_index=True,
         )
+        reading = (
+            "read with the always-valid intervals above"
+            if sequential
+            else "by the fixed-sample test above"
+        )
         st.caption(
-            "The smallest effect this sample detects 80% of the time, and the sample "
-            "a target effect needs, from the observed variance."
+            f"The smallest effect this sample detects {power:.0%} of the time at "
+            f"α = {options.alpha:g}, {reading}, and the sample a target effect needs; from "
+            "the variance the readout uses (CUPED-adjusted, a ratio's delta method"
+            + (", on the lift's scale)." if relative else ").")
         )
 with right:
     st.subheader("Enrolment")

@@ -16,7 +16,7 @@ from impact.stats.estimate import Caveat, Estimate
 from impact.stats.experiment import MetricInput, Readout, read_experiment
 from impact.stats.multiple import correct
 from impact.store import Store
-from impact.vocabulary import MetricAggregation
+from impact.vocabulary import Direction, MetricAggregation
 
 
 @dataclass(frozen=True)
@@ -172,18 +172,76 @@ def file_readout(
     denominator: str | None = None,
     aggregation: MetricAggregation = "mean",
     control: str = "control",
+    planned_split: dict[str, float] | None = None,
+    guardrail_tolerance: float | None = None,
+    direction: Direction = "higher",
+    target_effect: float | None = None,
 ) -> Readout:
     """A readout of one metric from a file: unit rows (`rows`, with the arm and metric
-    columns) or per-arm summaries (`summary`)."""
+    columns) or per-arm summaries (`summary`). Without a planned split the sample-ratio
+    check assumes equal arms, and says so; a `guardrail_tolerance` makes the metric a
+    guardrail; `target_effect` (metric units) sizes the sample."""
     second = "denominator" if aggregation == "ratio" else ("covariate" if options.cuped else None)
+    caveats: list[Caveat] = []
     if rows is not None:
         column = denominator if second == "denominator" else covariate if second else None
-        arms = stats_from_rows(rows, arm, metric, second=column)
-        name = metric
+        found = stats_from_rows(rows, arm, metric, second=column)
+        arms, name = found.arms, metric
+        caveats += _left_out(found, arm, metric, second, column)
     else:
         arms = stats_from_summary(summary, second)
         name = metric or summary.stem
-    return read_experiment([MetricInput(name, arms, aggregation)], control, options)
+    unplanned = [a for a in arms if planned_split and a not in planned_split]
+    if unplanned:
+        raise InvalidInput(
+            f"The planned split names {', '.join(planned_split)} but the file's arms are "
+            f"{', '.join(arms)}; give every arm a share (--planned {unplanned[0]}=…)."
+        )
+    if not planned_split:
+        planned_split = dict.fromkeys(arms, 1.0)
+        caveats.append(
+            Caveat(
+                "assumption",
+                "No planned split given: the sample-ratio check assumes equal arms "
+                "(give the real one, e.g. --planned control=0.5,treatment=0.5).",
+            )
+        )
+    metric_input = MetricInput(
+        name,
+        arms,
+        aggregation,
+        direction,
+        guardrail_tolerance=guardrail_tolerance,
+        target_effect=target_effect,
+    )
+    readout = read_experiment([metric_input], control, options, planned_split=planned_split)
+    readout.warnings += caveats
+    return readout
+
+
+def _left_out(found, arm: str, metric: str, second: str | None, column: str | None) -> list[Caveat]:
+    """Rows with blank cells are not units with 0: say how many were left out and why."""
+
+    def counted(counts: dict[str, int], what: str) -> str:
+        per_arm = ", ".join(f"{a} {k:,}" for a, k in counts.items())
+        return f"{sum(counts.values()):,} row(s) with a blank {what} ({per_arm})"
+
+    reasons = []
+    if found.blank_metric:
+        reasons.append(counted(found.blank_metric, metric))
+    if found.blank_second:
+        reasons.append(counted(found.blank_second, f"{second} {column}"))
+    if found.blank_arm:
+        reasons.append(f"{found.blank_arm:,} row(s) with a blank {arm}")
+    if not reasons:
+        return []
+    return [
+        Caveat(
+            "dropped_units",
+            f"Left out {'; '.join(reasons)}: a blank cell is a missing value, not 0. "
+            "Fill the cells in the file if they mean 0.",
+        )
+    ]
 
 
 def readout_frame(result: ExperimentReadout | Readout) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import typer
 from impact.cli import command, emit_json
 from impact.errors import InvalidInput
 from impact.options import ReadoutOptions
-from impact.vocabulary import MetricAggregation, check_choice
+from impact.vocabulary import Direction, MetricAggregation, check_choice
 
 if TYPE_CHECKING:
     from impact.analysis.ab import Readout
@@ -69,12 +69,55 @@ def ab(
             help="Also compare every pair of treatment arms (default: the study's, else off).",
         ),
     ] = None,
+    tuning: Annotated[
+        int | None,
+        typer.Option(
+            "--tuning",
+            help="Units at which always-valid intervals are tightest (default: the study's, "
+            "else 5000).",
+        ),
+    ] = None,
+    power: Annotated[
+        float | None,
+        typer.Option(
+            help="Power level of the MDE and sample size (default: the study's, else 0.8)."
+        ),
+    ] = None,
+    target: Annotated[
+        float | None,
+        typer.Option(
+            help="Effect to detect, in metric units per unit (also with --relative), for the "
+            "sample size (default: the study's target for the metric)."
+        ),
+    ] = None,
+    planned: Annotated[
+        str | None,
+        typer.Option(
+            help="--rows/--summary: planned split for the sample-ratio check, e.g. "
+            "control=0.5,treatment=0.5 (default: equal arms, said in the output)."
+        ),
+    ] = None,
+    guardrail: Annotated[
+        float | None,
+        typer.Option(
+            help="--rows/--summary: read the metric as a guardrail tolerating this "
+            "degradation (metric units, or a lift with --relative)."
+        ),
+    ] = None,
+    direction: Annotated[
+        str, typer.Option(help="--rows/--summary: which way is better, higher or lower.")
+    ] = "higher",
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per comparison.")
     ] = False,
 ) -> None:
-    """Compare every arm with control: effect, interval, p-value, checks."""
+    """Compare every arm with control: effect, interval, p-value, power, checks."""
     check_choice("--aggregation", aggregation, MetricAggregation)
+    check_choice("--direction", direction, Direction)
+    if tuning is not None and tuning <= 0:
+        raise InvalidInput(f"--tuning takes a positive number of units; got {tuning}.")
+    if power is not None and not 0 < power < 1:
+        raise InvalidInput(f"--power takes a level between 0 and 1, e.g. 0.8; got {power}.")
     sources = sum(x is not None for x in (experiment, rows, summary))
     if sources != 1:
         raise InvalidInput(
@@ -89,15 +132,28 @@ def ab(
         "sequential": sequential,
         "alpha": alpha,
         "pairwise": pairwise,
+        "tuning_n": tuning,
+        "power": power,
     }
     given = {k: v for k, v in given.items() if v is not None}  # flags override the study
     if experiment is not None:
+        if planned is not None or guardrail is not None:
+            raise InvalidInput(
+                "--planned and --guardrail are for --rows/--summary; a stored study keeps "
+                "its planned split and guardrails in its settings."
+            )
         from impact.store import open_store
 
         store = open_store()
         options = replace(study_options(store, experiment), **given)
+        study = store.catalog.study(experiment)
+        chosen = metric or study.primary_metric
         result = experiment_readout(
-            store, experiment, options, metrics=[metric] if metric else None
+            store,
+            study,
+            options,
+            metrics=[metric] if metric else None,
+            targets={chosen: target} if target and chosen else None,
         )
         _emit(result.readout, as_json)
         return
@@ -116,18 +172,47 @@ def ab(
         denominator=denominator,
         aggregation=aggregation,
         control=control,
+        planned_split=_split(planned) if planned else None,
+        guardrail_tolerance=guardrail,
+        direction=direction,
+        target_effect=target,
     )
     _emit(readout, as_json)
 
 
+def _split(text: str) -> dict[str, float]:
+    """--planned control=0.5,treatment=0.5 → {"control": 0.5, "treatment": 0.5}."""
+    split: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, share = part.partition("=")
+        try:
+            value = float(share)
+        except ValueError:
+            value = -1.0
+        if not name.strip() or value <= 0:
+            raise InvalidInput(
+                f"--planned takes ARM=SHARE pairs with positive shares, e.g. "
+                f"control=0.5,treatment=0.5; got {part!r}."
+            )
+        split[name.strip()] = value
+    return split
+
+
 def _records(readout: "Readout") -> list[dict]:
-    """One tidy record per comparison (estimable or not), with the readout's warnings."""
+    """One tidy record per comparison (estimable or not), with its power, the sample-ratio
+    check and the readout's warnings."""
     records = []
+    power = {(p.metric, p.comparison): p for p in readout.power}
+    srm = readout.srm
     for kind, estimates in (("primary", readout.estimates), ("guardrail", readout.guardrails)):
         for e in estimates:
             record = {"comparison": e.label, "kind": kind, **e.tidy()}
             record["n"] = {e.control_arm: e.n["control"], e.treatment_arm: e.n["treatment"]}
+            record.update(_power_fields(power.get((e.metric, e.label))))
+            record["srm_p_value"] = None if srm is None else srm.p_value
+            record["srm_mismatch"] = None if srm is None else srm.mismatch
             record["warnings"] += readout.warnings
+            record["warning_kinds"] += [w.kind for w in readout.warnings]
             records.append(record)
     for item in readout.not_estimable:
         records.append(
@@ -143,6 +228,20 @@ def _records(readout: "Readout") -> list[dict]:
             }
         )
     return records
+
+
+def _power_fields(row) -> dict:
+    if row is None:  # guardrails: their test is the tolerance, not an MDE
+        return {}
+    return {
+        "power": row.power,
+        "mde": row.mde,
+        "mde_variance": row.variance,
+        "mde_sequential": row.sequential,
+        "target_effect": row.target_effect,
+        "units_needed": row.units_needed,
+        "days_needed": row.days_needed,
+    }
 
 
 def _emit(readout: "Readout", as_json: bool) -> None:
@@ -163,4 +262,17 @@ def _emit(readout: "Readout", as_json: bool) -> None:
             f"{r['effect'] * scale:+.4g}{unit} "
             f"[{r['ci_low'] * scale:+.4g}, {r['ci_high'] * scale:+.4g}]  "
             f"p={r['p_value']:.4f}  {r['method']}"
+            + (f"  → {r['verdict']}" if r.get("verdict") else "")
         )
+        if "mde" in r:
+            needed = (
+                f"; {r['units_needed']:,} units for {r['target_effect'] * scale:.4g}{unit}"
+                if r["units_needed"]
+                else ""
+            )
+            typer.echo(
+                f"{'':<16} {'':<28} detectable at {r['power']:.0%} power: "
+                f"{r['mde'] * scale:.4g}{unit} ({r['mde_variance']} variance{needed})"
+            )
+    if readout.srm is not None and not readout.srm.mismatch:  # a mismatch is a WARNING above
+        typer.echo(f"Sample ratio check: {readout.srm.message()}")

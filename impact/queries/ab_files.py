@@ -4,6 +4,7 @@ database) or per-arm summaries. Both return the typed statistics the warehouse p
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -23,9 +24,21 @@ PAIRS = {
 }
 
 
-def stats_from_rows(path: Path, arm: str, metric: str, *, second: str | None = None) -> ArmStats:
+@dataclass(frozen=True)
+class RowStats:
+    """A file's per-arm statistics over its complete rows, and the rows left out."""
+
+    arms: ArmStats
+    blank_arm: int = 0  # rows without an arm
+    blank_metric: dict[str, int] = field(default_factory=dict)  # per arm
+    blank_second: dict[str, int] = field(default_factory=dict)  # metric present, second blank
+
+
+def stats_from_rows(path: Path, arm: str, metric: str, *, second: str | None = None) -> RowStats:
     """Per arm of a file of unit-level rows: the metric with `second` (a covariate or a
-    ratio's denominator column) when given, else the metric alone."""
+    ratio's denominator column) when given, else the metric alone. A blank cell is
+    missing, never 0: rows with a blank arm, metric or second column are left out and
+    counted."""
     from impact.ingest.read import read_into
 
     with Staging() as staging:
@@ -35,22 +48,33 @@ def stats_from_rows(path: Path, arm: str, metric: str, *, second: str | None = N
         def number(name: str | None) -> str:
             if name is None:
                 return "0.0"
-            q = quote_identifier(name, known)
-            return f"CAST(replace(CAST({q} AS VARCHAR), ',', '') AS DOUBLE)"
+            text = f"NULLIF(trim(CAST({quote_identifier(name, known)} AS VARCHAR)), '')"
+            return f"CAST(replace({text}, ',', '') AS DOUBLE)"
 
         a, y, x = quote_identifier(arm, known), number(metric), number(second)
         try:
             rows = staging.execute(f"""
-                WITH rows AS (SELECT CAST({a} AS VARCHAR) AS arm, {y} AS y, {x} AS x FROM raw)
-                SELECT arm, count(*), sum(y), sum(y * y), sum(x), sum(x * x), sum(x * y)
-                FROM rows WHERE arm IS NOT NULL GROUP BY arm ORDER BY arm""").rows
+                WITH rows AS (SELECT NULLIF(trim(CAST({a} AS VARCHAR)), '') AS arm,
+                                     {y} AS y, {x} AS x FROM raw),
+                complete AS (SELECT *, y IS NOT NULL AND x IS NOT NULL AS ok FROM rows)
+                SELECT arm, count(*) FILTER (ok), sum(y) FILTER (ok), sum(y * y) FILTER (ok),
+                       sum(x) FILTER (ok), sum(x * x) FILTER (ok), sum(x * y) FILTER (ok),
+                       count(*) FILTER (y IS NULL), count(*) FILTER (y IS NOT NULL AND x IS NULL)
+                FROM complete GROUP BY arm ORDER BY arm""").rows
         except Exception as exc:
             raise InvalidInput(
                 f"{path}: the metric, covariate and denominator columns must "
                 f"hold numbers ({str(exc).splitlines()[0]})."
             ) from exc
-    stats = {arm: paired(*sums) for arm, *sums in rows}
-    return stats if second is not None else {a: s.y for a, s in stats.items()}
+    blank_arm = sum(r[1] + r[7] + r[8] for r in rows if r[0] is None)
+    rows = [r for r in rows if r[0] is not None]
+    stats = {r[0]: paired(*r[1:7]) for r in rows}
+    return RowStats(
+        stats if second is not None else {k: s.y for k, s in stats.items()},
+        blank_arm,
+        {r[0]: r[7] for r in rows if r[7]},
+        {r[0]: r[8] for r in rows if r[8]},
+    )
 
 
 def stats_from_summary(path: Path, second: str | None = None) -> ArmStats:

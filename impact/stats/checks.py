@@ -8,6 +8,7 @@ from scipy import stats as sps
 
 from impact.errors import NotEstimable
 from impact.stats.estimate import Estimate
+from impact.stats.sequential import always_valid_p
 from impact.vocabulary import Direction, check_choice
 
 SRM_THRESHOLD = 0.001  # the p-value below which GrowthBook, Eppo and Statsig flag SRM
@@ -53,17 +54,24 @@ def sample_ratio(counts: dict[str, int], planned: dict[str, float]) -> SampleRat
     return SampleRatioCheck(counts, expected, float(result.statistic), float(result.pvalue))
 
 
-def guardrail(estimate: Estimate, tolerated: float, direction: str) -> Estimate:
+def guardrail(
+    estimate: Estimate, tolerated: float, direction: str, *, tuning_n: float | None = None
+) -> Estimate:
     """One-sided test that the metric did not degrade by more than `tolerated`.
 
     H0: the effect is a degradation of at least `tolerated` (in the estimate's units);
-    a small p-value shows the metric stayed within tolerance.
+    a small p-value shows the metric stayed within tolerance. With `tuning_n` (an
+    always-valid estimate) the test is the confidence sequence's: it passes exactly when
+    the interval's degrading end lies within the tolerance.
     """
     check_choice("direction", direction, Direction)
     sign = 1 if direction == "higher" else -1
-    dist = sps.norm if estimate.df is None else sps.t(estimate.df)
-    z = (sign * estimate.effect + tolerated) / estimate.se
-    p_value = float(dist.sf(z))
+    margin = sign * estimate.effect + tolerated  # how far the effect is from the bound
+    if tuning_n is not None:
+        p_value = always_valid_p(margin, estimate, tuning_n)
+    else:
+        dist = sps.norm if estimate.df is None else sps.t(estimate.df)
+        p_value = float(dist.sf(margin / estimate.se))
     ok = p_value < estimate.alpha
     verdict = "within tolerance" if ok else f"cannot rule out a degradation beyond {tolerated:g}"
     return replace(

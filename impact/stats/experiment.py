@@ -19,7 +19,7 @@ from impact.stats.ab import (
 from impact.stats.checks import SampleRatioCheck, guardrail, sample_ratio
 from impact.stats.estimate import Caveat, Estimate
 from impact.stats.multiple import SEQUENTIAL_TUNING, correct
-from impact.stats.power import minimum_detectable_effect, sample_size
+from impact.stats.power import minimum_detectable_effect, per_unit_sd, sample_size
 from impact.stats.sequential import always_valid
 from impact.stats.summary import ArmStats, PairedStats, SampleStats, outcome
 from impact.vocabulary import Direction, MetricAggregation
@@ -40,13 +40,22 @@ class MetricInput:
 
 @dataclass(frozen=True)
 class PowerRow:
+    """Power of one comparison on the readout's own scale and variance: a relative
+    readout's MDE and target are lifts (0.05 = +5%), a CUPED one's use the adjusted
+    variance, a ratio's the delta method's."""
+
     metric: str
     comparison: str
-    sd: float
+    sd: float  # per unit, of what the readout tests: se = sd·sqrt(1/n_c + 1/n_t)
     mde: float
-    target_effect: float | None
+    target_effect: float | None  # on the readout's scale (a lift when relative)
     units_needed: int | None
     days_needed: float | None
+    power: float = 0.8
+    alpha: float = 0.05
+    relative: bool = False
+    variance: str = "observed"  # whose variance: observed, CUPED-adjusted, delta method …
+    sequential: bool = False  # detected by the always-valid interval
 
 
 @dataclass(frozen=True)
@@ -105,12 +114,15 @@ def read_experiment(
                 readout.not_estimable.append(NotEstimated(metric.name, label, str(exc)))
                 continue
             if metric.guardrail_tolerance is not None:
+                tuning = options.tuning_n if options.sequential else None
                 readout.guardrails.append(
-                    guardrail(estimate, metric.guardrail_tolerance, metric.direction)
+                    guardrail(
+                        estimate, metric.guardrail_tolerance, metric.direction, tuning_n=tuning
+                    )
                 )
             else:
                 primary.append(estimate)
-                readout.power.append(_power(metric, base, arm, options, label, units_per_day))
+                readout.power.append(_power(estimate, metric, options, units_per_day))
     readout.estimates, readout.family = _corrected(primary, metrics, options)
     return readout
 
@@ -200,27 +212,60 @@ def _estimate(
 
 
 def _power(
-    metric: MetricInput,
-    base: str,
-    arm: str,
-    options: ReadoutOptions,
-    label: str,
-    units_per_day: float | None,
+    estimate: Estimate, metric: MetricInput, options: ReadoutOptions, units_per_day: float | None
 ) -> PowerRow:
-    c, t = outcome(_arm(metric, base)), outcome(_arm(metric, arm))
-    pooled = c + t
-    sd = pooled.variance**0.5
-    mde = minimum_detectable_effect(sd, c.n, t.n, alpha=options.alpha, power=options.power)
+    """MDE and sample size from the standard error the readout itself uses."""
+    n_c, n_t = estimate.n["control"], estimate.n["treatment"]
+    sd = per_unit_sd(estimate.se, n_c, n_t)
+    tuning = options.tuning_n if options.sequential else None
+    common = {"alpha": options.alpha, "power": options.power, "normal": estimate.df is None}
+    mde = minimum_detectable_effect(sd, n_c, n_t, tuning_n=tuning, **common)
+    target = metric.target_effect  # stored in metric units; a lift of the control mean
+    if target and options.relative:
+        target = target / estimate.baseline if estimate.baseline else None
     needed = days = None
-    if metric.target_effect:
-        size = sample_size(
+    if target:
+        size = _sample_size(
             sd,
-            metric.target_effect,
-            alpha=options.alpha,
-            power=options.power,
-            ratio=t.n / c.n,
+            target,
+            ratio=n_t / n_c,
             arms=len(metric.arms),
             units_per_day=units_per_day,
+            tuning_n=tuning,
+            **common,
         )
-        needed, days = size.total, size.days
-    return PowerRow(metric.name, label, sd, mde, metric.target_effect, needed, days)
+        if size is not None:  # None: no sample detects it; the readout goes on
+            needed, days = size.total, size.days
+    return PowerRow(
+        metric.name,
+        estimate.label,
+        sd,
+        mde,
+        target or None,
+        needed,
+        days,
+        power=options.power,
+        alpha=options.alpha,
+        relative=options.relative,
+        variance=_variance_basis(estimate, metric),
+        sequential=options.sequential,
+    )
+
+
+def _sample_size(*args, **kwargs):
+    try:
+        return sample_size(*args, **kwargs)
+    except NotEstimable:
+        return None
+
+
+def _variance_basis(estimate: Estimate, metric: MetricInput) -> str:
+    if "variance_reduction" in estimate.details:
+        basis = "CUPED-adjusted"
+    elif metric.aggregation == "ratio":
+        basis = "ratio, delta method"
+    elif metric.aggregation == "proportion":
+        basis = "Bernoulli p(1 − p)"
+    else:
+        basis = "observed"
+    return basis + (", relative lift" if estimate.relative else "")
