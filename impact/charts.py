@@ -24,9 +24,11 @@ def forest(frame: pd.DataFrame, *, relative: bool = False) -> alt.Chart:
     """Effect and interval per comparison and metric, with the no-effect line at 0."""
     fmt = ".1~%" if relative else ",.3~g"
     data = frame.assign(row_label=frame["metric"] + " · " + frame["comparison"])
+    levels = set(frame["interval_level"].round(6)) if "interval_level" in frame else {0.95}
+    title = _interval_title(levels)
     base = alt.Chart(data).encode(y=alt.Y("row_label:N", title=None, axis=alt.Axis(labelLimit=320)))
     bars = base.mark_rule(strokeWidth=3).encode(
-        x=alt.X("ci_low:Q", title="effect with 95% interval", axis=alt.Axis(format=fmt)),
+        x=alt.X("ci_low:Q", title=title, axis=alt.Axis(format=fmt)),
         x2="ci_high:Q",
         color=alt.Color(
             "significant:N",
@@ -43,11 +45,19 @@ def forest(frame: pd.DataFrame, *, relative: bool = False) -> alt.Chart:
             alt.Tooltip("ci_low:Q", format=fmt),
             alt.Tooltip("ci_high:Q", format=fmt),
             alt.Tooltip("p_value:Q", format=".4f"),
+            *([alt.Tooltip("interval_level:Q", format=".2%")] if "interval_level" in frame else []),
             "method:N",
         ],
     )
     zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
     return (bars + points + zero).properties(height=alt.Step(44), title="Effects against control")
+
+
+def _interval_title(levels: set[float]) -> str:
+    """The axis says the intervals' level: one level, or that corrected rows differ."""
+    if len(levels) == 1:
+        return f"effect with {next(iter(levels)) * 100:.4g}% interval"
+    return "effect with its corrected interval (level per row)"
 
 
 def enrolment(frame: pd.DataFrame) -> alt.Chart:
