@@ -172,3 +172,14 @@ def test_sequential_sample_size_at_the_extremes():
         <= 0.1
         < minimum_detectable_effect(1.0, size.per_arm - 2, size.per_arm - 2, tuning_n=1000)
     )
+
+
+def test_a_fallback_root_from_statsmodels_is_still_a_number():
+    """At alpha 0.1, n 222 and ratio 0.89 statsmodels answers with a 1-element array; the
+    readout crashed on it (TypeError) for `impact ab --rows … --alpha 0.1`."""
+    from statsmodels.stats.power import TTestIndPower
+
+    from impact.stats.power import minimum_detectable_effect
+
+    mde = minimum_detectable_effect(2.0, 222, 198, alpha=0.1, power=0.8)
+    assert TTestIndPower().power(mde / 2.0, 222, 0.1, 198 / 222) == pytest.approx(0.8, abs=1e-4)

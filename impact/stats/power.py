@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats as sps
 from scipy.optimize import brentq
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
@@ -67,7 +68,7 @@ def minimum_detectable_effect(
         ratio=n_treatment / n_control,
         alternative="two-sided",
     )
-    return float(d) * sd
+    return _scalar(d) * sd
 
 
 def sample_size(
@@ -110,7 +111,13 @@ def sample_size(
             ratio=ratio,
             alternative="two-sided",
         )
-    per_arm = math.ceil(float(n1))
+    per_arm = math.ceil(_scalar(n1))
     total = per_arm + (arms - 1) * math.ceil(per_arm * ratio)
     days = total / units_per_day if units_per_day else None
     return SampleSize(per_arm, total, days)
+
+
+def _scalar(value) -> float:
+    """statsmodels' solve_power returns a 1-element array when its first root finder fails
+    and a fallback answers (seen at alpha 0.1, n 222, ratio 0.89)."""
+    return float(np.asarray(value, dtype=float).reshape(-1)[0])
