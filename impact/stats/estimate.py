@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from scipy import stats as sps
+from scipy import special
 
 from impact.vocabulary import CaveatKind, check_choice
 
@@ -67,16 +67,16 @@ class Estimate:
     @staticmethod
     def critical_value(alpha: float, df: float | None = None) -> float:
         """The (1 − α/2) quantile of t(df), or of the normal when df is None."""
-        return float((sps.norm if df is None else sps.t(df)).ppf(1 - alpha / 2))
+        q = 1 - alpha / 2
+        return float(special.ndtri(q) if df is None else special.stdtrit(df, q))
 
     @classmethod
     def from_se(
         cls, effect: float, se: float, *, df: float | None = None, alpha: float = 0.05, **rest
     ) -> Estimate:
         """Interval and two-sided p-value of `effect` from its standard error."""
-        dist = sps.norm if df is None else sps.t(df)
         quantile = cls.critical_value(alpha, df)
-        p_value = float(2 * dist.sf(abs(effect) / se)) if se > 0 else 0.0
+        p_value = float(2 * _upper_tail(abs(effect) / se, df)) if se > 0 else 0.0
         return cls(
             effect=effect,
             se=se,
@@ -118,6 +118,12 @@ class Estimate:
         row["warnings"] = [w.message for w in self.warnings]
         row["warning_kinds"] = [w.kind for w in self.warnings]
         return {k: _plain(v) for k, v in row.items()}
+
+
+def _upper_tail(x: float, df: float | None) -> float:
+    """P(T > x): scipy.stats' own kernels (norm.sf, t.sf), called without building a
+    frozen distribution, which costs a millisecond per estimate."""
+    return special.ndtr(-x) if df is None else special.stdtr(df, -x)
 
 
 def _plain(value: Any) -> Any:
