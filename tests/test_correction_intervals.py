@@ -196,3 +196,31 @@ def test_page_cli_verdict_and_money_use_the_same_family(three_metric_study):
     assert interval_name(best).endswith("Holm-adjusted") and interval_level(best) > 0.95
     frame = readout_frame(experiment_readout(store, "exp", ReadoutOptions(correction="none")))
     assert (frame["interval_level"] == 0.95).all()
+
+
+@pytest.mark.parametrize("method", ["holm", "bh"])
+def test_corrected_always_valid_intervals_agree_with_their_decision(method):
+    """Both issue-11 fixes at once: a corrected always-valid interval is the same sequence
+    (ρ kept at the study's α) at the corrected level, so it excludes 0 exactly when the
+    adjusted always-valid p-value is below α (before the merge fix: 21% disagreed)."""
+    from impact.stats.ab import mean_difference
+    from impact.stats.multiple import correct
+    from impact.stats.sequential import always_valid
+    from impact.stats.summary import SampleStats
+
+    rng = np.random.default_rng(3)
+    checked = 0
+    for _ in range(100):
+        family = []
+        for k in range(3):
+            c, t = rng.normal(0, 1, 2000), rng.normal(rng.choice([0, 0.05, 0.1]), 1, 2000)
+            e = mean_difference(
+                SampleStats(2000, c.sum(), (c * c).sum()),
+                SampleStats(2000, t.sum(), (t * t).sum()),
+                label=str(k),
+            )
+            family.append(always_valid(e, 5000))
+        for e in correct(family, method, "arms"):
+            assert (e.ci_low > 0 or e.ci_high < 0) == (e.p_value < e.alpha)
+            checked += 1
+    assert checked == 300

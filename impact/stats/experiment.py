@@ -6,7 +6,7 @@ and the file readers return them, and gives estimates, checks and power as plain
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from impact.errors import InvalidInput, NotEstimable
 from impact.options import ReadoutOptions
@@ -18,7 +18,7 @@ from impact.stats.ab import (
 )
 from impact.stats.checks import SampleRatioCheck, guardrail, sample_ratio
 from impact.stats.estimate import Caveat, Estimate
-from impact.stats.multiple import SEQUENTIAL_TUNING, correct
+from impact.stats.multiple import correct
 from impact.stats.power import minimum_detectable_effect, per_unit_sd, sample_size
 from impact.stats.sequential import always_valid
 from impact.stats.summary import ArmStats, PairedStats, SampleStats, outcome
@@ -205,9 +205,6 @@ def _estimate(
         estimate = mean_difference(outcome(c), outcome(t), **common)
     if options.sequential:
         estimate = always_valid(estimate, options.tuning_n)
-        # a correction re-draws the confidence sequence at its own level
-        details = {**estimate.details, SEQUENTIAL_TUNING: options.tuning_n}
-        estimate = replace(estimate, details=details)
     return estimate
 
 

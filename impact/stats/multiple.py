@@ -16,13 +16,12 @@ from dataclasses import replace
 from statsmodels.stats.multitest import multipletests
 
 from impact.stats.estimate import Estimate
-from impact.stats.sequential import half_width
+from impact.stats.sequential import SEQUENTIAL_TUNING, half_width
 from impact.vocabulary import Correction, check_choice
 
 _METHODS = {"holm": "holm", "bh": "fdr_bh"}
 NAMES = {"holm": "Holm (family-wise error)", "bh": "Benjamini–Hochberg (false discovery rate)"}
 SHORT_NAMES = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
-SEQUENTIAL_TUNING = "always_valid_tuning_n"  # details key of an always-valid estimate
 
 
 def correct(estimates: list[Estimate], method: Correction, family: str) -> list[Estimate]:
@@ -85,8 +84,8 @@ def _adjusted(e: Estimate, p_adjusted: float, fallback: float, note: str, name: 
 
 def _interval(e: Estimate, alpha: float) -> tuple[float, float]:
     tuning = e.details.get(SEQUENTIAL_TUNING)
-    if tuning is not None:  # an always-valid interval is a confidence sequence at α
-        width = half_width(e.se, sum(e.n.values()), alpha, tuning)
+    if tuning is not None:  # the same confidence sequence (ρ tuned for the study's α)
+        width = half_width(e.se, sum(e.n.values()), e.alpha, tuning, level=alpha)
     else:
         width = Estimate.critical_value(alpha, e.df) * e.se
     return e.effect - width, e.effect + width

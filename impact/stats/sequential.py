@@ -22,6 +22,8 @@ from dataclasses import replace
 from impact.options import DEFAULT_TUNING_N
 from impact.stats.estimate import Estimate
 
+SEQUENTIAL_TUNING = "always_valid_tuning_n"  # details key: the estimate is always-valid
+
 
 def rho_squared(alpha: float, tuning_n: float) -> float:
     log_term = -2 * math.log(alpha)
@@ -54,6 +56,8 @@ def always_valid(estimate: Estimate, tuning_n: float = DEFAULT_TUNING_N) -> Esti
         ci_low=estimate.effect - width,
         ci_high=estimate.effect + width,
         p_value=always_valid_p(abs(estimate.effect), estimate, tuning_n),
+        # a correction re-draws the same sequence (ρ kept) at its own level
+        details={**estimate.details, SEQUENTIAL_TUNING: tuning_n},
         method=f"{estimate.method}; always-valid (confidence sequence, ρ tuned at {tuning_n:,.0f})",
     )
 
