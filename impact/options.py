@@ -86,11 +86,16 @@ class StudySettings:
     guardrail_tolerance: dict[str, float] = field(default_factory=dict)  # per metric
 
     @classmethod
-    def parse(cls, raw: dict[str, Any] | None) -> StudySettings:
+    def parse(cls, raw: dict[str, Any] | None, *, strict: bool = False) -> StudySettings:
+        """Typed settings; keys Impact does not use are refused when `strict` (defining a
+        study) and ignored otherwise, so a catalog written before a setting existed, or
+        with notes of its own, keeps working."""
         raw = dict(raw or {})
         known = _READOUT | _ROLLOUT | {"target_effect", "guardrail_tolerance"}
         unknown = sorted(set(raw) - known)
-        if unknown:
+        if unknown and not strict:
+            raw = {k: v for k, v in raw.items() if k in known}
+        elif unknown:
             raise InvalidInput(
                 f"Unknown study setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}."
             )

@@ -201,3 +201,13 @@ def test_bad_flags_are_named(tmp_path, flags, message):
     path.write_text("arm,n,sum,sum_squares\ncontrol,100,500,3000\ntreatment,100,550,3400\n")
     result = runner.invoke(app, ["ab", "--summary", str(path), *flags])
     assert result.exit_code == 1 and message in result.stderr, result.output
+
+
+def test_the_negative_flags_keep_their_names(tmp_path):
+    path = tmp_path / "arms.csv"
+    path.write_text("arm,n,sum,sum_squares\ncontrol,100,500,3000\na,100,550,3400\n")
+    flags = ["--no-relative", "--no-sequential", "--no-pairwise", "--planned", "control=1,a=1"]
+    result = runner.invoke(app, ["ab", "--summary", str(path), *flags, "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert row["effect"] == pytest.approx(0.5) and not row["relative"]

@@ -41,4 +41,10 @@ def test_settings_round_trip_and_share_alpha():
 )
 def test_bad_settings_say_what_is_wrong(raw, message):
     with pytest.raises(InvalidInput, match=message):
-        StudySettings.parse(raw)
+        StudySettings.parse(raw, strict=True)
+
+
+def test_a_stored_key_impact_does_not_use_is_ignored_on_reading():
+    """A catalog written earlier (or with a note of its own) keeps working; only defining
+    a study refuses unknown keys (found by comparing the CLI before and after issue 10)."""
+    assert StudySettings.parse({"owner": "team-x", "alpha": 0.1}).readout.alpha == 0.1

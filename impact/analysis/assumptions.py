@@ -78,7 +78,7 @@ def define_study(store: Store, study: StudyBase) -> Study:
     """Create or change a study: arms, split, metrics, windows (admins only)."""
     store.authorize("manage_study")
     check_choice("kind", study.kind, StudyKind)
-    StudySettings.parse(study.settings)  # unknown or ill-typed settings are refused
+    StudySettings.parse(study.settings, strict=True)  # unknown or ill-typed settings are refused
     if study.kind == "ab" and study.arms and study.control_arm not in study.arms:
         raise InvalidInput(
             f"The control arm {study.control_arm!r} is not one of the arms {', '.join(study.arms)}."

@@ -37,7 +37,7 @@ def ab(
     relative: Annotated[
         bool | None,
         typer.Option(
-            "--relative/--difference",
+            "--relative/--no-relative",
             help="Relative lift instead of difference (default: the study's setting, else off).",
         ),
     ] = None,
@@ -58,14 +58,14 @@ def ab(
     sequential: Annotated[
         bool | None,
         typer.Option(
-            "--sequential/--fixed-sample",
+            "--sequential/--no-sequential",
             help="Always-valid intervals (default: the study's setting, else off).",
         ),
     ] = None,
     pairwise: Annotated[
         bool | None,
         typer.Option(
-            "--pairwise/--against-control",
+            "--pairwise/--no-pairwise",
             help="Also compare every pair of treatment arms (default: the study's, else off).",
         ),
     ] = None,
