@@ -10,7 +10,7 @@ from impact.analysis.portfolio import (
     model_names,
     outcome_columns,
 )
-from impact.errors import ImpactError
+from impact.errors import ImpactError, InvalidInput
 
 
 @st.cache_data(show_spinner=False)
@@ -51,20 +51,39 @@ with st.form("assumption", clear_on_submit=False):
         format_func=lambda s: s or "all models",
     )
     value = a3.number_input("New value", value=0.0, step=1.0)
+    u1, u2, u3 = st.columns(3)
+    se = u1.number_input(
+        "Standard error (empty = known)",
+        value=None,
+        min_value=0.0,
+        help="How unsure the value is; carried into every money interval.",
+    )
+    low = u2.number_input("or a 95% range: low", value=None)
+    high = u3.number_input("high", value=None)
     b1, b2 = st.columns([1, 2])
     unit = b1.text_input("Unit (e.g. USD/hour)")
     note = b2.text_input("Why it changed")
     if st.form_submit_button("Save new version"):
         try:
+            if (low is None) != (high is None):
+                raise InvalidInput("Fill in both ends of the 95% range, or neither.")
             saved = change_assumption(
-                ui.session_store(), name, value, scope=scope, unit=unit, note=note
+                ui.session_store(),
+                name,
+                value,
+                scope=scope,
+                unit=unit,
+                note=note,
+                se=se,
+                value_range=None if low is None else (low, high),
             )
         except ImpactError as exc:
             st.error(str(exc))
         else:
             ui.data_changed()
+            spread = f" ± {saved.se:,.2f}" if saved.se else ""
             st.success(
-                f"{saved.name} is now {saved.value:,.2f} {saved.unit} "
+                f"{saved.name} is now {saved.value:,.2f}{spread} {saved.unit} "
                 f"(version {saved.version}). Money figures that use it are updated."
             )
 st.subheader("Outcome columns in the warehouse")

@@ -69,11 +69,16 @@ for line in values:
         money_cols[2].caption(
             f"Realised so far on {realised['units']:,.0f} units: {ui.money(realised['value'], cur)}"
         )
-    used = "; ".join(
-        f"{a.name}{' (' + a.scope + ')' if a.scope else ''} = {a.value:,.0f} {a.unit} v{a.version}"
-        for a in v.assumptions
+    used = "; ".join(a.describe() for a in v.assumptions)
+    how = v.annual.details.get("money_interval", "")
+    spread = (
+        f" The interval carries the assumptions' uncertainty ({how})."
+        if how in ("delta method", "simulation")
+        else ""
     )
-    st.caption(f"Assumes {used}. Conversion: {v.rate.explanation}. Edit on the Metrics page.")
+    st.caption(
+        f"Assumes {used}. Conversion: {v.rate.explanation}.{spread} Edit on the Metrics page."
+    )
 
 st.subheader("Models")
 if summary.models.empty:

@@ -174,14 +174,18 @@ def test_metrics_page_edits_an_assumption_and_the_overview_follows(store, demo_s
     form_selects[0].set_value("yearly_volume")
     form_selects[1].set_value(T.CHURN_MODEL)
     at.number_input[0].set_value(120_000.0)
+    [se] = [n for n in at.number_input if n.label.startswith("Standard error")]
+    se.set_value(30_000.0)
     at.text_input[0].input("units/year")
     [save] = [b for b in at.button if b.label == "Save new version"]
     save.click().run()
-    assert any("version 2" in s.value for s in at.success)
+    assert any("120,000.00 ± 30,000.00" in s.value and "version 2" in s.value for s in at.success)
     history = local.catalog.assumption_history("yearly_volume", T.CHURN_MODEL)
-    assert [h.value for h in history] == [240_000, 120_000]
+    assert [(h.value, h.se) for h in history] == [(240_000, None), (120_000, 30_000)]
     at = open_page(at, "overview")
-    assert "yearly_volume (churn-model) = 120,000" in " ".join(c.value for c in at.caption)
+    captions = " ".join(c.value for c in at.caption)
+    assert "yearly_volume (churn-model) = 120,000 ± 30,000" in captions
+    assert "carries the assumptions' uncertainty (delta method)" in captions
 
 
 def test_model_health_page_shows_alerts_quality_and_money(app, demo_store):

@@ -76,9 +76,12 @@ def test_annual_value_and_delta_method_product():
     # Volume itself uncertain (se 10,000): Var(ab) = b²·Var(a) + a²·Var(b)
     value, se = product(2.0, 0.5, 240_000, 10_000)
     assert value == 480_000 and se == pytest.approx(math.sqrt(240_000**2 * 0.25 + 4 * 10_000**2))
-    uncertain = annual_value(effect(), rate, 240_000, volume_se=10_000)
+    # The effect enters with the spread of its interval; here one from its se (normal).
+    known_se = Estimate.from_se(2.0, 0.5, n={}, method="Welch t-test", label="v1 vs control")
+    uncertain = annual_value(known_se, rate, 240_000, volume_se=10_000)
     assert uncertain.se == pytest.approx(se)
     assert uncertain.ci_high - uncertain.ci_low == pytest.approx(2 * 1.959964 * se, rel=1e-6)
+    assert uncertain.details["money_interval"] == "delta method"
 
 
 def test_roi_and_payback_map_the_interval_ends():
@@ -165,6 +168,8 @@ def test_impact_value_cli(demo_store, monkeypatch):
     expected = study_value(demo_store, T.EXPERIMENT)
     assert figures["value per year"]["estimate"] == pytest.approx(expected.annual.effect)
     assert [a["name"] for a in out["assumptions"]] == ["yearly_volume", "running_cost"]
+    assert [a["se"] for a in out["assumptions"]] == [0.0, 0.0]
+    assert {f["interval"] for f in out["figures"][:2]} == {"exact (known factors)"}
     rollout = CliRunner().invoke(app, ["value", T.ROLLOUT_STUDY, "--json"])
     assert rollout.exit_code == 0, rollout.output
     assert json.loads(rollout.stdout)["metric"] == "handling_minutes"

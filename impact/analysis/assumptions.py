@@ -28,10 +28,26 @@ def assumption_names(store: Store) -> list[str]:
     return sorted(names)
 
 
+# Assumptions that multiply an effect into money; only these carry an uncertainty through
+# (running cost and a classifier's value matrix are taken as known).
+UNCERTAIN_OK = ("loaded_hourly_rate", "yearly_volume")
+RANGE_Z = 1.959963984540054  # a range is read as a 95% interval: se = width / (2 · 1.96)
+
+
 def change_assumption(
-    store: Store, name: str, value: float, *, scope: str = "", unit: str = "", note: str = ""
+    store: Store,
+    name: str,
+    value: float,
+    *,
+    scope: str = "",
+    unit: str = "",
+    note: str = "",
+    se: float | None = None,
+    value_range: tuple[float, float] | None = None,
 ) -> ValueAssumption:
-    """Record a new version; every money figure that uses it changes, nothing else."""
+    """Record a new version; every money figure that uses it changes, nothing else.
+
+    Its uncertainty is a standard error `se`, or a 95% range (low, high) turned into one."""
     store.authorize("edit_assumption")
     name = name.strip()
     if not name:
@@ -40,6 +56,7 @@ def change_assumption(
         raise InvalidInput(f"{name} must be a finite number; got {value!r}.")
     if value < 0 and not name.startswith("value_"):  # decision values may be losses
         raise InvalidInput(f"{name} cannot be negative; got {value:g}.")
+    se = _uncertainty(store, name, float(value), se, value_range)
     models = {m.name for m in store.catalog.models()}
     if scope and scope not in models:
         raise InvalidInput(
@@ -47,18 +64,46 @@ def change_assumption(
             f"{', '.join(sorted(models)) or '(none)'} or leave it empty for all."
         )
     saved = store.catalog.set_assumption(
-        name, float(value), scope=scope, unit=unit, note=note, changed_by=store.user
+        name, float(value), scope=scope, unit=unit, note=note, changed_by=store.user, se=se
     )
     store.audit(
         "edit_assumption",
         name,
         scope=scope,
         value=float(value),
+        se=se,
         unit=unit,
         version=saved.version,
         note=note,
     )
     return saved
+
+
+def _uncertainty(
+    store: Store, name: str, value: float, se: float | None, value_range: tuple | None
+) -> float | None:
+    if se is not None and value_range is not None:
+        raise InvalidInput(f"Give {name} a standard error or a range, not both.")
+    if value_range is not None:
+        low, high = (float(v) for v in value_range)
+        if not (math.isfinite(low) and math.isfinite(high)) or not low <= value <= high:
+            raise InvalidInput(
+                f"The range of {name} must be two numbers around its value {value:,g}, "
+                f"low first; got {low:,g} to {high:,g}."
+            )
+        se = (high - low) / (2 * RANGE_Z)
+    if not se:
+        return None
+    if not math.isfinite(se) or se < 0:
+        raise InvalidInput(f"The standard error of {name} must be a positive number; got {se!r}.")
+    rates = {m.rate_assumption for m in store.catalog.metrics() if m.rate_assumption}
+    if name not in {*UNCERTAIN_OK, *rates}:
+        raise InvalidInput(
+            f"{name} is taken as known: only the yearly volume and rates a metric multiplies "
+            f"by ({', '.join(sorted({*UNCERTAIN_OK, *rates}))}) carry an uncertainty into "
+            "the money. Leave its uncertainty empty."
+        )
+    return float(se)
 
 
 def define_metric(store: Store, metric: MetricDefinitionBase) -> MetricDefinition:

@@ -146,6 +146,7 @@ def assumption_table(store: Store) -> pd.DataFrame:
             "assumption": a.name,
             "scope": a.scope or "all models",
             "value": a.text if a.text is not None else f"{a.value:,.2f}",
+            "standard error": f"{a.se:,.2f}" if a.se else "",
             "unit": a.unit,
             "version": a.version,
             "changed by": a.changed_by,

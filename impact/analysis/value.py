@@ -18,8 +18,8 @@ from impact.value.money import (
     Return,
     annual_value,
     money_rate,
+    per_unit_value,
     return_on_cost,
-    scaled,
 )
 
 
@@ -42,7 +42,9 @@ def current_assumptions(store: Store) -> dict[tuple[str, str], Assumption]:
     out = {}
     for a in store.catalog.assumptions():
         if a.value is not None:
-            out[(a.name, a.scope)] = Assumption(a.name, a.value, a.unit, a.version, a.scope)
+            out[(a.name, a.scope)] = Assumption(
+                a.name, a.value, a.unit, a.version, a.scope, a.se or 0.0
+            )
     return out
 
 
@@ -87,13 +89,12 @@ def study_value(store: Store, study_name: str | Study, arm: str | None = None) -
             " to annualise its value."
         )
     cost = _lookup(table, "running_cost", study.model)
-    per_unit = scaled(
+    per_unit = per_unit_value(
         effect,
-        rate.per_unit,
+        rate,
         label=f"{chosen}: value per {study.unit if study.kind == 'ab' else 'observation'}",
-        method=f"{effect.method} × {rate.explanation}",
     )
-    annual = annual_value(effect, rate, volume.value)
+    annual = annual_value(effect, rate, volume.value, volume.se)
     used = tuple(a for a in (rate_assumption, volume, cost) if a is not None)
     return StudyValue(
         study.name,
@@ -175,6 +176,7 @@ def value_frame(result: StudyValue) -> pd.DataFrame:
             "ci_low": e.ci_low,
             "ci_high": e.ci_high,
             "currency": result.rate.currency,
+            "interval": e.details.get("money_interval", ""),
         }
         for name, e in rows
     ]
@@ -186,6 +188,7 @@ def value_frame(result: StudyValue) -> pd.DataFrame:
                 "ci_low": r.roi_low,
                 "ci_high": r.roi_high,
                 "currency": "",
+                "interval": "ends of the yearly value's interval",
             }
         )
         out.append(
@@ -195,6 +198,7 @@ def value_frame(result: StudyValue) -> pd.DataFrame:
                 "ci_low": r.payback_low,
                 "ci_high": r.payback_high,
                 "currency": "",
+                "interval": "ends of the yearly value's interval",
             }
         )
     return pd.DataFrame(out)

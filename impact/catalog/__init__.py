@@ -197,6 +197,7 @@ class Catalog:
         unit: str = "",
         note: str = "",
         changed_by: str = "",
+        se: float | None = None,
     ) -> ValueAssumption:
         """Record a new version; earlier versions stay for the audit trail."""
         history = self.assumption_history(name, scope)
@@ -204,6 +205,7 @@ class Catalog:
             name=name,
             scope=scope,
             value=value,
+            se=se,
             text=text,
             unit=unit,
             note=note,

@@ -116,6 +116,7 @@ class ValueAssumption(SQLModel, table=True):
     name: str = Field(index=True)  # currency, loaded_hourly_rate, yearly_volume, running_cost
     scope: str = ""  # "" for global, else a model or study name
     value: float | None = None
+    se: float | None = None  # standard error of value (None or 0: taken as known)
     text: str | None = None  # for non-numeric assumptions (currency code)
     unit: str = ""
     version: int = 1

@@ -21,7 +21,14 @@ def value(
     result = study_value(open_store(), study, arm)
     frame = value_frame(result)
     assumptions = [
-        {"name": a.name, "scope": a.scope, "value": a.value, "unit": a.unit, "version": a.version}
+        {
+            "name": a.name,
+            "scope": a.scope,
+            "value": a.value,
+            "se": a.se,
+            "unit": a.unit,
+            "version": a.version,
+        }
         for a in result.assumptions
     ]
     if as_json:
@@ -31,6 +38,7 @@ def value(
                 "arm": result.arm,
                 "metric": result.metric,
                 "conversion": result.rate.explanation,
+                "interval_method": result.annual.method,
                 "figures": frame,
                 "assumptions": assumptions,
             }
@@ -44,8 +52,6 @@ def value(
             f"  {row.figure:<18} {row.estimate:>14,.2f}  "
             f"[{row.ci_low:,.2f}, {row.ci_high:,.2f}] {row.currency}"
         )
-    for a in assumptions:
-        typer.echo(
-            f"  assumes {a['name']}{' (' + a['scope'] + ')' if a['scope'] else ''} = "
-            f"{a['value']:,.2f} {a['unit']} (version {a['version']})"
-        )
+    typer.echo(f"  interval: {result.annual.details.get('money_interval', '')}")
+    for a in result.assumptions:
+        typer.echo(f"  assumes {a.describe()}")
