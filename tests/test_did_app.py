@@ -104,6 +104,9 @@ def test_rollouts_page_says_the_data_chose_the_bootstrap_and_shows_p_with_its_fl
     captions = _captions(at)
     assert next(b for b in at.selectbox if b.label == "Estimator").value == "twfe"
     assert f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; {p_text(e)};" in captions
-    assert "switched to the wild cluster bootstrap (Webb's six-point weights" in captions
+    assert "the more cautious of the wild cluster bootstrap (Webb's six-point weights" in captions
     assert "estimator chosen by the data: every treated unit adopts at once" in captions
-    assert any("chosen by the data: the wild cluster bootstrap's" in w.value for w in at.warning)
+    assert any(
+        "chosen by the data: the more cautious of the wild cluster bootstrap's" in w.value
+        for w in at.warning
+    )

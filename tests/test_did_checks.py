@@ -114,7 +114,11 @@ def test_few_clusters_bootstrap_says_it_was_chosen_and_never_prints_p_zero(tmp_p
     assert out["bootstrap_weights"] == "webb" and out["bootstrap_enumerated"] is False
     assert out["p_resolution"] == pytest.approx(1 / 9999)
     assert out["p_at_resolution"] is True and out["p_value"] == pytest.approx(1 / 9999)
-    assert "with only 8 clusters (units) the p-value and interval were switched" in out["method"]
+    assert (
+        "with only 8 clusters (units) the p-value and interval are the more cautious"
+        in (out["method"])
+    )
+    assert out["p_value"] == max(out["bootstrap_p_value"], out["analytic_p_value"])
     assert any("chosen by the data" in w for w in out["warnings"])
     assert not any("read the wild cluster bootstrap instead" in w for w in out["warnings"])
     text = _did(*args, "--alpha", "0.1")

@@ -123,6 +123,17 @@ def wild_cluster_bootstrap(
     )
 
 
+def more_cautious(
+    p_value: float, ci: tuple[float, float], boot: BootstrapResult
+) -> tuple[float, float, float, bool]:
+    """(p, low, high, bootstrap decides) of the more cautious of an analytic test and the
+    bootstrap: the larger p and the hull of both intervals. They agree: τ0 outside the hull
+    is rejected by both, so the hull excludes 0 exactly when the larger p is below α."""
+    boot_decides = boot.p_value >= p_value
+    low, high = min(boot.ci_low, ci[0]), max(boot.ci_high, ci[1])
+    return max(boot.p_value, p_value), low, high, boot_decides
+
+
 def _bound(p_value, inside: float, outside: float, alpha: float, steps: int = 40) -> float:
     """Bisect for where p(τ0) crosses α between the estimate and a far value (40 halvings
     of 20 SEs: far below any digit shown)."""
