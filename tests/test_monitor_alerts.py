@@ -51,13 +51,40 @@ def test_small_periods_do_not_alert():
             "period": DAYS,
             "labeled": [20, 20, 20, 500, 500, 500],
             "ece": 0.3,
+            "calibration_p": 1e-6,
             "roc_auc": [0.5, 0.5, 0.5, 0.9, 0.7, 0.7],
+            "roc_auc_se": 0.02,
         }
     )
-    alerts = find_alerts(ops, drift([0.0] * 6, [1.0] * 6), classification, 0.9, Thresholds())
+    reference = (0.9, 0.01)
+    alerts = find_alerts(ops, drift([0.0] * 6, [1.0] * 6), classification, reference, Thresholds())
     assert [(a.kind, a.first_period) for a in alerts] == [
         ("calibration", DAYS[3]),
         ("performance", DAYS[4]),
+    ]
+
+
+def test_crossings_that_chance_explains_do_not_alert():
+    """ECE above 0.10 and AUC 0.06 below the reference, from a week's worth of labels: the
+    rule of thumb is crossed, the test is not, so nothing is alerted; with a clear test,
+    both are."""
+    ops = operations([0.0] * 6)
+    frame = pd.DataFrame(
+        {
+            "version": "v1",
+            "period": DAYS[:2],
+            "labeled": [120, 120],
+            "ece": [0.12, 0.12],
+            "calibration_p": [0.2, 1e-5],
+            "roc_auc": [0.69, 0.60],
+            "roc_auc_se": [0.047, 0.03],
+        }
+    )
+    alerts = find_alerts(ops, drift([0.0] * 6, [1.0] * 6), frame, (0.75, 0.01), Thresholds())
+    # Day 0: z = 0.06 / √(0.047² + 0.01²) = 1.25, p 0.11; day 1: z = 0.15 / 0.0316 = 4.7.
+    assert [(a.kind, a.first_period) for a in alerts] == [
+        ("calibration", DAYS[1]),
+        ("performance", DAYS[1]),
     ]
 
 

@@ -54,3 +54,50 @@ def test_ece_and_brier_agree_with_sklearn_on_random_rows():
 def test_empty_inputs_give_nan():
     assert np.isnan(cal.expected_calibration_error([], [], []))
     assert np.isnan(cal.brier_score(0.0, 0))
+
+
+def test_hosmer_lemeshow_equals_scipys_chi_square_over_both_classes():
+    """H = Σ over bins and both classes of (observed − expected)² / expected, χ² with one
+    degree of freedom per bin (scores not fitted here): scipy's chisquare on the same
+    cells, ddof = B − 1 so that its k − 1 − ddof = B."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    score = rng.beta(2, 3, 800)
+    y = (rng.random(800) < np.clip(score * 1.15, 0, 1)).astype(int)  # slightly off
+    b = bins_of(score, y)
+    statistic, df, p = cal.calibration_test(b["n"], b["mean_score"], b["mean_label"])
+    expected = np.concatenate([b["n"] * b["mean_score"], b["n"] * (1 - b["mean_score"])])
+    observed = np.concatenate([b["n"] * b["mean_label"], b["n"] * (1 - b["mean_label"])])
+    ref = stats.chisquare(observed, expected, ddof=len(b) - 1)
+    assert (statistic, p) == pytest.approx((ref.statistic, ref.pvalue))
+    assert df == len(b)
+
+
+def test_a_calibrated_score_rarely_fails_the_test_and_a_miscalibrated_one_does():
+    """Known truth: labels drawn with probability = score. 1,000 weeks of 120 labels: the
+    ECE alone exceeds 0.10 in many of them, the test at p < 0.001 in about 0.1% (it errs
+    toward no alarm); a score 30% too high fails it in most weeks of 300 labels."""
+    rng = np.random.default_rng(6)
+    edges = np.linspace(0.0, 1.0, 11)[1:-1]
+
+    def binned(score, y):  # bins_of in numpy: the loop runs 1,100 times
+        b = np.searchsorted(edges, score)
+        n = np.bincount(b, minlength=10)
+        keep = n > 0
+        mean = np.bincount(b, score, 10)[keep] / n[keep]
+        return n[keep], mean, np.bincount(b, y, 10)[keep] / n[keep]
+
+    high_ece = failed = 0
+    for _ in range(1000):
+        score = rng.beta(2, 3, 120)
+        b = binned(score, (rng.random(120) < score).astype(float))
+        high_ece += cal.expected_calibration_error(*b) > 0.1
+        failed += cal.calibration_test(*b)[2] < 0.001
+    assert high_ece >= 100 and failed <= 5
+    caught = 0
+    for _ in range(100):
+        score = rng.beta(2, 3, 300)
+        b = binned(np.clip(score * 1.3, 0, 0.999), (rng.random(300) < score).astype(float))
+        caught += cal.calibration_test(*b)[2] < 0.001
+    assert caught >= 60

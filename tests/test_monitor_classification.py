@@ -74,3 +74,30 @@ def test_undefined_metrics_are_nan_not_errors():
     assert np.isnan(cls.roc_auc([0.1, 0.9], [1, 1], [0, 0]))  # no negatives
     assert np.isnan(cls.average_precision([0.1], [0], [3]))  # no positives
     assert np.isnan(cls.threshold_metrics(0, 0, 5, 0)["precision"])  # nothing flagged
+
+
+def test_delong_standard_error_equals_the_pairwise_computation_on_rows(rows):
+    """DeLong's placement values computed pair by pair on the raw rows (ties count ½)."""
+    y, score = rows
+    pos, neg = score[y == 1], score[y == 0]
+    wins = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    v10, v01 = wins.mean(axis=1), wins.mean(axis=0)
+    se = np.sqrt(v10.var(ddof=1) / len(pos) + v01.var(ddof=1) / len(neg))
+    c = counts(y, score)
+    assert cls.roc_auc_se(c.index, c["positives"], c["negatives"]) == pytest.approx(se)
+    assert wins.mean() == pytest.approx(skm.roc_auc_score(y, score))
+
+
+def test_delong_standard_error_covers_the_true_auc():
+    """Known truth: positives ~ N(1, 1), negatives ~ N(0, 1), AUC = Φ(1/√2) = 0.7602.
+    400 samples of 60 positives and 140 negatives: the 95% interval covers about 95%."""
+    from scipy import stats
+
+    rng = np.random.default_rng(8)
+    truth, covered = stats.norm.cdf(1 / np.sqrt(2)), 0
+    for _ in range(400):
+        score = np.round(np.concatenate([rng.normal(1, 1, 60), rng.normal(0, 1, 140)]), 3)
+        y = np.r_[np.ones(60), np.zeros(140)]
+        auc, se = cls.roc_auc(score, y, 1 - y), cls.roc_auc_se(score, y, 1 - y)  # merges ties
+        covered += abs(auc - truth) <= 1.96 * se
+    assert 0.92 <= covered / 400 <= 0.975

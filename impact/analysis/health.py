@@ -46,6 +46,10 @@ NOTES = (
     "chi-square without continuity correction (categories).",
     "A drift alert needs PSI above its threshold and a p-value below alpha, because PSI "
     "alone is noisy in small periods.",
+    "Likewise a calibration alert needs ECE above its threshold and Hosmer–Lemeshow's test "
+    "(one degree of freedom per score bin) below alpha, and an ROC AUC alert a drop beyond "
+    "its threshold and a one-sided z-test of the drop (DeLong standard errors) below "
+    "alpha: a calibrated score reaches ECE 0.12 with 120 labels by chance.",
 )
 
 
@@ -157,7 +161,10 @@ def _health(
         reference_auc = None
         if record.task != "regression":
             ref = q.score_label_counts(db, model, "all", reference, score_decimals)
-            reference_auc = cls.roc_auc(ref["score"], ref["positives"], ref["negatives"])
+            reference_auc = (
+                cls.roc_auc(ref["score"], ref["positives"], ref["negatives"]),
+                cls.roc_auc_se(ref["score"], ref["positives"], ref["negatives"]),
+            )
         tables = _tables(db, record, period, reference, start, min_confidence, score_decimals)
         watched = tables
         if alerts and period != cadence:
@@ -236,7 +243,7 @@ def _classification(conf, counts, bins) -> pd.DataFrame:
                 **cls.score_metrics(c["score"], c["positives"], c["negatives"]),
             }
         )
-    scores = pd.DataFrame(rows, columns=KEYS + ["roc_auc", "pr_auc", "log_loss"])
+    scores = pd.DataFrame(rows, columns=KEYS + ["roc_auc", "roc_auc_se", "pr_auc", "log_loss"])
     rows = []
     for (version, period), b in by_version_period(bins):
         labeled = int(b["n"].sum())
@@ -246,10 +253,11 @@ def _classification(conf, counts, bins) -> pd.DataFrame:
                 "period": period,
                 "labeled": labeled,
                 "ece": cal.expected_calibration_error(b["n"], b["mean_score"], b["mean_label"]),
+                "calibration_p": cal.calibration_test(b["n"], b["mean_score"], b["mean_label"])[2],
                 "brier": cal.brier_score(float(b["sum_squared_error"].sum()), labeled),
             }
         )
-    calib = pd.DataFrame(rows, columns=KEYS + ["labeled", "ece", "brier"])
+    calib = pd.DataFrame(rows, columns=KEYS + ["labeled", "ece", "calibration_p", "brier"])
     threshold = pd.DataFrame(
         [cls.threshold_metrics(r.tp, r.fp, r.tn, r.fn) for r in conf.itertuples()],
         columns=["accuracy", "precision", "recall", "f1"],

@@ -1,7 +1,11 @@
 """Alerts: which health figure crossed its threshold, for which version, and when first.
 
-Figures from small groups are noisy, so drift needs both the PSI rule of thumb and a
-significant test, and label-based metrics need enough labelled rows in the period.
+Figures from small groups are noisy, so every alert on a statistic needs both its rule of
+thumb and a significant test (p below `alpha`): drift, PSI and a KS or chi-square test;
+calibration, ECE and Hosmer–Lemeshow's test; a drop in ROC AUC, the drop and a one-sided
+z-test of it with DeLong's standard errors of the period's and the reference's AUC
+(independent, as the windows do not overlap). Label-based metrics also need enough
+labelled rows in the period.
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from impact.vocabulary import HealthPeriod
 
@@ -21,7 +27,9 @@ class Thresholds:
     # fewer tests than days means fewer alerts from noise.
     cadence: HealthPeriod = "week"
     psi: float = 0.25  # PSI rule of thumb for a significant shift
-    drift_alpha: float = 0.001  # KS or chi-square p-value below this confirms the shift
+    # A test's p-value below this confirms a crossing: with a few models × versions ×
+    # columns × weeks tested, 0.001 keeps false alarms rare (scripts/health_false_alerts.py).
+    drift_alpha: float = 0.001
     max_fallback_share: float = 0.05
     max_latency_p99_ms: float | None = None
     max_ece: float = 0.10
@@ -79,19 +87,28 @@ def _crossings(
     return alerts
 
 
+def _dropped(classification: pd.DataFrame, auc: float, auc_se: float, alpha: float) -> pd.Series:
+    """One-sided z-test that the period's AUC is below the reference's."""
+    se = np.sqrt(classification["roc_auc_se"] ** 2 + auc_se**2)
+    z = (auc - classification["roc_auc"]) / se
+    return pd.Series(stats.norm.sf(z) < alpha, index=classification.index).where(se > 0, False)
+
+
 def find_alerts(
     operations: pd.DataFrame,
     drift: pd.DataFrame,
     classification: pd.DataFrame | None,
-    reference_auc: float | None,
+    reference_auc: tuple[float, float] | None,
     limits: Thresholds,
     monitored_from=None,
 ) -> list[Alert]:
-    """Every (kind, version, subject) that crossed a threshold in some period.
+    """Every (kind, version, subject) that crossed a threshold, significantly, in some period.
 
-    The drop in ROC AUC is measured against the reference window, so it is checked only on
-    periods from `monitored_from` (the reference's end) when given; `drift` is expected to
-    hold monitored periods only."""
+    `classification` has per period labeled, ece, calibration_p, roc_auc and roc_auc_se;
+    `reference_auc` is the reference window's (AUC, DeLong standard error). The drop in
+    ROC AUC is measured against the reference window, so it is checked only on periods
+    from `monitored_from` (the reference's end) when given; `drift` is expected to hold
+    monitored periods only."""
     busy = operations["n"] >= limits.min_rows
     alerts = _crossings(
         operations,
@@ -129,30 +146,39 @@ def find_alerts(
         )
     if classification is not None and not classification.empty:
         enough = classification["labeled"] >= limits.min_labels
+        miscalibrated = (classification["ece"] > limits.max_ece) & (
+            classification["calibration_p"] < limits.drift_alpha
+        )
         alerts += _crossings(
             classification,
-            enough & (classification["ece"] > limits.max_ece),
+            enough & miscalibrated,
             "calibration",
             None,
             "ece",
             "ece",
             limits.max_ece,
-            "expected calibration error {value:.3f}",
+            "expected calibration error {value:.3f} (Hosmer–Lemeshow "
+            f"p < {limits.drift_alpha:g})",
         )
-        if reference_auc is not None and not math.isnan(reference_auc):
-            floor = reference_auc - limits.max_auc_drop
+        if reference_auc is not None and not math.isnan(reference_auc[0]):
+            auc, auc_se = reference_auc
+            floor = auc - limits.max_auc_drop
             monitored = True
             if monitored_from is not None:
                 periods = pd.to_datetime(classification["period"], utc=True)
                 monitored = periods >= pd.Timestamp(monitored_from)
             alerts += _crossings(
                 classification,
-                enough & monitored & (classification["roc_auc"] < floor),
+                enough
+                & monitored
+                & (classification["roc_auc"] < floor)
+                & _dropped(classification, auc, auc_se, limits.drift_alpha),
                 "performance",
                 None,
                 "roc_auc",
                 "roc_auc",
                 floor,
-                f"ROC AUC {{value:.3f}}, below the reference {reference_auc:.3f}",
+                f"ROC AUC {{value:.3f}}, below the reference {auc:.3f} "
+                f"(DeLong z-test p < {limits.drift_alpha:g})",
             )
     return sorted(alerts, key=lambda a: (str(a.first_period), a.kind, a.version, a.subject))

@@ -49,6 +49,23 @@ def roc_auc(scores, positives, negatives) -> float:
     return float((pos * (negatives_below + 0.5 * neg)).sum() / (n_pos * n_neg))
 
 
+def roc_auc_se(scores, positives, negatives) -> float:
+    """DeLong's standard error of the ROC AUC, from the per-distinct-score counts: with
+    V₁₀ = P(negative below a positive's score) + ½ P(tie) for each positive and
+    V₀₁ = P(positive above a negative's score) + ½ P(tie) for each negative,
+    Var = s²(V₁₀)/n₊ + s²(V₀₁)/n₋ (DeLong, DeLong & Clarke-Pearson, Biometrics 1988)."""
+    _, pos, neg = _sorted(scores, positives, negatives)
+    n_pos, n_neg = pos.sum(), neg.sum()
+    if n_pos < 2 or n_neg < 2:
+        return math.nan
+    below_neg = (np.cumsum(neg) - neg + 0.5 * neg) / n_neg  # V10 of a positive at this score
+    above_pos = (pos.sum() - np.cumsum(pos) + 0.5 * pos) / n_pos  # V01 of a negative here
+    auc = (pos * below_neg).sum() / n_pos
+    var10 = (pos * (below_neg - auc) ** 2).sum() / (n_pos - 1)
+    var01 = (neg * (above_pos - auc) ** 2).sum() / (n_neg - 1)
+    return float(math.sqrt(var10 / n_pos + var01 / n_neg))
+
+
 def average_precision(scores, positives, negatives) -> float:
     """Σ (R_k − R_{k−1}) · P_k over thresholds at each distinct score, highest first (the
     PR AUC that sklearn.metrics.average_precision_score reports)."""
@@ -76,6 +93,7 @@ def log_loss(scores, positives, negatives) -> float:
 def score_metrics(scores, positives, negatives) -> dict[str, float]:
     return {
         "roc_auc": roc_auc(scores, positives, negatives),
+        "roc_auc_se": roc_auc_se(scores, positives, negatives),
         "pr_auc": average_precision(scores, positives, negatives),
         "log_loss": log_loss(scores, positives, negatives),
     }
