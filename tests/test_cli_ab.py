@@ -211,3 +211,22 @@ def test_the_negative_flags_keep_their_names(tmp_path):
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
     assert row["effect"] == pytest.approx(0.5) and not row["relative"]
+
+
+def test_table_output_names_each_intervals_level_and_correction(tmp_path):
+    """A corrected interval is wider than 95%: the text says at which level and why, as the
+    pages do (it printed bare brackets before), and an always-valid one says so."""
+    path = tmp_path / "arms.csv"
+    path.write_text("arm,n,sum,sum_squares\ncontrol,100,500,3000\na,100,550,3400\nb,100,600,3900\n")
+    rows = json.loads(runner.invoke(app, ["ab", "--summary", str(path), "--json"]).stdout)
+    text = runner.invoke(app, ["ab", "--summary", str(path)]).stdout
+    for r in rows:
+        level = f"{r['interval_level'] * 100:.3g}% CI (Holm-adjusted)"
+        assert f"{level} [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]" in text
+    assert {r["interval_level"] for r in rows} == {1 - 0.05 / 2, 1 - 0.05}
+    single = tmp_path / "two.csv"
+    single.write_text("arm,n,sum,sum_squares\ncontrol,100,500,3000\na,100,550,3400\n")
+    plain = runner.invoke(app, ["ab", "--summary", str(single), "--alpha", "0.1"]).stdout
+    assert "90% CI [" in plain and "adjusted" not in plain
+    seq = runner.invoke(app, ["ab", "--summary", str(single), "--sequential"]).stdout
+    assert "95% always-valid CI [" in seq

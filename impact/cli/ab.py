@@ -244,6 +244,15 @@ def _power_fields(row) -> dict:
     }
 
 
+def _interval_name(record: dict) -> str:
+    """"95% CI", "98.3% CI (Holm-adjusted)", "95% always-valid CI": the words the pages use
+    (analysis.verdict.interval_name), from a tidy record."""
+    level = record.get("interval_level") or 1 - record["alpha"]
+    kind = "always-valid CI" if record.get("always_valid_tuning_n") else "CI"
+    method = record.get("correction_method") if record.get("correction") else None
+    return f"{level * 100:.3g}% {kind}" + (f" ({method}-adjusted)" if method else "")
+
+
 def _emit(readout: "Readout", as_json: bool) -> None:
     records = _records(readout)
     if as_json:
@@ -259,7 +268,7 @@ def _emit(readout: "Readout", as_json: bool) -> None:
         scale = 100 if r["relative"] else 1
         typer.echo(
             f"{r['metric']:<16} {r['comparison']:<28} "
-            f"{r['effect'] * scale:+.4g}{unit} "
+            f"{r['effect'] * scale:+.4g}{unit} {_interval_name(r)} "
             f"[{r['ci_low'] * scale:+.4g}, {r['ci_high'] * scale:+.4g}]  "
             f"p={r['p_value']:.4f}  {r['method']}"
             + (f"  → {r['verdict']}" if r.get("verdict") else "")
