@@ -245,7 +245,7 @@ def _power_fields(row) -> dict:
 
 
 def _interval_name(record: dict) -> str:
-    """"95% CI", "98.3% CI (Holm-adjusted)", "95% always-valid CI": the words the pages use
+    """ "95% CI", "98.3% CI (Holm-adjusted)", "95% always-valid CI": the words the pages use
     (analysis.verdict.interval_name), from a tidy record."""
     level = record.get("interval_level") or 1 - record["alpha"]
     kind = "always-valid CI" if record.get("always_valid_tuning_n") else "CI"
