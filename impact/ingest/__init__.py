@@ -64,6 +64,7 @@ def ingest_file(
     step = progress or (lambda fraction, message: None)
     name = dataset or Path(file_name or path.name).stem
     file_name = file_name or path.name
+    _check_name(name)
     _check_size(path, file_name, upload_limit_mb)
 
     reconcile(store)  # finish any upload an earlier process left half-recorded
@@ -173,8 +174,20 @@ def _check_size(path: Path, file_name: str, limit_mb: float | None) -> None:
     size_mb = path.stat().st_size / 2**20
     if size_mb > limit_mb:
         raise InvalidInput(
-            f"{file_name} is {size_mb:,.1f} MB, above the upload limit of {limit_mb:,.0f} MB. "
+            f"{file_name} is {size_mb:,.1f} MB, above the upload limit of {limit_mb:,g} MB. "
             "Split the file, or raise IMPACT_UPLOAD_LIMIT_MB."
+        )
+
+
+def _check_name(name: str) -> None:
+    if not name.strip():
+        raise InvalidInput("The dataset name is blank; give it a name (or leave it unset).")
+    if not name.isprintable():
+        bad = next(c for c in name if not c.isprintable())
+        raise InvalidInput(
+            f"The dataset name {name!r} contains the control character U+{ord(bad):04X} (a "
+            "line break, tab or similar), which would garble listings. Use a name on one "
+            "line, without tabs."
         )
 
 

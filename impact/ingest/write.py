@@ -9,6 +9,7 @@ together.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,16 +49,15 @@ def write_load(
     report: ValidationReport,
     allow_unknown_units: bool,
 ) -> None:
-    with warehouse.transaction() as tx:
-        tx.attach(staging_path, "stg")
-        try:
-            _refuse_same_file(tx, record)
-            _check_stored(tx, fact, report, allow_unknown_units)
-            if not report.ok:
-                raise ValidationFailed(report)
-            _insert(tx, fact, staged, record)
-        finally:
-            tx.detach("stg")
+    # The alias is per upload: attached databases are shared by every connection of the
+    # process, so two uploads at once under one fixed name would collide.
+    stg = f"stg_{uuid.uuid4().hex}"
+    with warehouse.transaction(attach={stg: staging_path}) as tx:
+        _refuse_same_file(tx, record)
+        _check_stored(tx, fact, report, allow_unknown_units, stg)
+        if not report.ok:
+            raise ValidationFailed(report)
+        _insert(tx, fact, staged, record, stg)
 
 
 def _refuse_same_file(tx: Transaction, record: LoadRecord) -> None:
@@ -75,7 +75,7 @@ def _refuse_same_file(tx: Transaction, record: LoadRecord) -> None:
 
 
 def _check_stored(
-    tx: Transaction, fact: Fact, report: ValidationReport, allow_unknown_units: bool
+    tx: Transaction, fact: Fact, report: ValidationReport, allow_unknown_units: bool, stg: str
 ) -> None:
     if fact.key:
         key = ", ".join(fact.key)
@@ -83,7 +83,7 @@ def _check_stored(
         shown = " || '/' || ".join(f"c.{k}" for k in fact.key)
         sql = (
             f"SELECT c._line AS line, '{'/'.join(fact.key)}' AS column, {shown} AS value, "
-            f"'already stored by an earlier upload' AS problem FROM stg.clean c "
+            f"'already stored by an earlier upload' AS problem FROM {stg}.clean c "
             f"WHERE EXISTS (SELECT 1 FROM {fact.kind} s WHERE {join}) ORDER BY c._line"
         )
         _collect(
@@ -101,7 +101,7 @@ def _check_stored(
         sql = (
             "SELECT c._line AS line, 'unit_id' AS column, c.unit_id AS value, "
             "'unit ' || c.unit_id || ' is in no assignment, rollout or prediction' "
-            f"AS problem FROM stg.clean c WHERE c.unit_id NOT IN ({KNOWN_UNITS}) "
+            f"AS problem FROM {stg}.clean c WHERE c.unit_id NOT IN ({KNOWN_UNITS}) "
             "ORDER BY c._line"
         )
         result = report.add(
@@ -124,7 +124,7 @@ def _collect(tx: Transaction, result: RuleResult, sql: str) -> None:
         ]
 
 
-def _insert(tx: Transaction, fact: Fact, staged: StagedFile, record: LoadRecord) -> None:
+def _insert(tx: Transaction, fact: Fact, staged: StagedFile, record: LoadRecord, stg: str) -> None:
     did = [record.dataset_id]
     present = staged.plan.contract
     if fact.kind == "outcomes":
@@ -133,14 +133,14 @@ def _insert(tx: Transaction, fact: Fact, staged: StagedFile, record: LoadRecord)
             tx.execute(
                 "INSERT INTO outcomes SELECT ?, unit_id, observed_at, ?, "
                 + q
-                + f" FROM stg.clean WHERE {q} IS NOT NULL ORDER BY unit_id, observed_at",
+                + f" FROM {stg}.clean WHERE {q} IS NOT NULL ORDER BY unit_id, observed_at",
                 did + [metric],
             )
         for segment in staged.text_extras:
             q = quote_identifier(segment)
             tx.execute(
                 "INSERT INTO unit_segments SELECT ?, unit_id, ?, "
-                f"arg_max({q}, observed_at) FROM stg.clean WHERE {q} IS NOT NULL "
+                f"arg_max({q}, observed_at) FROM {stg}.clean WHERE {q} IS NOT NULL "
                 "GROUP BY unit_id ORDER BY unit_id",
                 did + [segment],
             )
@@ -154,7 +154,7 @@ def _insert(tx: Transaction, fact: Fact, staged: StagedFile, record: LoadRecord)
         }[fact.kind]
         tx.execute(
             f"INSERT INTO {fact.kind} (dataset_id, {', '.join(columns)}) "
-            f"SELECT ?, {', '.join(values)} FROM stg.clean ORDER BY {order}",
+            f"SELECT ?, {', '.join(values)} FROM {stg}.clean ORDER BY {order}",
             did,
         )
     if fact.kind == "predictions":
@@ -164,7 +164,7 @@ def _insert(tx: Transaction, fact: Fact, staged: StagedFile, record: LoadRecord)
             text = "NULL" if feature in staged.number_extras else q
             tx.execute(
                 f"INSERT INTO prediction_features SELECT ?, prediction_id, ?, {number}, "
-                f"{text} FROM stg.clean WHERE {q} IS NOT NULL",
+                f"{text} FROM {stg}.clean WHERE {q} IS NOT NULL",
                 did + [feature],
             )
     tx.execute(

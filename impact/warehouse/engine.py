@@ -28,6 +28,10 @@ from impact.warehouse.schema import TABLES
 
 Params = Sequence[Any] | dict[str, Any] | None
 
+# A CSV line (so a cell) may hold up to 64 MB; DuckDB's default of 2 MB refuses real
+# exports with long text cells.
+MAX_LINE_BYTES = 64 * 2**20
+
 _schema_ready: set[str] = set()
 _schema_lock = threading.Lock()
 
@@ -67,11 +71,7 @@ class _Session:
 
 
 class Transaction(_Session):
-    def attach(self, path: Path, alias: str) -> None:
-        self._con.execute(f"ATTACH '{_literal_path(path)}' AS {alias} (READ_ONLY)")
-
-    def detach(self, alias: str) -> None:
-        self._con.execute(f"DETACH {alias}")
+    """Statements of one unit of work on the warehouse (see Warehouse.transaction)."""
 
 
 class Warehouse:
@@ -137,16 +137,29 @@ class Warehouse:
             yield Transaction(con)
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """All statements inside commit together or not at all."""
+    def transaction(self, attach: dict[str, Path] | None = None) -> Iterator[Transaction]:
+        """All statements inside commit together or not at all.
+
+        `attach` maps an alias to a database file attached read-only for the transaction.
+        Attached databases belong to the process's DuckDB instance, not to the connection,
+        so each is detached after the commit or rollback, whatever happened."""
+        attach = attach or {}
         with self._connect() as con:
-            con.execute("BEGIN TRANSACTION")
+            attached = []
             try:
-                yield Transaction(con)
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+                for alias, path in attach.items():
+                    con.execute(f"ATTACH '{_literal_path(path)}' AS {alias} (READ_ONLY)")
+                    attached.append(alias)
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield Transaction(con)
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+            finally:
+                for alias in attached:
+                    con.execute(f"DETACH {alias}")
 
     def table_checksums(self) -> dict[str, str]:
         """Order-independent fingerprint of every table, to prove nothing changed."""
@@ -171,7 +184,10 @@ class Staging(_Session):
 
     def read_csv(self, table: str, file: Path, delimiter: str | None = None) -> None:
         """Every column as text: types are checked by our rules, row by row."""
-        options = "header = true, all_varchar = true, auto_detect = true"
+        options = (
+            "header = true, all_varchar = true, auto_detect = true, "
+            f"max_line_size = {MAX_LINE_BYTES}"
+        )
         params: list[Any] = [str(file)]
         if delimiter:  # the caller decided the dialect: no lines skipped, RFC 4180 quotes
             options += ", delim = ?, quote = '\"', escape = '\"', skip = 0"

@@ -290,7 +290,7 @@ case(
     "unclosed_quote_long.csv",
     "assignments",
     "InvalidInput",
-    ["starts on line 2 runs on for over 128 KB", "not closed"],
+    ["line 2 opens a quoted value", "not closed"],
     rows(A, 'exp2,u1,"control,2026-03-01', *[f"exp2,u{i},control,2026-03-01" for i in range(9000)]),
 )
 # --- Columns and types ------------------------------------------------------------------
