@@ -246,7 +246,7 @@ BROKEN = {
     "has_metric": ("outcomes", "unit_id,observed_at,region\nu1,2026-03-01,north\n", None),
     "type:revenue": (
         "outcomes",
-        "unit_id,observed_at,revenue\n" + "u1,2026-03-01,5\n" * 12 + "u2,2026-03-02,n/a\n",
+        "unit_id,observed_at,revenue\n" + "u1,2026-03-01,5\n" * 12 + "u2,2026-03-02,twelve\n",
         [14],
     ),
     "non_negative:minutes": (
