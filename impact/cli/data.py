@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from impact.cli import command, emit_json, fail
-from impact.errors import InvalidInput, ValidationFailed
+from impact.errors import InvalidInput, RowsAlreadyStored, ValidationFailed
 from impact.store import open_store
 
 
@@ -71,6 +71,13 @@ def ingest(
         Path | None,
         typer.Option(help="Write the failing rows of the validation report to this CSV file."),
     ] = None,
+    on_existing: Annotated[
+        str,
+        typer.Option(
+            help="Rows the dataset already holds: refuse (default), append-new (store only "
+            "the others) or replace (the file replaces the dataset's earlier uploads)."
+        ),
+    ] = "refuse",
 ) -> None:
     """Validate a file against the data contract and store it, whole or not at all."""
     from impact.ingest import ingest_file
@@ -80,6 +87,9 @@ def ingest(
             f"--report {report}: the folder {report.parent} does not exist. Create it, or "
             "give --report a path in an existing folder."
         )
+    choice = on_existing.replace("-", "_")
+    if choice not in ("refuse", "append_new", "replace"):
+        raise InvalidInput(f"--on-existing {on_existing!r}: choose refuse, append-new or replace.")
     try:
         result = ingest_file(
             open_store(),
@@ -90,6 +100,14 @@ def ingest(
             sheet=sheet,
             allow_unknown_units=allow_unknown_units,
             progress=lambda f, m: typer.echo(f"[{f:4.0%}] {m}", err=True),
+            on_existing=choice,
+        )
+    except RowsAlreadyStored as exc:
+        fail(
+            f"{exc.stored:,} of the file's {exc.rows:,} rows are already stored in dataset "
+            f"{exc.dataset!r}; nothing was written. Run again with --on-existing append-new "
+            "to store only the new rows, or --on-existing replace to replace the dataset's "
+            "stored rows with this file (or give another --dataset name)."
         )
     except ValidationFailed as exc:
         typer.echo(exc.report.rules_frame().to_string(index=False), err=True)
