@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from impact.catalog import Dataset
 from impact.contract import fact as fact_of
-from impact.errors import DuplicateUpload, InvalidInput, ValidationFailed
+from impact.errors import (
+    DuplicateUpload,
+    ImpactError,
+    InvalidInput,
+    StorageFull,
+    ValidationFailed,
+)
 from impact.ingest.read import checksum, read_into
 from impact.ingest.reconcile import reconcile
 from impact.ingest.record import entities_in, record_in_catalog
@@ -18,7 +25,7 @@ from impact.ingest.rules import FileContext, StagedFile, check_file
 from impact.ingest.write import LoadRecord, now, write_load
 from impact.store import Store
 from impact.vocabulary import OnExisting, check_choice
-from impact.warehouse import Staging
+from impact.warehouse import Staging, is_disk_full, temp_full_message
 from impact.warehouse.schema import FACT_TABLES
 
 Progress = Callable[[float, str], None]
@@ -86,7 +93,7 @@ def ingest_file(
         )
 
     report = ValidationReport(file_name, kind)
-    with Staging() as staging:
+    with _temp_space(), Staging() as staging:
         step(0.05, f"Reading {file_name}")
         read_into(staging, path, sheet)
         _check_rows(staging, file_name, row_limit)
@@ -141,6 +148,19 @@ def ingest_file(
     )
     step(1.0, f"Stored {report.rows:,} rows")
     return IngestResult(saved, report, notes)
+
+
+@contextmanager
+def _temp_space():
+    """A full temporary folder (the staging database lives there) as StorageFull."""
+    try:
+        yield
+    except ImpactError:
+        raise
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise StorageFull(temp_full_message(exc)) from exc
+        raise
 
 
 def validate_file(

@@ -19,7 +19,7 @@ from impact.ingest.csvtext import bad_row, check_header, prepare_csv, unnamed_co
 from impact.ingest.excel import refuse_encrypted, refuse_formulas
 from impact.sql import quote_identifier
 from impact.vocabulary import FileFormat
-from impact.warehouse import Staging
+from impact.warehouse import Staging, is_disk_full
 
 FORMATS: dict[str, FileFormat] = {
     ".csv": "csv",
@@ -70,6 +70,8 @@ def read_into(staging: Staging, path: Path, sheet: str | None = None) -> FileFor
     except InvalidInput:
         raise
     except Exception as exc:  # the reader's own message is the most precise one
+        if is_disk_full(exc):
+            raise  # not the file's fault: ingest_file says which disk is full
         why = bad_row(text.path, text.delimiter, len(header)) if fmt == "csv" and header else None
         if why:
             raise InvalidInput(f"{path.name}: {why}, then upload again.") from exc
