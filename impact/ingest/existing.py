@@ -57,7 +57,13 @@ def new_row_condition(fact: Fact, staged: StagedFile, row: str, name: str) -> tu
 def count_stored(tx: Transaction, stg: str, fact: Fact, staged: StagedFile, name: str) -> int:
     """File rows with nothing new: every value already stored under `name`."""
     condition, params = new_row_condition(fact, staged, "c", name)
-    return tx.scalar(f"SELECT count(*) FROM {stg}.clean c WHERE NOT {condition}", params)
+    has_value = "true"
+    if fact.kind == "outcomes":  # a row of empty cells stores nothing: it is not "stored"
+        has_value = " OR ".join(
+            f"c.{quote_identifier(m)} IS NOT NULL" for m in staged.number_extras
+        )
+    sql = f"SELECT count(*) FROM {stg}.clean c WHERE ({has_value}) AND NOT {condition}"
+    return tx.scalar(sql, params)
 
 
 def refuse(name: str, stored: int, rows: int) -> None:
