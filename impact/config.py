@@ -19,7 +19,7 @@ ROLE_ENV = "IMPACT_ROLE"
 class Settings:
     warehouse_path: Path
     catalog_url: str
-    upload_limit_mb: int
+    upload_limit_mb: float
     row_limit: int
     user: str
     role: str  # the CLI's and local mode's role; signed-in app users get theirs mapped
@@ -30,8 +30,25 @@ def settings() -> Settings:
     data_dir = Path(os.environ.get(DATA_DIR_ENV, "data"))
     warehouse = Path(os.environ.get(WAREHOUSE_ENV, data_dir / "impact.duckdb"))
     catalog = os.environ.get(CATALOG_ENV, f"sqlite:///{data_dir / 'catalog.sqlite'}")
-    limit = int(os.environ.get(UPLOAD_LIMIT_ENV, "1024"))
+    limit = _positive(UPLOAD_LIMIT_ENV, "1024", float, "a number of megabytes, e.g. 0.5 or 200")
     user = os.environ.get(USER_ENV) or os.environ.get("USER") or "local"
     role = os.environ.get(ROLE_ENV, "admin")
-    rows = int(os.environ.get(ROW_LIMIT_ENV, "100000000"))
+    rows = _positive(ROW_LIMIT_ENV, "100000000", int, "a whole number of rows, e.g. 5000000")
     return Settings(warehouse, catalog, limit, rows, user, role)
+
+
+def _positive(variable: str, default: str, kind: type, example: str) -> float | int:
+    """The environment variable as a positive number, or InvalidInput naming it."""
+    from impact.errors import InvalidInput
+
+    text = os.environ.get(variable, default).strip().replace("_", "")
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not value > 0 or value != value or value == float("inf"):
+        raise InvalidInput(
+            f"{variable}={os.environ.get(variable)!r} is not {example} (above zero). Set it "
+            f"to such a value, or unset it for the default ({default})."
+        )
+    return value

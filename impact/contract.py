@@ -6,8 +6,15 @@ Everything that validates, stores or documents uploads reads this one descriptio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from impact.vocabulary import ColumnType, Extras, FactKind, check_choice
+
+# Times are accepted from 1900-01-01 up to the end of 2100 (UTC); reading applies the same
+# bounds, so a value stored before the rule compared real dates cannot break a page.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+EARLIEST_TIME = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
+AFTER_LATEST_TIME = datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC)
 
 SQL_TYPES: dict[ColumnType, str] = {
     "text": "VARCHAR",

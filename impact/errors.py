@@ -24,6 +24,18 @@ class DuplicateUpload(ImpactError):
     """The same file (same checksum) was already stored."""
 
 
+class RowsAlreadyStored(DuplicateUpload):
+    """Rows of the file are already stored under its dataset name (a cumulative export)."""
+
+    def __init__(self, message: str, *, dataset: str, stored: int, rows: int):
+        self.dataset, self.stored, self.rows = dataset, stored, rows
+        super().__init__(message)
+
+
+class StorageFull(ImpactError):
+    """A disk (the warehouse's or the temporary folder's) ran out of space."""
+
+
 class WarehouseBusy(ImpactError):
     """Another process held the warehouse for longer than we are willing to wait."""
 

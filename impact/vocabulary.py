@@ -24,6 +24,8 @@ FactKind = Literal["predictions", "outcomes", "assignments", "rollouts"]
 FileFormat = Literal["csv", "parquet", "xlsx"]
 ColumnType = Literal["text", "timestamp", "number", "boolean"]  # of a contract column
 Extras = Literal["features", "metrics", "none"]  # what a fact's other columns are
+# What an upload does with rows its dataset already holds (same unit, time, metric, value).
+OnExisting = Literal["refuse", "append_new", "replace"]
 
 # A/B readouts ---------------------------------------------------------------------------
 Correction = Literal["holm", "bh", "none"]

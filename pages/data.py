@@ -10,7 +10,7 @@ from impact import charts, ui
 from impact.access import can
 from impact.analysis.portfolio import audit_table, dataset_table
 from impact.contract import FACTS
-from impact.errors import ImpactError, ValidationFailed
+from impact.errors import ImpactError, RowsAlreadyStored, ValidationFailed
 from impact.ingest import ingest_file
 
 
@@ -19,7 +19,16 @@ def load(generation: str):
     return dataset_table(ui.store())
 
 
-def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str]) -> None:
+EXISTING = {
+    "refuse": "Refuse the upload (nothing changes)",
+    "append_new": "Add only the rows not yet stored",
+    "replace": "Replace the dataset's stored rows with this file",
+}
+
+
+def upload(
+    file, kind: str, dataset: str, sheet: str, mapping: dict[str, str], on_existing: str
+) -> None:
     bar = st.progress(0.0, text="Starting …")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / Path(file.name).name
@@ -34,7 +43,17 @@ def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str]) -
                 sheet=sheet or None,
                 file_name=file.name,
                 progress=lambda f, m: bar.progress(f, text=m),
+                on_existing=on_existing,
             )
+        except RowsAlreadyStored as exc:
+            bar.empty()
+            st.error(
+                f"{exc.stored:,} of the file's {exc.rows:,} rows are already stored in dataset "
+                f"{exc.dataset!r}, so nothing was stored. Under 'If rows are already stored', "
+                f"choose '{EXISTING['append_new']}' or '{EXISTING['replace']}' and click "
+                "'Validate and store' again (or give the upload another dataset name)."
+            )
+            return
         except ValidationFailed as exc:
             bar.empty()
             st.error(
@@ -82,6 +101,13 @@ file = st.file_uploader("File", type=["csv", "parquet", "xlsx"])
 c1, c2 = st.columns(2)
 dataset = c1.text_input("Dataset name (default: the file name)")
 sheet = c2.text_input("Excel sheet (if the workbook has several)")
+on_existing = st.radio(
+    "If rows are already stored",
+    list(EXISTING),
+    format_func=EXISTING.get,
+    horizontal=True,
+    help="A cumulative export repeats rows stored before; they are never stored twice.",
+)
 st.caption("Column mapping: only where your file's names differ from the contract's.")
 edited = st.data_editor(
     pd.DataFrame({"file column": [""], "contract column": [""]}),
@@ -98,7 +124,7 @@ may_upload = can(ui.session_store().role, "upload")
 if not may_upload:
     st.caption("Your role is read-only: uploads need the analyst role.")
 if st.button("Validate and store", type="primary", disabled=file is None or not may_upload):
-    upload(file, kind, dataset, sheet, mapping)
+    upload(file, kind, dataset, sheet, mapping, on_existing)
 
 st.subheader("Stored datasets")
 datasets = load(ui.generation())

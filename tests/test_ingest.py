@@ -246,7 +246,7 @@ BROKEN = {
     "has_metric": ("outcomes", "unit_id,observed_at,region\nu1,2026-03-01,north\n", None),
     "type:revenue": (
         "outcomes",
-        "unit_id,observed_at,revenue\n" + "u1,2026-03-01,5\n" * 12 + "u2,2026-03-02,n/a\n",
+        "unit_id,observed_at,revenue\n" + "u1,2026-03-01,5\n" * 12 + "u2,2026-03-02,twelve\n",
         [14],
     ),
     "non_negative:minutes": (
@@ -356,7 +356,7 @@ def test_unsupported_and_oversized_files(store, tmp_path):
     with pytest.raises(InvalidInput, match="unsupported file type"):
         ingest_file(store, csv(tmp_path, "x", name="data.json"), "outcomes")
     big = csv(tmp_path, "unit_id,observed_at,revenue\n" + "u1,2026-03-01,1\n" * 50_000)
-    with pytest.raises(InvalidInput, match="above the upload limit of 0 MB"):
+    with pytest.raises(InvalidInput, match="above the upload limit of 0.5 MB"):
         ingest_file(store, big, "outcomes", upload_limit_mb=0.5)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from impact.cli import command, emit_json, fail
-from impact.errors import InvalidInput, ValidationFailed
+from impact.errors import InvalidInput, RowsAlreadyStored, ValidationFailed
 from impact.store import open_store
 
 
@@ -71,10 +71,25 @@ def ingest(
         Path | None,
         typer.Option(help="Write the failing rows of the validation report to this CSV file."),
     ] = None,
+    on_existing: Annotated[
+        str,
+        typer.Option(
+            help="Rows the dataset already holds: refuse (default), append-new (store only "
+            "the others) or replace (the file replaces the dataset's earlier uploads)."
+        ),
+    ] = "refuse",
 ) -> None:
     """Validate a file against the data contract and store it, whole or not at all."""
     from impact.ingest import ingest_file
 
+    if report is not None and not report.parent.is_dir():  # before the work, not after
+        raise InvalidInput(
+            f"--report {report}: the folder {report.parent} does not exist. Create it, or "
+            "give --report a path in an existing folder."
+        )
+    choice = on_existing.replace("-", "_")
+    if choice not in ("refuse", "append_new", "replace"):
+        raise InvalidInput(f"--on-existing {on_existing!r}: choose refuse, append-new or replace.")
     try:
         result = ingest_file(
             open_store(),
@@ -85,12 +100,19 @@ def ingest(
             sheet=sheet,
             allow_unknown_units=allow_unknown_units,
             progress=lambda f, m: typer.echo(f"[{f:4.0%}] {m}", err=True),
+            on_existing=choice,
+        )
+    except RowsAlreadyStored as exc:
+        fail(
+            f"{exc.stored:,} of the file's {exc.rows:,} rows are already stored in dataset "
+            f"{exc.dataset!r}; nothing was written. Run again with --on-existing append-new "
+            "to store only the new rows, or --on-existing replace to replace the dataset's "
+            "stored rows with this file (or give another --dataset name)."
         )
     except ValidationFailed as exc:
         typer.echo(exc.report.rules_frame().to_string(index=False), err=True)
         if report:
-            report.write_text(exc.report.to_csv())
-            typer.echo(f"Failing rows written to {report}.", err=True)
+            _write_report(report, exc.report.to_csv())
         fail(str(exc))
     typer.echo(result.report.summary())
     for note in result.notes:
@@ -112,12 +134,53 @@ def datasets(
     if not rows:
         typer.echo("No datasets stored yet. Load the demo with `impact demo` or upload a file.")
         return
-    width = max(len(r["name"]) for r in rows)
-    for r in rows:
+    names = [one_line(r["name"]) for r in rows]
+    width = max(len(n) for n in names)
+    for name, r in zip(names, rows, strict=True):
         typer.echo(
-            f"{r['name']:<{width}}  {r['kind']:<11}  {r['rows']:>10,}  "
+            f"{name:<{width}}  {r['kind']:<11}  {r['rows']:>10,}  "
             f"{r['checksum'][:12]}  {r['uploaded_at'].isoformat()[:19]}  {r['uploaded_by']}"
         )
+
+
+def _write_report(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(
+            f"Could not write the failing rows to {path} ({exc.strerror}); give --report a "
+            "path you can write to.",
+            err=True,
+        )
+        return
+    typer.echo(f"Failing rows written to {path}.", err=True)
+
+
+def one_line(text: str) -> str:
+    """A stored name as one line of output: control characters (a newline, a carriage
+    return, an escape) are shown escaped, so a name cannot forge lines of the listing."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+@command()
+def delete(
+    dataset: Annotated[str, typer.Argument(help="Dataset id (or name, if one upload has it).")],
+) -> None:
+    """Remove one upload (its rows and its catalog record); admins only, and audited."""
+    from impact.ingest import delete_upload
+
+    store = open_store()
+    matches = [d for d in store.catalog.datasets() if dataset in (d.id, d.name)]
+    if len(matches) > 1:
+        raise InvalidInput(
+            f"{len(matches)} uploads are named {dataset!r}; give the id of one (see "
+            "`impact datasets --json`)."
+        )
+    target = matches[0].id if matches else dataset
+    delete_upload(store, target)
+    typer.echo(f"Deleted upload {one_line(matches[0].name) if matches else target!r} ({target}).")
 
 
 @command()

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from impact.catalog import Dataset
 from impact.contract import fact as fact_of
-from impact.errors import DuplicateUpload, InvalidInput, ValidationFailed
+from impact.errors import (
+    DuplicateUpload,
+    ImpactError,
+    InvalidInput,
+    StorageFull,
+    ValidationFailed,
+)
 from impact.ingest.read import checksum, read_into
 from impact.ingest.reconcile import reconcile
 from impact.ingest.record import entities_in, record_in_catalog
@@ -17,7 +24,8 @@ from impact.ingest.report import RuleResult, ValidationReport
 from impact.ingest.rules import FileContext, StagedFile, check_file
 from impact.ingest.write import LoadRecord, now, write_load
 from impact.store import Store
-from impact.warehouse import Staging
+from impact.vocabulary import OnExisting, check_choice
+from impact.warehouse import Staging, is_disk_full, temp_full_message
 from impact.warehouse.schema import FACT_TABLES
 
 Progress = Callable[[float, str], None]
@@ -52,25 +60,32 @@ def ingest_file(
     progress: Progress | None = None,
     upload_limit_mb: float | None = None,
     row_limit: int | None = None,
+    on_existing: OnExisting = "refuse",
 ) -> IngestResult:
     """Validate `path` against the contract for `kind` and store it as one upload.
 
-    Raises ValidationFailed (with the report), DuplicateUpload or InvalidInput; in every
-    failure the warehouse and catalog are left exactly as they were.
+    `on_existing` says what to do with rows the dataset (uploads of the same name) already
+    holds: refuse (RowsAlreadyStored says how many), append_new (store the others only) or
+    replace (the file takes the place of those uploads, in one transaction).
+
+    Raises ValidationFailed (with the report), DuplicateUpload, StorageFull or
+    InvalidInput; in every failure the warehouse and catalog are left exactly as they were.
     """
     store.authorize("upload")
     path = Path(path)
     fact = fact_of(kind)
+    check_choice("on_existing", on_existing, OnExisting)
     step = progress or (lambda fraction, message: None)
     name = dataset or Path(file_name or path.name).stem
     file_name = file_name or path.name
+    _check_name(name)
     _check_size(path, file_name, upload_limit_mb)
 
     reconcile(store)  # finish any upload an earlier process left half-recorded
     step(0.02, "Computing checksum")
     digest = checksum(path)
     earlier = store.catalog.dataset_with_checksum(digest, kind)
-    if earlier is not None:
+    if earlier is not None and on_existing != "replace":
         raise DuplicateUpload(
             f"This file was already uploaded as dataset {earlier.name!r} ({earlier.file_name}, "
             f"{earlier.uploaded_at:%Y-%m-%d %H:%M} UTC, {earlier.rows:,} rows); nothing was "
@@ -78,7 +93,7 @@ def ingest_file(
         )
 
     report = ValidationReport(file_name, kind)
-    with Staging() as staging:
+    with _temp_space(), Staging() as staging:
         step(0.05, f"Reading {file_name}")
         read_into(staging, path, sheet)
         _check_rows(staging, file_name, row_limit)
@@ -101,13 +116,25 @@ def ingest_file(
             now(),
         )
         step(0.6, "Checking against stored data and writing")
-        write_load(store.warehouse, staging.path, fact, staged, record, report, allow_unknown_units)
+        record, replaced = write_load(
+            store.warehouse,
+            staging.path,
+            fact,
+            staged,
+            record,
+            report,
+            allow_unknown_units,
+            on_existing,
+        )
+    notes += _existing_notes(report.rows, record.rows, replaced, on_existing)
     step(0.9, "Recording the upload in the catalog")
     try:
         saved = record_in_catalog(store, record, entities, notes)
     except Exception:
         remove_load(store, record.dataset_id)  # keep the two databases in agreement
         raise
+    for dataset_id in replaced:  # their rows went in the same commit as the new ones
+        store.catalog.remove_dataset(dataset_id)
     store.audit(
         "upload",
         saved.name,
@@ -116,9 +143,24 @@ def ingest_file(
         rows=saved.rows,
         file_name=saved.file_name,
         checksum=saved.checksum,
+        on_existing=on_existing,
+        replaced=replaced,
     )
     step(1.0, f"Stored {report.rows:,} rows")
     return IngestResult(saved, report, notes)
+
+
+@contextmanager
+def _temp_space():
+    """A full temporary folder (the staging database lives there) as StorageFull."""
+    try:
+        yield
+    except ImpactError:
+        raise
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise StorageFull(temp_full_message(exc)) from exc
+        raise
 
 
 def validate_file(
@@ -173,8 +215,20 @@ def _check_size(path: Path, file_name: str, limit_mb: float | None) -> None:
     size_mb = path.stat().st_size / 2**20
     if size_mb > limit_mb:
         raise InvalidInput(
-            f"{file_name} is {size_mb:,.1f} MB, above the upload limit of {limit_mb:,.0f} MB. "
+            f"{file_name} is {size_mb:,.1f} MB, above the upload limit of {limit_mb:,g} MB. "
             "Split the file, or raise IMPACT_UPLOAD_LIMIT_MB."
+        )
+
+
+def _check_name(name: str) -> None:
+    if not name.strip():
+        raise InvalidInput("The dataset name is blank; give it a name (or leave it unset).")
+    if not name.isprintable():
+        bad = next(c for c in name if not c.isprintable())
+        raise InvalidInput(
+            f"The dataset name {name!r} contains the control character U+{ord(bad):04X} (a "
+            "line break, tab or similar), which would garble listings. Use a name on one "
+            "line, without tabs."
         )
 
 
@@ -202,6 +256,16 @@ def _context(store: Store, kind: str, dataset: str) -> FileContext:
         context.duration_metrics = {m.column for m in defined if m.value_kind == "time"}
         context.numeric_columns = {c for m in defined for c in (m.column, m.denominator) if c}
     return context
+
+
+def _existing_notes(
+    rows: int, stored: int, replaced: list[str], on_existing: OnExisting
+) -> list[str]:
+    if on_existing == "append_new" and stored < rows:
+        return [f"{rows - stored:,} of {rows:,} rows were already stored and were skipped."]
+    if replaced:
+        return [f"Replaced {len(replaced)} earlier upload(s) of this dataset."]
+    return []
 
 
 def _notes(extras: str, staged: StagedFile) -> list[str]:

@@ -4,13 +4,23 @@ arms. Each adds one RuleResult, with its first failing lines, to the report."""
 
 from __future__ import annotations
 
+from impact.contract import EARLIEST_YEAR, LATEST_YEAR
 from impact.ingest.report import FAILURES_KEPT, RuleResult, ValidationReport
 from impact.sql import quote_identifier
 from impact.warehouse import Staging
 
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 # A time of day followed by Z, an offset (+01:00, -0500) or a zone name (UTC, Europe/Paris).
 ZONED = r"\d:\d\d(:\d\d(\.\d+)?)?\s*([zZ]|[+-]\d|UTC|GMT|[A-Za-z]+/[A-Za-z_]+)"
+# Compared as timestamps, not by year(): DuckDB gives 2026 as the year of 2026-03-01 (BC).
+EARLIEST = f"TIMESTAMPTZ '{EARLIEST_YEAR}-01-01 00:00:00+00'"
+AFTER_LATEST = f"TIMESTAMPTZ '{LATEST_YEAR + 1}-01-01 00:00:00+00'"
+# The numeric offset at the end of a time: sign, hours, minutes (+25:00, -0500, +99).
+OFFSET = r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*([+-])(\d{1,2})(?::?(\d\d))?\s*$"
+MAX_OFFSET_MINUTES = 14 * 60
+# Written for "no value" by R, pandas and spreadsheets (NaN stays refused: it is a number).
+MISSING_WORDS = ("NA", "N/A", "#N/A", "NULL", "NONE")
+# Zero-width space, non-joiner, joiner, word joiner, BOM, soft hyphen, Mongolian separator.
+INVISIBLE = r"[\x{200B}\x{200C}\x{200D}\x{2060}\x{FEFF}\x{00AD}\x{180E}]"
 TIME_HINT = "Use ISO 8601, e.g. 2026-01-31 or 2026-01-31 14:05:00+01:00 (no zone = UTC)."
 
 
@@ -58,7 +68,7 @@ def check_column(staging: Staging, report: ValidationReport, col) -> None:
             f"range:{col.name}",
             f"{col.name} is between {EARLIEST_YEAR} and {LATEST_YEAR}",
             col.name,
-            f"NOT isfinite({q}) OR year({q}) < {EARLIEST_YEAR} OR year({q}) > {LATEST_YEAR}",
+            out_of_range(q),
             f"{raw} || ' is outside {EARLIEST_YEAR}–{LATEST_YEAR}'",
             "Check the date format (day/month order, two-digit years) or the export.",
         )
@@ -75,14 +85,34 @@ def check_column(staging: Staging, report: ValidationReport, col) -> None:
         )
 
 
+def out_of_range(value: str) -> str:
+    """SQL: the timestamp `value` is infinite or outside EARLIEST_YEAR–LATEST_YEAR."""
+    return f"NOT isfinite({value}) OR {value} < {EARLIEST} OR {value} >= {AFTER_LATEST}"
+
+
 def _check_zones(staging: Staging, report: ValidationReport, name: str) -> None:
     """Explicit zones are converted to UTC and values without one are read as UTC. A column
-    with both is accepted, with a warning naming the zone-less rows: they may be local."""
+    with both is accepted, with a warning naming the zone-less rows: they may be local.
+    An offset beyond ±14:00 exists nowhere on Earth (DuckDB would shift the time by it)."""
     raw = quote_identifier("__raw_" + name)
     zoned = f"regexp_matches({raw}, '{ZONED}')"
     with_zone = staging.scalar(f"SELECT count(*) FROM clean WHERE {zoned}")
     if not with_zone:
         return
+    hours = f"TRY_CAST(regexp_extract({raw}, '{OFFSET}', 2) AS INTEGER)"
+    minutes = f"coalesce(TRY_CAST(NULLIF(regexp_extract({raw}, '{OFFSET}', 3), '') AS INTEGER), 0)"
+    check_rows(
+        staging,
+        report,
+        f"offset:{name}",
+        f"{name} has real time-zone offsets (at most ±14:00)",
+        name,
+        f"{hours} * 60 + {minutes} > {MAX_OFFSET_MINUTES} OR {minutes} > 59",
+        f"{raw} || ' has the offset ' || regexp_extract({raw}, '{OFFSET}', 1) || "
+        f"regexp_extract({raw}, '{OFFSET}', 2) || ', beyond ±14:00'",
+        "Offsets run from -12:00 to +14:00 (+01:00, -0500, +05:30). Check the export's zone "
+        "setting or write the zone's name (Europe/Paris), then upload again.",
+    )
     check_rows(
         staging,
         report,
@@ -123,17 +153,57 @@ def check_formulas(staging: Staging, report: ValidationReport, columns: list[str
 
 def check_finite_extra(staging: Staging, report: ValidationReport, name: str) -> None:
     q, raw = quote_identifier(name), quote_identifier("__raw_" + name)
+    marker = missing_marker(raw)
+    check_rows(
+        staging,
+        report,
+        f"empty_marker:{name}",
+        f"{name} marks missing values by leaving cells empty",
+        name,
+        marker,
+        f"{raw} || ' read as an empty cell (no value stored)'",
+        f"Cells such as NA or N/A in {name} were taken as missing and not stored; leave "
+        "them empty in the file if that is right, or fill in the values and upload again.",
+    )
+    report.results[-1].blocking = False  # a warning: the other values are stored
     check_rows(
         staging,
         report,
         f"type:{name}",
         f"{name} is a finite number",
         name,
-        f"{raw} IS NOT NULL AND {q} IS NULL",
+        f"{raw} IS NOT NULL AND {q} IS NULL AND NOT ({marker})",
         f"{raw} || ' is not a finite number'",
         "Use plain numbers such as 1234.5 or 1,234.5 (a decimal point, not a decimal "
         "comma); leave a cell empty rather than writing text, NaN or infinity in it.",
     )
+
+
+def missing_marker(text: str) -> str:
+    """SQL: the text cell is a word spreadsheets and R write for a missing value."""
+    words = ", ".join(f"'{w}'" for w in MISSING_WORDS)
+    return f"coalesce(upper({text}) IN ({words}), false)"
+
+
+def check_invisible(staging: Staging, report: ValidationReport, columns: list[str]) -> None:
+    """Zero-width and other invisible characters make two ids that look the same distinct."""
+    for name in columns:
+        raw = quote_identifier("__raw_" + name)
+        found = f"regexp_extract({raw}, '{INVISIBLE}')"
+        check_rows(
+            staging,
+            report,
+            f"invisible:{name}",
+            f"{name} has no invisible characters",
+            name,
+            f"regexp_matches({raw}, '{INVISIBLE}')",
+            f"{raw} || ' contains the invisible character ' || printf('U+%04X', "
+            f"unicode({found})) || ' at position ' || "
+            f"strpos({raw}, {found})",
+            "Remove the invisible characters (zero-width spaces, joiners, soft hyphens, "
+            "byte-order marks) from these cells; they make values that look the same "
+            "count as different ones.",
+        )
 
 
 def check_duplicate_keys(staging: Staging, report: ValidationReport, key: tuple) -> None:

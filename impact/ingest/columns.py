@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from impact.contract import Fact
@@ -25,6 +26,8 @@ NUMERIC_SQL = (
 )
 # 1,234,567.89 — commas only as thousands groups, so "1,5" (a decimal comma) is not misread.
 THOUSANDS = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
+# A time, spaces, then a numeric offset at the end: the spaces are dropped before parsing.
+SPACED_OFFSET = r"(\d:\d\d(?::\d\d(?:\.\d+)?)?)\s+([+-]\d{1,2}(?::?\d\d)?)$"
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 
@@ -81,6 +84,47 @@ def _loose(name: str) -> str:
     return name.strip().lower().replace(" ", "_").replace("-", "_")
 
 
+# Letters of other scripts that look like Latin ones in column names (Cyrillic, Greek).
+LOOKALIKE = str.maketrans(
+    "асеіјорхуԁѕАВСЕНІЈКМОРТХαοιτνρΑΒΕΗΙΚΜΝΟΡΤΧΥΖ", "aceijopxydsABCEHIJKMOPTXaoitvpABEHIKMNOPTXYZ"
+)
+
+
+def lookalike_notes(missing: list[str], file_columns: list[str]) -> list[str]:
+    """For a missing column, the file's columns that only look like it (a Cyrillic letter,
+    a zero-width space), with the characters that differ as code points."""
+    notes = []
+    for target in missing:
+        for source in file_columns:
+            if source != target and _skeleton(source) == _loose(target):
+                odd = [
+                    f"{'' if unicodedata.category(c) == 'Cf' else repr(c) + ' '}"
+                    f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')} at position {i}"
+                    for i, c in enumerate(source, start=1)
+                    if not c.isascii()
+                ]
+                notes.append(
+                    f"the file's column {shown_name(source)} looks like {target} but is not "
+                    f"the same name: it contains {', '.join(odd)}. Retype that header cell "
+                    f"as {target} (or map it with --map / the mapping table)"
+                )
+    return notes
+
+
+def shown_name(name: str) -> str:
+    """A column name with non-ASCII characters escaped, so lookalikes can be told apart."""
+    return (
+        repr(name)
+        if name.isascii()
+        else "'" + name.encode("ascii", "backslashreplace").decode() + "'"
+    )
+
+
+def _skeleton(name: str) -> str:
+    visible = "".join(c for c in name if unicodedata.category(c) != "Cf")
+    return _loose(unicodedata.normalize("NFKC", visible).translate(LOOKALIKE))
+
+
 def text_expr(source: str) -> str:
     return f"NULLIF(trim(CAST({quote_identifier(source)} AS VARCHAR)), '')"
 
@@ -107,7 +151,9 @@ def typed_expr(source: str, source_type: str, ctype: ColumnType) -> str:
             return q
         if base.startswith("TIMESTAMP") or base == "DATE":
             return f"CAST({q} AS TIMESTAMPTZ)"  # no zone in the file: read as UTC
-        return f"TRY_CAST({text} AS TIMESTAMPTZ)"
+        # "10:00:00 +0000": DuckDB reads an offset only when it follows the time directly.
+        joined = f"regexp_replace({text}, '{SPACED_OFFSET}', '\\1\\2')"
+        return f"TRY_CAST({joined} AS TIMESTAMPTZ)"
     if ctype == "boolean":
         if base == "BOOLEAN":
             return q

@@ -24,6 +24,7 @@ from impact.errors import InvalidInput
 DELIMITERS = (",", "\t", ";", "|")
 SAMPLE = 1 << 16
 CHUNK = 1 << 20
+MAX_CELL_BYTES = 64 * 2**20  # the warehouse's CSV reader takes lines up to this long
 SAVE_UTF8 = (
     "Save it as UTF-8 (Excel: File → Save As → 'CSV UTF-8'; or "
     "`iconv -f WINDOWS-1252 -t UTF-8 file.csv`) and upload again."
@@ -56,8 +57,7 @@ def prepare_csv(path: Path, workdir: Path) -> CsvText:
             f"{name} contains NUL bytes, so it is not a text CSV file (is it an Excel "
             "or other binary file renamed to .csv?). Export it as CSV and upload again."
         )
-    if not utf16:
-        _check_utf8(path)
+    _check_utf8(path)  # and NUL bytes anywhere (the sample above saw only the start)
     first = _first_line(path)
     if not first.strip():
         raise InvalidInput(
@@ -124,6 +124,9 @@ def _check_utf8(path: Path) -> None:
             if not data:
                 return
             carry = b""
+            nul = data.find(b"\x00")
+            if nul >= 0:
+                _refuse_nul(path.name, lines + data[:nul].count(b"\n") + 1)
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -135,6 +138,15 @@ def _check_utf8(path: Path) -> None:
             lines += data.count(b"\n")
             if not block:
                 return
+
+
+def _refuse_nul(name: str, line: int) -> None:
+    raise InvalidInput(
+        f"{name}: line {line} contains a NUL byte (0x00), which is not text; it would be "
+        "stored inside a value. The file is probably damaged or partly binary: export it "
+        "again, or remove the NUL bytes (e.g. `tr -d '\\000' < in.csv > out.csv`), and "
+        "upload again."
+    )
 
 
 def _refuse_non_utf8(name: str, byte: int, line: int) -> None:
@@ -174,6 +186,14 @@ def check_header(name: str, header: list[str]) -> None:
 
 def bad_row(path: Path, delimiter: str, width: int, limit: int = 200_000) -> str | None:
     """Why the first row that does not have `width` fields is wrong (scans `limit` rows)."""
+    limit_before = csv.field_size_limit(MAX_CELL_BYTES)  # as long a cell as DuckDB reads
+    try:
+        return _first_bad_row(path, delimiter, width, limit)
+    finally:
+        csv.field_size_limit(limit_before)
+
+
+def _first_bad_row(path: Path, delimiter: str, width: int, limit: int) -> str | None:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter, quotechar='"')
         line = 1
@@ -183,11 +203,12 @@ def bad_row(path: Path, delimiter: str, width: int, limit: int = 200_000) -> str
                 row = next(rows)
             except StopIteration:
                 return None
-            except csv.Error:  # a quoted value longer than the csv module accepts
+            except csv.Error:  # a value longer than the limit per cell
                 return (
-                    f"a quoted value that starts on line {line} runs on for over "
-                    f'{csv.field_size_limit() // 1024} KB: a quote (") is probably not closed; '
-                    "close it or remove it"
+                    f"a value that starts on line {line} runs on for over "
+                    f"{MAX_CELL_BYTES // 2**20} MB, the limit per cell: if it starts with a "
+                    'quote ("), the closing quote is probably missing; close it or remove it, '
+                    "or shorten the cell"
                 )
             if row and len(row) != width:
                 if any("\n" in cell or "\r" in cell for cell in row):

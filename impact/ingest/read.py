@@ -16,9 +16,10 @@ import pandas as pd
 
 from impact.errors import InvalidInput
 from impact.ingest.csvtext import bad_row, check_header, prepare_csv, unnamed_columns
+from impact.ingest.excel import refuse_encrypted, refuse_formulas
 from impact.sql import quote_identifier
 from impact.vocabulary import FileFormat
-from impact.warehouse import Staging
+from impact.warehouse import Staging, is_disk_full
 
 FORMATS: dict[str, FileFormat] = {
     ".csv": "csv",
@@ -60,31 +61,82 @@ def read_into(staging: Staging, path: Path, sheet: str | None = None) -> FileFor
             header = text.header
             staging.read_csv("source", text.path, delimiter=text.delimiter)
         elif fmt == "parquet":
+            check_header(path.name, _parquet_names(path))  # DuckDB renames a repeat score_1
             staging.read_parquet("source", path)
+            _refuse_nested(staging, path.name)
         else:
             frame, header = _excel_frame(path, sheet)
             staging.load_frame("source", frame)
     except InvalidInput:
         raise
     except Exception as exc:  # the reader's own message is the most precise one
+        if is_disk_full(exc):
+            raise  # not the file's fault: ingest_file says which disk is full
         why = bad_row(text.path, text.delimiter, len(header)) if fmt == "csv" and header else None
         if why:
             raise InvalidInput(f"{path.name}: {why}, then upload again.") from exc
         raise InvalidInput(_unreadable(path, fmt, exc)) from exc
+    _number_lines(staging, path.name, fmt)
     if header is not None:
         _drop_unnamed(staging, path, header, fmt, sheet)
+    return fmt
+
+
+def _number_lines(staging: Staging, name: str, fmt: FileFormat) -> None:
+    """Table `raw`: the source plus `_line`, the row's line in the file. A column the file
+    itself calls `rowid` would hide DuckDB's row number, so it is moved aside meanwhile."""
+    columns = [c for c, _ in staging.columns("source")]
+    reserved = [c for c in columns if c.lower() == "_line" or c.lower().startswith("__raw_")]
+    if reserved:
+        raise InvalidInput(
+            f"{name}: the column name {reserved[0]!r} is reserved for Impact's own use (line "
+            "numbers and the report). Rename that column in the file and upload again."
+        )
+    hidden = [c for c in columns if c.lower() == "rowid"]
+    aside = {c: f"__impact_rowid_{i}" for i, c in enumerate(hidden)}
+    for column, temporary in aside.items():
+        staging.execute(
+            f"ALTER TABLE source RENAME COLUMN {quote_identifier(column)} "
+            f"TO {quote_identifier(temporary)}"
+        )
     staging.execute(
-        f"CREATE TABLE raw AS SELECT rowid + {LINE_OFFSET[fmt]} AS _line, * FROM source"
+        f"CREATE TABLE raw AS SELECT rowid + {LINE_OFFSET[fmt]} AS _line, * FROM source "
+        "ORDER BY rowid"
     )
     staging.execute("DROP TABLE source")
-    return fmt
+    for column, temporary in aside.items():
+        staging.execute(
+            f"ALTER TABLE raw RENAME COLUMN {quote_identifier(temporary)} "
+            f"TO {quote_identifier(column)}"
+        )
+
+
+def _parquet_names(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(path).names)
+
+
+NESTED = ("STRUCT", "MAP", "UNION")
+
+
+def _refuse_nested(staging: Staging, name: str) -> None:
+    """A struct, list or map column would be stored as its text ({'a': 0, 'b': 1})."""
+    for column, sql_type in staging.columns("source"):
+        if sql_type.upper().startswith(NESTED) or sql_type.endswith("]"):
+            kind = sql_type.split("(")[0] if "(" in sql_type else "LIST"
+            raise InvalidInput(
+                f"{name}: column {column!r} holds nested values ({kind}: {sql_type[:60]}), "
+                "not one plain value per cell. Flatten it into plain columns (e.g. "
+                "pandas json_normalize, or select the field you mean) and upload again."
+            )
 
 
 def _drop_unnamed(
     staging: Staging, path: Path, header: list[str], fmt: FileFormat, sheet: str | None
 ) -> None:
     """Columns without a header name: drop them when empty (trailing commas), else refuse."""
-    names = [name for name, _ in staging.columns("source")]
+    names = [name for name, _ in staging.columns("raw") if name != "_line"]
     unnamed = unnamed_columns(header)
     if not unnamed or len(names) != len(header):
         return
@@ -94,8 +146,7 @@ def _drop_unnamed(
         q = quote_identifier(names[i])
         filled = f"NULLIF(trim(CAST({q} AS VARCHAR)), '') IS NOT NULL"
         first = staging.execute(
-            f"SELECT rowid + {LINE_OFFSET[fmt]}, {q} FROM source WHERE {filled} "
-            "ORDER BY rowid LIMIT 1"
+            f"SELECT _line, {q} FROM raw WHERE {filled} ORDER BY _line LIMIT 1"
         ).rows
         if not first:
             continue
@@ -115,7 +166,7 @@ def _drop_unnamed(
             "then upload again."
         )
     for i in unnamed:
-        staging.execute(f"ALTER TABLE source DROP COLUMN {quote_identifier(names[i])}")
+        staging.execute(f"ALTER TABLE raw DROP COLUMN {quote_identifier(names[i])}")
 
 
 def _unreadable(path: Path, fmt: FileFormat, exc: Exception) -> str:
@@ -148,6 +199,7 @@ def _unreadable(path: Path, fmt: FileFormat, exc: Exception) -> str:
 
 
 def _excel_frame(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
+    refuse_encrypted(path)
     sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
     filled = {name: df for name, df in sheets.items() if len(df.dropna(how="all")) > 1}
     if sheet is not None:
@@ -162,13 +214,15 @@ def _excel_frame(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]
             "Choose one with --sheet NAME (or the sheet selector), or save it as its own file."
         )
     else:
-        frame = next(iter(filled.values()), next(iter(sheets.values())))
+        sheet = next(iter(filled), next(iter(sheets)))
+        frame = sheets[sheet]
     if frame.empty:
         raise InvalidInput(
             f"{path.name}: the sheet is empty. Put the header in row 1 and the data below it."
         )
     header = ["" if pd.isna(v) else str(v) for v in frame.iloc[0]]
     check_header(path.name, header)
+    refuse_formulas(path, sheet, header)
     data = frame.iloc[1:].reset_index(drop=True)
     data.columns = [h or f"__unnamed_{i}" for i, h in enumerate(header)]
     return data.astype(object).where(data.notna(), None), header

@@ -15,9 +15,18 @@ from impact.ingest.cell_rules import (
     check_duplicate_keys,
     check_finite_extra,
     check_formulas,
+    check_invisible,
     check_rows,
+    missing_marker,
 )
-from impact.ingest.columns import ColumnPlan, plan_columns, text_expr, typed_expr
+from impact.ingest.columns import (
+    ColumnPlan,
+    lookalike_notes,
+    plan_columns,
+    shown_name,
+    text_expr,
+    typed_expr,
+)
 from impact.ingest.report import RuleResult, ValidationReport
 from impact.sql import quote_identifier
 from impact.warehouse import Staging
@@ -63,10 +72,12 @@ def check_file(
             None,
             f"missing column(s): {', '.join(plan.missing)}",
         ]
+        lookalikes = lookalike_notes(plan.missing, file_columns)
         result.fix = (
-            f"Add the column(s) or map your own names onto them, e.g. "
+            (f"{'; '.join(lookalikes)}. " if lookalikes else "")
+            + f"Add the column(s) or map your own names onto them, e.g. "
             f"--map your_name={plan.missing[0]}. The file has: "
-            f"{', '.join(file_columns)}."
+            f"{', '.join(c if c.isascii() else shown_name(c) for c in file_columns)}."
         )
         return None
 
@@ -120,6 +131,7 @@ def check_file(
         check_declared_arms(staging, report, context.declared_arms)
     texts = [c.name for c in fact.columns if c.type == "text" and c.name in plan.contract]
     check_formulas(staging, report, texts + staged.text_extras)
+    check_invisible(staging, report, texts + staged.text_extras)
     return staged
 
 
@@ -128,9 +140,10 @@ def _mostly_numbers(staging: Staging, source: str, source_type: str) -> bool:
     are then reported as bad cells rather than silently turning a metric into a segment."""
     typed = typed_expr(source, source_type, "number")
     text = text_expr(source)
+    marker = missing_marker(text)  # NA, N/A … are missing values, not text
     filled, bad = staging.execute(
-        f"SELECT count({text}), count(CASE WHEN {text} IS NOT NULL AND {typed} IS NULL "
-        "THEN 1 END) FROM raw"
+        f"SELECT count(CASE WHEN NOT ({marker}) THEN {text} END), count(CASE WHEN {text} IS "
+        f"NOT NULL AND {typed} IS NULL AND NOT ({marker}) THEN 1 END) FROM raw"
     ).rows[0]
     return filled > 0 and bad <= NUMERIC_SHARE_TOLERATED * filled
 

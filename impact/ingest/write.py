@@ -9,15 +9,18 @@ together.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from impact.contract import Fact
 from impact.errors import DuplicateUpload, ValidationFailed
+from impact.ingest import existing
 from impact.ingest.report import FAILURES_KEPT, RuleResult, ValidationReport
 from impact.ingest.rules import StagedFile
 from impact.sql import quote_identifier
+from impact.vocabulary import OnExisting
 from impact.warehouse import Transaction, Warehouse
 
 KNOWN_UNITS = (
@@ -47,17 +50,30 @@ def write_load(
     record: LoadRecord,
     report: ValidationReport,
     allow_unknown_units: bool,
-) -> None:
-    with warehouse.transaction() as tx:
-        tx.attach(staging_path, "stg")
-        try:
+    on_existing: OnExisting = "refuse",
+) -> tuple[LoadRecord, list[str]]:
+    """Store the upload; return its record (rows: those stored) and the ids it replaced."""
+    # The alias is per upload: attached databases are shared by every connection of the
+    # process, so two uploads at once under one fixed name would collide.
+    stg = f"stg_{uuid.uuid4().hex}"
+    only_new = on_existing == "append_new"
+    replaced: list[str] = []
+    with warehouse.transaction(attach={stg: staging_path}) as tx:
+        if on_existing == "replace":
+            replaced = existing.remove_same_name(tx, record.name, record.kind)
+        else:
             _refuse_same_file(tx, record)
-            _check_stored(tx, fact, report, allow_unknown_units)
-            if not report.ok:
-                raise ValidationFailed(report)
-            _insert(tx, fact, staged, record)
-        finally:
-            tx.detach("stg")
+            stored = existing.count_stored(tx, stg, fact, staged, record.name)
+            nothing_new = stored == record.rows
+            if stored and (nothing_new or (fact.kind == "outcomes" and not only_new)):
+                existing.refuse(record.name, stored, record.rows)
+            if only_new:
+                record = replace(record, rows=record.rows - stored)
+        _check_stored(tx, fact, report, allow_unknown_units, stg, staged, record, only_new)
+        if not report.ok:
+            raise ValidationFailed(report)
+        _insert(tx, fact, staged, record, stg, only_new)
+    return record, replaced
 
 
 def _refuse_same_file(tx: Transaction, record: LoadRecord) -> None:
@@ -75,16 +91,27 @@ def _refuse_same_file(tx: Transaction, record: LoadRecord) -> None:
 
 
 def _check_stored(
-    tx: Transaction, fact: Fact, report: ValidationReport, allow_unknown_units: bool
+    tx: Transaction,
+    fact: Fact,
+    report: ValidationReport,
+    allow_unknown_units: bool,
+    stg: str,
+    staged: StagedFile,
+    record: LoadRecord,
+    only_new: bool,
 ) -> None:
+    new, params = "true", []
+    if only_new:  # rows identical to stored ones are skipped, not checked
+        new, params = existing.new_row_condition(fact, staged, "c", record.name)
     if fact.key:
         key = ", ".join(fact.key)
         join = " AND ".join(f"s.{k} = c.{k}" for k in fact.key)
         shown = " || '/' || ".join(f"c.{k}" for k in fact.key)
         sql = (
             f"SELECT c._line AS line, '{'/'.join(fact.key)}' AS column, {shown} AS value, "
-            f"'already stored by an earlier upload' AS problem FROM stg.clean c "
-            f"WHERE EXISTS (SELECT 1 FROM {fact.kind} s WHERE {join}) ORDER BY c._line"
+            f"'already stored by an earlier upload' AS problem FROM {stg}.clean c "
+            f"WHERE EXISTS (SELECT 1 FROM {fact.kind} s WHERE {join}) AND {new} "
+            "ORDER BY c._line"
         )
         _collect(
             tx,
@@ -92,16 +119,19 @@ def _check_stored(
                 RuleResult(
                     "key_not_stored",
                     f"{key} is not already stored",
-                    fix="These rows were uploaded before; remove them from the file.",
+                    fix="These rows were uploaded before; remove them from the file, or "
+                    "store only the rows not yet stored (on_existing='append_new') or replace "
+                    "the earlier upload of this dataset name (on_existing='replace').",
                 )
             ),
             sql,
+            params,
         )
     if fact.kind == "outcomes":
         sql = (
             "SELECT c._line AS line, 'unit_id' AS column, c.unit_id AS value, "
             "'unit ' || c.unit_id || ' is in no assignment, rollout or prediction' "
-            f"AS problem FROM stg.clean c WHERE c.unit_id NOT IN ({KNOWN_UNITS}) "
+            f"AS problem FROM {stg}.clean c WHERE c.unit_id NOT IN ({KNOWN_UNITS}) "
             "ORDER BY c._line"
         )
         result = report.add(
@@ -116,33 +146,47 @@ def _check_stored(
         _collect(tx, result, sql)
 
 
-def _collect(tx: Transaction, result: RuleResult, sql: str) -> None:
-    result.failed_rows = tx.scalar(f"SELECT count(*) FROM ({sql})")
+def _collect(tx: Transaction, result: RuleResult, sql: str, params: list | None = None) -> None:
+    result.failed_rows = tx.scalar(f"SELECT count(*) FROM ({sql})", params)
     if result.failed_rows:
-        result.failures = tx.frame(f"{sql} LIMIT {FAILURES_KEPT}")[
+        result.failures = tx.frame(f"{sql} LIMIT {FAILURES_KEPT}", params)[
             ["line", "column", "value", "problem"]
         ]
 
 
-def _insert(tx: Transaction, fact: Fact, staged: StagedFile, record: LoadRecord) -> None:
+def _insert(
+    tx: Transaction,
+    fact: Fact,
+    staged: StagedFile,
+    record: LoadRecord,
+    stg: str,
+    only_new: bool,
+) -> None:
     did = [record.dataset_id]
     present = staged.plan.contract
+    new, new_params = "true", []
+    if only_new:
+        new, new_params = existing.new_row_condition(fact, staged, "c", record.name)
     if fact.kind == "outcomes":
         for metric in staged.number_extras:
             q = quote_identifier(metric)
+            fresh, params = "true", []
+            if only_new:
+                stored, params = existing.stored_condition(fact, staged, "c", record.name, metric)
+                fresh = f"NOT {stored}"
             tx.execute(
-                "INSERT INTO outcomes SELECT ?, unit_id, observed_at, ?, "
-                + q
-                + f" FROM stg.clean WHERE {q} IS NOT NULL ORDER BY unit_id, observed_at",
-                did + [metric],
+                f"INSERT INTO outcomes SELECT ?, unit_id, observed_at, ?, {q} "
+                f"FROM {stg}.clean c WHERE {q} IS NOT NULL AND {fresh} "
+                "ORDER BY unit_id, observed_at",
+                did + [metric] + params,
             )
         for segment in staged.text_extras:
             q = quote_identifier(segment)
             tx.execute(
                 "INSERT INTO unit_segments SELECT ?, unit_id, ?, "
-                f"arg_max({q}, observed_at) FROM stg.clean WHERE {q} IS NOT NULL "
-                "GROUP BY unit_id ORDER BY unit_id",
-                did + [segment],
+                f"arg_max({q}, observed_at) FROM {stg}.clean c WHERE {q} IS NOT NULL "
+                f"AND {new} GROUP BY unit_id ORDER BY unit_id",
+                did + [segment] + new_params,
             )
     else:
         columns = [c.name for c in fact.columns]
@@ -154,8 +198,8 @@ def _insert(tx: Transaction, fact: Fact, staged: StagedFile, record: LoadRecord)
         }[fact.kind]
         tx.execute(
             f"INSERT INTO {fact.kind} (dataset_id, {', '.join(columns)}) "
-            f"SELECT ?, {', '.join(values)} FROM stg.clean ORDER BY {order}",
-            did,
+            f"SELECT ?, {', '.join(values)} FROM {stg}.clean c WHERE {new} ORDER BY {order}",
+            did + new_params,
         )
     if fact.kind == "predictions":
         for feature in staged.number_extras + staged.text_extras:
@@ -164,8 +208,8 @@ def _insert(tx: Transaction, fact: Fact, staged: StagedFile, record: LoadRecord)
             text = "NULL" if feature in staged.number_extras else q
             tx.execute(
                 f"INSERT INTO prediction_features SELECT ?, prediction_id, ?, {number}, "
-                f"{text} FROM stg.clean WHERE {q} IS NOT NULL",
-                did + [feature],
+                f"{text} FROM {stg}.clean c WHERE {q} IS NOT NULL AND {new}",
+                did + [feature] + new_params,
             )
     tx.execute(
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

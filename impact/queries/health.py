@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from impact.contract import AFTER_LATEST_TIME, EARLIEST_TIME
 from impact.vocabulary import check_choice
 
 Window = tuple[datetime, datetime | None] | None  # [start, end); end None: open-ended
@@ -304,7 +305,9 @@ def ks_statistics(
 
 def model_span(db, model: str) -> tuple[Any, Any]:
     row = db.execute(
-        "SELECT min(predicted_at), max(predicted_at) FROM predictions WHERE model = ?", [model]
+        "SELECT min(predicted_at), max(predicted_at) FROM predictions WHERE model = ? "
+        "AND predicted_at >= ? AND predicted_at < ?",
+        [model, EARLIEST_TIME, AFTER_LATEST_TIME],
     ).rows[0]
     return row[0], row[1]
 

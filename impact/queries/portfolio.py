@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from impact.contract import AFTER_LATEST_TIME, EARLIEST_TIME
 from impact.queries import health
 from impact.warehouse import Warehouse
 
@@ -30,17 +31,23 @@ def fact_counts(warehouse: Warehouse) -> dict[str, int]:
 
 
 def time_span(warehouse: Warehouse) -> tuple[Any, Any]:
-    """First and last timestamp over every fact (None when the warehouse is empty)."""
-    row = warehouse.execute("""
-        SELECT min(t), max(t) FROM (
-            SELECT min(predicted_at) AS t FROM predictions
-            UNION ALL SELECT max(predicted_at) FROM predictions
-            UNION ALL SELECT min(observed_at) FROM outcomes
-            UNION ALL SELECT max(observed_at) FROM outcomes
-            UNION ALL SELECT min(assigned_at) FROM assignments
-            UNION ALL SELECT max(assigned_at) FROM assignments
-            UNION ALL SELECT min(treated_at) FROM rollouts
-            UNION ALL SELECT max(treated_at) FROM rollouts) AS bounds""").rows[0]
+    """First and last timestamp over every fact (None when the warehouse is empty).
+
+    Only times in 1900–2100 count: a value stored before that rule held (a BC date, say)
+    must not break the date range of every page."""
+    parts = []
+    for table, column in (
+        ("predictions", "predicted_at"),
+        ("outcomes", "observed_at"),
+        ("assignments", "assigned_at"),
+        ("rollouts", "treated_at"),
+    ):
+        sane = f"{column} >= ? AND {column} < ?"
+        parts.append(f"SELECT min({column}) FILTER (WHERE {sane}) AS t FROM {table}")
+        parts.append(f"SELECT max({column}) FILTER (WHERE {sane}) FROM {table}")
+    bounds = [EARLIEST_TIME, AFTER_LATEST_TIME] * len(parts)
+    sql = f"SELECT min(t), max(t) FROM ({' UNION ALL '.join(parts)}) AS bounds"
+    row = warehouse.execute(sql, bounds).rows[0]
     return row[0], row[1]
 
 

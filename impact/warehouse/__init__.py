@@ -1,5 +1,19 @@
 """The warehouse: the only package that talks to DuckDB (through `engine`)."""
 
-from impact.warehouse.engine import Result, Staging, Transaction, Warehouse
+from impact.warehouse.engine import (
+    Result,
+    Staging,
+    Transaction,
+    Warehouse,
+    is_disk_full,
+    temp_full_message,
+)
 
-__all__ = ["Result", "Staging", "Transaction", "Warehouse"]
+__all__ = [
+    "Result",
+    "Staging",
+    "Transaction",
+    "Warehouse",
+    "is_disk_full",
+    "temp_full_message",
+]

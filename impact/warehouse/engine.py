@@ -11,6 +11,9 @@ for the final insert, inside one transaction.
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
 import tempfile
 import threading
 import time
@@ -23,10 +26,16 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from impact.errors import ImpactError, WarehouseBusy
+from impact.errors import ImpactError, StorageFull, WarehouseBusy
 from impact.warehouse.schema import TABLES
 
 Params = Sequence[Any] | dict[str, Any] | None
+
+# A CSV line (so a cell) may hold up to 64 MB; DuckDB's default of 2 MB refuses real
+# exports with long text cells.
+MAX_LINE_BYTES = 64 * 2**20
+
+HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers
 
 _schema_ready: set[str] = set()
 _schema_lock = threading.Lock()
@@ -67,11 +76,7 @@ class _Session:
 
 
 class Transaction(_Session):
-    def attach(self, path: Path, alias: str) -> None:
-        self._con.execute(f"ATTACH '{_literal_path(path)}' AS {alias} (READ_ONLY)")
-
-    def detach(self, alias: str) -> None:
-        self._con.execute(f"DETACH {alias}")
+    """Statements of one unit of work on the warehouse (see Warehouse.transaction)."""
 
 
 class Warehouse:
@@ -137,16 +142,66 @@ class Warehouse:
             yield Transaction(con)
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """All statements inside commit together or not at all."""
-        with self._connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield Transaction(con)
-            except BaseException:
-                con.execute("ROLLBACK")
+    def transaction(self, attach: dict[str, Path] | None = None) -> Iterator[Transaction]:
+        try:
+            with self._transaction(attach) as tx:
+                yield tx
+        except Exception as exc:
+            if not is_disk_full(exc):
                 raise
-            con.execute("COMMIT")
+            self._reclaim()
+            raise StorageFull(
+                f"The disk holding the warehouse ({self.path.parent}) is full, so nothing was "
+                f"stored ({_free(self.path.parent)} free). Free some space there, or move the "
+                "warehouse (IMPACT_WAREHOUSE or IMPACT_DATA_DIR) to a larger disk, and try "
+                "again."
+            ) from exc
+
+    def _reclaim(self) -> None:
+        """A write that ran out of space leaves the file as large as it grew, and DuckDB
+        does not shrink it, so every later write fails too. Cut the file back to the blocks
+        DuckDB accounts for; only when no write-ahead log is pending."""
+        wal = self.path.with_name(self.path.name + ".wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            return
+        try:
+            con = duckdb.connect(str(self.path))
+            try:
+                block, blocks = con.execute(
+                    "SELECT block_size, total_blocks FROM pragma_database_size()"
+                ).fetchone()
+            finally:
+                con.close()
+            size = HEADER_BYTES + block * blocks
+            if blocks and self.path.stat().st_size > size:
+                os.truncate(self.path, size)
+        except (duckdb.Error, OSError):
+            pass  # only space is at stake; the data are intact either way
+
+    @contextmanager
+    def _transaction(self, attach: dict[str, Path] | None = None) -> Iterator[Transaction]:
+        """All statements inside commit together or not at all.
+
+        `attach` maps an alias to a database file attached read-only for the transaction.
+        Attached databases belong to the process's DuckDB instance, not to the connection,
+        so each is detached after the commit or rollback, whatever happened."""
+        attach = attach or {}
+        with self._connect() as con:
+            attached = []
+            try:
+                for alias, path in attach.items():
+                    con.execute(f"ATTACH '{_literal_path(path)}' AS {alias} (READ_ONLY)")
+                    attached.append(alias)
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield Transaction(con)
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+            finally:
+                for alias in attached:
+                    con.execute(f"DETACH {alias}")
 
     def table_checksums(self) -> dict[str, str]:
         """Order-independent fingerprint of every table, to prove nothing changed."""
@@ -171,7 +226,10 @@ class Staging(_Session):
 
     def read_csv(self, table: str, file: Path, delimiter: str | None = None) -> None:
         """Every column as text: types are checked by our rules, row by row."""
-        options = "header = true, all_varchar = true, auto_detect = true"
+        options = (
+            "header = true, all_varchar = true, auto_detect = true, "
+            f"max_line_size = {MAX_LINE_BYTES}"
+        )
         params: list[Any] = [str(file)]
         if delimiter:  # the caller decided the dialect: no lines skipped, RFC 4180 quotes
             options += ", delim = ?, quote = '\"', escape = '\"', skip = 0"
@@ -216,3 +274,30 @@ def _configure(con: duckdb.DuckDBPyConnection) -> None:
 
 def _literal_path(path: Path) -> str:
     return str(path).replace("'", "''")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """The error (or one it came from) is a disk without space."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if "No space left on device" in str(exc) or "not enough space" in str(exc).lower():
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def temp_full_message(exc: BaseException) -> str:
+    folder = tempfile.gettempdir()
+    return (
+        f"The temporary folder {folder} is full ({_free(Path(folder))} free), so the file "
+        "could not be checked; nothing was stored. Free space there, or point TMPDIR to a "
+        "folder on a larger disk, and try again."
+    )
+
+
+def _free(folder: Path) -> str:
+    try:
+        return f"{shutil.disk_usage(folder).free / 2**20:,.1f} MB"
+    except OSError:
+        return "unknown space"

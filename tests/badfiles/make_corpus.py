@@ -290,7 +290,7 @@ case(
     "unclosed_quote_long.csv",
     "assignments",
     "InvalidInput",
-    ["starts on line 2 runs on for over 128 KB", "not closed"],
+    ["line 2 opens a quoted value", "not closed"],
     rows(A, 'exp2,u1,"control,2026-03-01', *[f"exp2,u{i},control,2026-03-01" for i in range(9000)]),
 )
 # --- Columns and types ------------------------------------------------------------------
@@ -583,6 +583,173 @@ case(
     ["=SUM(A1:A3) is not a number", "plain numbers"],
     rows(P, "q1,fraud,v2,u1,2026-03-01,=SUM(A1:A3),1"),
     rule="type:score",
+)
+
+# --- Issue 14: accepted silently or misreported before --------------------------------
+
+
+def workbook_with_formulas(cached: str | None) -> Callable[[Path], None]:
+    """Scores as formulas; `cached` is the result a program stored (XlsxWriter stores 0)."""
+
+    def write(path: Path) -> None:
+        import re
+        import zipfile
+
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        sheet.append(P.strip().split(",") + ["base"])
+        for i in range(3):
+            sheet.append([f"q{i}", "fraud", "v2", "u1", "2026-03-01", f"=H{i + 2}*2", 1, 0.1])
+        book.save(path)
+        if cached is None:
+            return
+        with zipfile.ZipFile(path) as z:
+            files = {n: z.read(n) for n in z.namelist()}
+        xml = files["xl/worksheets/sheet1.xml"].decode()
+        files["xl/worksheets/sheet1.xml"] = re.sub(
+            r"(<f>[^<]*</f>)(<v\s*/>|<v></v>)?", rf"\1<v>{cached}</v>", xml
+        ).encode()
+        with zipfile.ZipFile(path, "w") as z:
+            for name, data in files.items():
+                z.writestr(name, data)
+
+    return write
+
+
+def parquet_table(columns: dict) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        names = [n.split("#")[0] for n in columns]  # "score#2": a second column named score
+        pq.write_table(pa.table([pa.array(v) for v in columns.values()], names=names), path)
+
+    return write
+
+
+def encrypted_workbook() -> bytes:
+    """The start of an OLE2 container holding an EncryptionInfo stream, as Excel writes a
+    password-protected .xlsx (only the parts Impact looks at)."""
+    entry = "EncryptionInfo".encode("utf-16-le").ljust(64, b"\x00")
+    return bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504) + entry + bytes(1024)
+
+
+PRED = {
+    "prediction_id": ["q1", "q2"],
+    "model": ["fraud", "fraud"],
+    "model_version": ["v2", "v2"],
+    "predicted_at": ["2026-03-01", "2026-03-02"],
+    "score": [0.1, 0.2],
+}
+for name, stamp in [("offset_25_hours", "10:00+25:00"), ("offset_99", "10:00+99")]:
+    case(
+        f"{name}.csv",
+        "assignments",
+        "ValidationFailed",
+        [f"2026-03-01 {stamp} has the offset", "beyond ±14:00", "Offsets run from"],
+        rows(A, f"exp2,u10,control,2026-03-01 {stamp}"),
+        rule="offset:assigned_at",
+    )
+case(
+    "bc_date.csv",
+    "assignments",
+    "ValidationFailed",
+    ["2026-03-01 (BC) is outside 1900–2100", "Check the date format"],
+    rows(A, "exp2,u10,control,2026-03-01 (BC)"),
+    rule="range:assigned_at",
+)
+case(
+    "nul_after_64k.csv",
+    "assignments",
+    "InvalidInput",
+    ["line 3002 contains a NUL byte", "export it again"],
+    rows(
+        A, *[f"exp2,u{i},control,2026-03-01" for i in range(3000)], "exp2,u9,con\x00trol,2026-03-01"
+    ),
+)
+case(
+    "formula_cached_zero.xlsx",
+    "predictions",
+    "InvalidInput",
+    ["cells hold formulas", "line 2, column 'score' (cell F2): =H2*2", "Paste Special → Values"],
+    workbook_with_formulas("0"),
+)
+case(
+    "formula_uncached.xlsx",
+    "predictions",
+    "InvalidInput",
+    ["cells hold formulas", "cell F4", "Paste Special → Values"],
+    workbook_with_formulas(None),
+)
+case(
+    "password_protected.xlsx",
+    "assignments",
+    "InvalidInput",
+    ["password-protected (encrypted)", "remove the password"],
+    encrypted_workbook(),
+)
+case(
+    "struct_unit_id.parquet",
+    "predictions",
+    "InvalidInput",
+    ["column 'unit_id' holds nested values (STRUCT", "Flatten it"],
+    parquet_table({**PRED, "unit_id": [{"a": 0, "b": "x"}, {"a": 1, "b": "y"}]}),
+)
+case(
+    "score_twice.parquet",
+    "predictions",
+    "InvalidInput",
+    ["names column 'score' twice (columns 5 and 7)", "Rename or delete one"],
+    parquet_table({**PRED, "unit_id": ["u1", "u2"], "score#2": [0.3, 0.4]}),
+)
+case(
+    "zero_width_id.csv",
+    "assignments",
+    "ValidationFailed",
+    ["contains the invisible character U+200B at position 3", "Remove the invisible"],
+    rows(A, "exp2,u1,control,2026-03-01", "exp2,u1\u200b,control,2026-03-01"),
+    rule="invisible:unit_id",
+)
+case(
+    "homoglyph_header.csv",
+    "assignments",
+    "ValidationFailed",
+    ["'un\\u0456t_id' looks like unit_id", "U+0456 CYRILLIC SMALL LETTER", "Retype"],
+    rows("experiment,un\u0456t_id,arm,assigned_at\n", "exp2,u10,control,2026-03-01"),
+    rule="required_columns",
+)
+case(
+    "zero_width_header.csv",
+    "assignments",
+    "ValidationFailed",
+    ["'unit\\u200b_id' looks like unit_id", "U+200B ZERO WIDTH SPACE at position 5"],
+    rows("experiment,unit\u200b_id,arm,assigned_at\n", "exp2,u10,control,2026-03-01"),
+    rule="required_columns",
+)
+case(
+    "reserved_line_column.csv",
+    "outcomes",
+    "InvalidInput",
+    ["column name '_line' is reserved", "Rename that column"],
+    rows(OUT.replace("\n", ",_line\n"), "u1,2026-03-10,5,1"),
+)
+case(
+    "newline_in_dataset_name.csv",
+    "assignments",
+    "InvalidInput",
+    ["control character U+000A", "on one line"],
+    rows(A, "exp2,u10,control,2026-03-01"),
+    dataset="march\nfake_dataset  outcomes  999,999",
+)
+case(
+    "cumulative_reexport.csv",
+    "outcomes",
+    "RowsAlreadyStored",
+    ["2 of the file's 3 rows are already stored in dataset 'seed_outcomes'", "append_new"],
+    SEED["seed_outcomes.csv"][1] + "u3,2026-03-07,4\n",
+    dataset="seed_outcomes",
 )
 
 
