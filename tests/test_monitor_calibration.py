@@ -63,9 +63,10 @@ def test_hosmer_lemeshow_equals_scipys_chi_square_over_both_classes():
     from scipy import stats
 
     rng = np.random.default_rng(5)
-    score = rng.beta(2, 3, 800)
-    y = (rng.random(800) < np.clip(score * 1.15, 0, 1)).astype(int)  # slightly off
+    score = rng.uniform(0.1, 0.9, 2000)  # every bin expects ≥ 5 of each class: none merged
+    y = (rng.random(2000) < np.clip(score * 1.15, 0, 1)).astype(int)  # slightly off
     b = bins_of(score, y)
+    assert len(b) == 8
     statistic, df, p = cal.calibration_test(b["n"], b["mean_score"], b["mean_label"])
     expected = np.concatenate([b["n"] * b["mean_score"], b["n"] * (1 - b["mean_score"])])
     observed = np.concatenate([b["n"] * b["mean_label"], b["n"] * (1 - b["mean_label"])])
@@ -101,3 +102,18 @@ def test_a_calibrated_score_rarely_fails_the_test_and_a_miscalibrated_one_does()
         b = binned(np.clip(score * 1.3, 0, 0.999), (rng.random(300) < score).astype(float))
         caught += cal.calibration_test(*b)[2] < 0.001
     assert caught >= 60
+
+
+def test_sparse_bins_are_pooled_before_the_test():
+    """One row in the top bin (score 0.95, label 0) alone would add 0.95²/0.0475 = 19 to H:
+    pooled with its neighbours until 5 positives and 5 negatives are expected, it cannot."""
+    n = [40, 60, 30, 1]
+    mean_score = [0.3, 0.5, 0.7, 0.95]
+    mean_label = [0.3, 0.5, 0.7, 0.0]
+    statistic, df, p = cal.calibration_test(n, mean_score, mean_label)
+    # Groups: bin 1 (12 / 28 expected), bin 2 (30 / 30), bins 3 + 4 (31 rows, 21.95 / 9.05).
+    pooled_score = (30 * 0.7 + 0.95) / 31
+    pooled_label = 21 / 31
+    expected = 31 * (pooled_label - pooled_score) ** 2 / (pooled_score * (1 - pooled_score))
+    assert df == 3 and statistic == pytest.approx(expected)
+    assert p > 0.5

@@ -34,21 +34,48 @@ def brier_score(sum_squared_error: float, n: int) -> float:
     return sum_squared_error / n if n else math.nan
 
 
+MIN_EXPECTED = 5.0  # per class and group, for χ² to hold (Hosmer & Lemeshow's advice)
+
+
 def calibration_test(n, mean_score, mean_label) -> tuple[float, int, float]:
     """Hosmer–Lemeshow's test of calibration for scores not fitted on these labels
-    (external validation): H = Σ_b n_b (ȳ_b − p̄_b)² / (p̄_b (1 − p̄_b)) ~ χ²(B) under
-    perfect calibration, over the B bins with 0 < p̄_b < 1. (statistic, df, p-value).
+    (external validation): H = Σ_g n_g (ȳ_g − p̄_g)² / (p̄_g (1 − p̄_g)) ~ χ²(G) under
+    perfect calibration. The groups g are the score bins in order, adjacent bins merged
+    until each expects at least MIN_EXPECTED positives and negatives (a sparse top bin
+    otherwise alarms on one row). (statistic, df, p-value).
 
     A high ECE from a few labels is noise as often as not (a calibrated score with 120
     labels in a week reaches 0.12); the p-value says whether the gaps exceed it. Using
-    p̄(1 − p̄) for the bin's variance, not the mean of p(1 − p), errs toward no alarm."""
-    counts = np.asarray(n, dtype=float)
-    score = np.asarray(mean_score, dtype=float)
-    label = np.asarray(mean_label, dtype=float)
-    keep = (counts > 0) & (score > 0) & (score < 1)
+    p̄(1 − p̄) for a group's variance, not the mean of p(1 − p), errs toward no alarm."""
+    counts, scores, labels = _groups(n, mean_score, mean_label)
+    keep = (scores > 0) & (scores < 1)
     if not keep.any():
         return math.nan, 0, math.nan
-    counts, score, label = counts[keep], score[keep], label[keep]
-    statistic = float(np.sum(counts * (label - score) ** 2 / (score * (1 - score))))
+    counts, scores, labels = counts[keep], scores[keep], labels[keep]
+    statistic = float(np.sum(counts * (labels - scores) ** 2 / (scores * (1 - scores))))
     df = int(keep.sum())
     return statistic, df, float(stats.chi2.sf(statistic, df))
+
+
+def _groups(n, mean_score, mean_label) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Adjacent bins pooled until both expected counts reach MIN_EXPECTED; a short last
+    group joins the one before."""
+    counts = np.asarray(n, dtype=float)
+    score_sums = counts * np.asarray(mean_score, dtype=float)
+    label_sums = counts * np.asarray(mean_label, dtype=float)
+    groups: list[list[float]] = []
+    current = [0.0, 0.0, 0.0]
+    for c, s, y in zip(counts, score_sums, label_sums, strict=True):
+        if c <= 0:
+            continue
+        current = [current[0] + c, current[1] + s, current[2] + y]
+        if min(current[1], current[0] - current[1]) >= MIN_EXPECTED:
+            groups.append(current)
+            current = [0.0, 0.0, 0.0]
+    if current[0] > 0:
+        if groups:
+            groups[-1] = [a + b for a, b in zip(groups[-1], current, strict=True)]
+        else:
+            groups.append(current)
+    g = np.array(groups).reshape(-1, 3)
+    return g[:, 0], g[:, 1] / g[:, 0], g[:, 2] / g[:, 0]
