@@ -29,4 +29,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) data/*.duckdb data/*.duckdb.wal data/*.sqlite
+	rm -rf $(VENV) data/*.duckdb data/*.duckdb.* data/.*.duckdb.link-* data/*.sqlite

@@ -14,8 +14,9 @@ pages = [
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
     st.Page("pages/metrics.py", title="Metrics", icon=":material/straighten:"),
 ]
-ui.sign_in()
-page = st.navigation(pages)
-ui.sidebar()
-ui.identity_caption()
-page.run()
+with ui.retry_when_unreadable():  # a page never shows a traceback for a busy warehouse
+    ui.sign_in()
+    page = st.navigation(pages)
+    ui.sidebar()
+    ui.identity_caption()
+    page.run()

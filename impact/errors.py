@@ -37,7 +37,11 @@ class StorageFull(ImpactError):
 
 
 class WarehouseBusy(ImpactError):
-    """Another process held the warehouse for longer than we are willing to wait."""
+    """Another writer held the warehouse for longer than we are willing to wait."""
+
+
+class WarehouseUnavailable(ImpactError):
+    """The warehouse could not be opened for reading just now (a page retries)."""
 
 
 class ValidationFailed(ImpactError):

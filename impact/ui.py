@@ -6,6 +6,9 @@ Pages call these helpers so they stay thin. Cached loaders take `_store` (unhash
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -129,6 +132,33 @@ def sidebar() -> None:
         if isinstance(chosen, tuple | list) and len(chosen) == 2:
             st.session_state[RANGE_KEY] = (chosen[0], chosen[1])
         st.caption("The date range filters the time series on every page.")
+
+
+RETRY_KEY = "impact_read_retries"
+READ_RETRIES = 10  # a second apart; then the visitor is asked to try again
+
+
+@contextmanager
+def retry_when_unreadable() -> Iterator[None]:
+    """Around the whole app run: if the warehouse cannot be read just now, a plain message
+    and a retry a second later instead of a traceback; after READ_RETRIES, a request to
+    reload."""
+    from impact.errors import WarehouseBusy, WarehouseUnavailable
+
+    try:
+        yield
+    except (WarehouseBusy, WarehouseUnavailable) as exc:
+        tries = st.session_state.get(RETRY_KEY, 0) + 1
+        st.session_state[RETRY_KEY] = tries
+        if tries > READ_RETRIES:
+            st.session_state[RETRY_KEY] = 0
+            st.warning(f"{exc} Reload the page to try again.")
+            return
+        st.info(f"The data cannot be read just now ({exc}). Retrying in a second…")
+        time.sleep(1)
+        st.rerun()
+    else:
+        st.session_state[RETRY_KEY] = 0
 
 
 def selected_study(candidates: list[str]) -> str | None:

@@ -155,10 +155,11 @@ def test_pages_and_health_survive_a_bc_date_already_stored(store, tmp_path):
         )
     )
     ingest_file(store, path, "predictions")
-    store.warehouse.execute(  # as an upload before the real-date rule stored it
-        "UPDATE predictions SET predicted_at = TIMESTAMPTZ '2026-03-01 (BC)' "
-        "WHERE prediction_id = 'p3'"
-    )
+    with store.warehouse.transaction() as tx:  # as an upload before the real-date rule
+        tx.execute(
+            "UPDATE predictions SET predicted_at = TIMESTAMPTZ '2026-03-01 (BC)' "
+            "WHERE prediction_id = 'p3'"
+        )
     assert data_span(store)[0].year == 2026
     result = runner.invoke(app, ["health", "fraud"])
     assert result.exit_code == 0, result.output

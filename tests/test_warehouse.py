@@ -38,16 +38,32 @@ def test_schema_is_created_on_first_use(tmp_path):
     assert {"predictions", "outcomes", "assignments", "rollouts", "loads"} <= tables
 
 
-def test_a_second_process_waits_for_the_writer_then_sees_its_rows(tmp_path):
+def test_a_reader_never_waits_for_a_writer_in_another_process(tmp_path):
+    """Issue 14, item 10: a writer held the file for 53 s and every page waited. Now the
+    reader gets the last published version at once, and the writer's rows after it
+    commits."""
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).execute("SELECT 1")
+    proc = hold(path, 3.0)
+    started = time.monotonic()
+    count = Warehouse(path, busy_timeout=20).scalar("SELECT count(*) FROM rollouts")
+    waited = time.monotonic() - started
+    assert count == 0 and waited < 1.0  # the version before the writer's
+    proc.wait(timeout=20)
+    assert Warehouse(path).scalar("SELECT count(*) FROM rollouts") == 1
+
+
+def test_a_second_writer_waits_for_the_first_and_both_land(tmp_path):
     path = tmp_path / "w.duckdb"
     Warehouse(path).execute("SELECT 1")
     proc = hold(path, 1.0)
     started = time.monotonic()
-    count = Warehouse(path, busy_timeout=20).scalar("SELECT count(*) FROM rollouts")
-    waited = time.monotonic() - started
+    with Warehouse(path, busy_timeout=20).transaction() as tx:
+        tx.execute("INSERT INTO rollouts VALUES ('d', 's', 'u2', NULL)")
+    assert time.monotonic() - started > 0.3
     proc.wait(timeout=20)
-    assert count == 1  # the reader got in only after the writer committed
-    assert waited > 0.3
+    units = Warehouse(path).execute("SELECT unit_id FROM rollouts ORDER BY 1").rows
+    assert units == [("u1",), ("u2",)]  # neither copy overwrote the other
 
 
 def test_a_writer_that_holds_too_long_gives_a_clear_busy_error(tmp_path):
@@ -55,10 +71,54 @@ def test_a_writer_that_holds_too_long_gives_a_clear_busy_error(tmp_path):
     Warehouse(path).execute("SELECT 1")
     proc = hold(path, 3.0)
     try:
-        with pytest.raises(WarehouseBusy, match="in use by another process"):
-            Warehouse(path, busy_timeout=0.5).scalar("SELECT count(*) FROM rollouts")
+        with (
+            pytest.raises(WarehouseBusy, match="pages and readouts keep working"),
+            Warehouse(path, busy_timeout=0.5).transaction(),
+        ):
+            pass
+        assert Warehouse(path, busy_timeout=0.5).scalar("SELECT count(*) FROM rollouts") == 0
     finally:
         proc.wait(timeout=20)
+
+
+def test_a_killed_writer_leaves_the_published_version_and_its_debris_is_removed(tmp_path):
+    import os
+    import signal
+
+    path = tmp_path / "w.duckdb"
+    with Warehouse(path).transaction() as tx:
+        tx.execute("INSERT INTO rollouts VALUES ('d', 's', 'u0', NULL)")
+    proc = hold(path, 30.0)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=20)
+    folder = path.with_name(path.name + ".versions")
+    assert len(list(folder.glob("*.duckdb"))) == 2  # the current one and the killed copy
+    assert Warehouse(path).scalar("SELECT count(*) FROM rollouts") == 1
+    with Warehouse(path).transaction() as tx:
+        tx.execute("INSERT INTO rollouts VALUES ('d', 's', 'u1', NULL)")
+    assert [f.name for f in folder.iterdir()] == [path.resolve().name]
+    assert Warehouse(path).scalar("SELECT count(*) FROM rollouts") == 2
+
+
+def test_a_plain_file_from_an_older_impact_is_read_then_versioned(tmp_path):
+    import duckdb
+
+    from impact.warehouse.schema import TABLES
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    for ddl in TABLES.values():
+        con.execute(ddl)
+    con.execute("INSERT INTO rollouts VALUES ('d', 's', 'u1', NULL)")
+    con.close()
+    wh = Warehouse(path)
+    assert wh.scalar("SELECT count(*) FROM rollouts") == 1 and not path.is_symlink()
+    with wh.transaction() as tx:
+        tx.execute("INSERT INTO rollouts VALUES ('d', 's', 'u2', NULL)")
+    assert path.is_symlink() and wh.scalar("SELECT count(*) FROM rollouts") == 2
+    con = duckdb.connect(str(path), read_only=True)  # tools still open the same path
+    assert con.execute("SELECT count(*) FROM rollouts").fetchone() == (2,)
+    con.close()
 
 
 def test_threads_read_while_one_writes_and_see_old_or_new_never_half(tmp_path):

@@ -1,24 +1,21 @@
 """DuckDB access: one class for the warehouse file, one for a private staging database.
 
-Who holds the file: DuckDB lets one process at a time open a database file. The app and the
-CLI run at once, so no process keeps the file open. Every unit of work opens it, runs, and
-closes it; a process that finds the file locked retries with back-off for `busy_timeout`
-seconds before raising WarehouseBusy. Within a process every connection uses the same
-configuration, so threads share one DuckDB instance and each gets its own connection.
-Uploads are parsed and checked in a staging database first, so the warehouse is held only
-for the final insert, inside one transaction.
+Who holds the file: the app and the CLI run at once, so no process keeps the warehouse
+open. Every unit of work opens it, runs, and closes it. Readers open the current version
+read-only and never wait for a writer; a writer copies it, writes the copy and publishes
+it in one atomic step (impact.warehouse.versions), one writer at a time, each waiting up
+to `busy_timeout` seconds for the one before. Within a process every connection uses the
+same configuration, so threads share one DuckDB instance per version. Uploads are parsed
+and checked in a staging database first and attached read-only to the writer's copy.
 """
 
 from __future__ import annotations
 
 import errno
-import os
 import shutil
 import tempfile
-import threading
-import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from impact.errors import ImpactError, StorageFull, WarehouseBusy
+from impact.errors import StorageFull, WarehouseUnavailable
+from impact.warehouse import versions
 from impact.warehouse.schema import TABLES
 
 Params = Sequence[Any] | dict[str, Any] | None
@@ -35,10 +33,8 @@ Params = Sequence[Any] | dict[str, Any] | None
 # exports with long text cells.
 MAX_LINE_BYTES = 64 * 2**20
 
-HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers
-
-_schema_ready: set[str] = set()
-_schema_lock = threading.Lock()
+_schema_ready: set[str] = set()  # version files known to hold every table
+_OPEN_ATTEMPTS = 20  # a version removed between resolving the link and opening it
 
 
 @dataclass(frozen=True)
@@ -88,41 +84,47 @@ class Warehouse:
 
     @contextmanager
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = self._open_with_retry()
+        """A read-only connection to the current version (created if there is none)."""
+        con = self._open_current()
         try:
             _configure(con)
-            self._ensure_schema(con)
             yield con
         finally:
             con.close()
 
-    def _open_with_retry(self) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + self.busy_timeout
-        delay = 0.01
-        while True:
+    def _open_current(self) -> duckdb.DuckDBPyConnection:
+        for _ in range(_OPEN_ATTEMPTS):
+            current = versions.current_file(self.path)
+            legacy_log = current == self.path and _wal(current).exists()
+            if current is None or legacy_log or str(current) not in _schema_ready:
+                if current is None or legacy_log or not self._has_schema(current):
+                    with self.transaction():  # creates the file, replays a log, adds tables
+                        pass
+                    continue
+                _schema_ready.add(str(current))
             try:
-                return duckdb.connect(str(self.path))
+                return duckdb.connect(str(current), read_only=True)
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
-                    raise ImpactError(f"Cannot open the warehouse {self.path}: {exc}") from exc
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusy(
-                        f"The warehouse {self.path} is in use by another process "
-                        f"(probably an ingest) for over {self.busy_timeout:.0f} s. "
-                        "Try again when it finishes."
+                if current.exists():  # not the race with a publishing writer
+                    raise WarehouseUnavailable(
+                        f"Cannot open the warehouse {self.path}: {exc}"
                     ) from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
+        raise WarehouseUnavailable(
+            f"The warehouse {self.path} changed {_OPEN_ATTEMPTS} times while being opened; "
+            "try again."
+        )
 
-    def _ensure_schema(self, con: duckdb.DuckDBPyConnection) -> None:
-        key = str(self.path.resolve())
-        if key in _schema_ready:
-            return
-        with _schema_lock:
-            for ddl in TABLES.values():
-                con.execute(ddl)
-            _schema_ready.add(key)
+    @staticmethod
+    def _has_schema(file: Path) -> bool:
+        try:
+            con = duckdb.connect(str(file), read_only=True)
+        except duckdb.IOException:
+            return False  # removed meanwhile: the caller resolves the link again
+        try:
+            names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        finally:
+            con.close()
+        return set(TABLES) <= names
 
     def execute(self, sql: str, params: Params = None) -> Result:
         with self._connect() as con:
@@ -137,7 +139,8 @@ class Warehouse:
 
     @contextmanager
     def session(self) -> Iterator[Transaction]:
-        """One connection for several statements (temporary tables live until it closes)."""
+        """One read-only connection for several statements (temporary tables live until it
+        closes)."""
         with self._connect() as con:
             yield Transaction(con)
 
@@ -149,59 +152,37 @@ class Warehouse:
         except Exception as exc:
             if not is_disk_full(exc):
                 raise
-            self._reclaim()
             raise StorageFull(
                 f"The disk holding the warehouse ({self.path.parent}) is full, so nothing was "
-                f"stored ({_free(self.path.parent)} free). Free some space there, or move the "
-                "warehouse (IMPACT_WAREHOUSE or IMPACT_DATA_DIR) to a larger disk, and try "
-                "again."
+                f"stored ({_free(self.path.parent)} free; a change needs room for a copy of "
+                "the warehouse). Free some space there, or move the warehouse "
+                "(IMPACT_WAREHOUSE or IMPACT_DATA_DIR) to a larger disk, and try again."
             ) from exc
-
-    def _reclaim(self) -> None:
-        """A write that ran out of space leaves the file as large as it grew, and DuckDB
-        does not shrink it, so every later write fails too. Cut the file back to the blocks
-        DuckDB accounts for; only when no write-ahead log is pending."""
-        wal = self.path.with_name(self.path.name + ".wal")
-        if wal.exists() and wal.stat().st_size > 0:
-            return
-        try:
-            con = duckdb.connect(str(self.path))
-            try:
-                block, blocks = con.execute(
-                    "SELECT block_size, total_blocks FROM pragma_database_size()"
-                ).fetchone()
-            finally:
-                con.close()
-            size = HEADER_BYTES + block * blocks
-            if blocks and self.path.stat().st_size > size:
-                os.truncate(self.path, size)
-        except (duckdb.Error, OSError):
-            pass  # only space is at stake; the data are intact either way
 
     @contextmanager
     def _transaction(self, attach: dict[str, Path] | None = None) -> Iterator[Transaction]:
-        """All statements inside commit together or not at all.
+        """All statements inside commit together or not at all, on a copy of the current
+        version that is published only after it is complete (impact.warehouse.versions).
 
         `attach` maps an alias to a database file attached read-only for the transaction.
         Attached databases belong to the process's DuckDB instance, not to the connection,
-        so each is detached after the commit or rollback, whatever happened."""
-        attach = attach or {}
-        with self._connect() as con:
-            attached = []
+        so each is detached whatever happened."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with versions.write_lock(self.path, self.busy_timeout):
+            versions.remove_unpublished(self.path)
+            current = versions.current_file(self.path)
+            target = versions.next_file(self.path)
             try:
-                for alias, path in attach.items():
-                    con.execute(f"ATTACH '{_literal_path(path)}' AS {alias} (READ_ONLY)")
-                    attached.append(alias)
-                con.execute("BEGIN TRANSACTION")
-                try:
-                    yield Transaction(con)
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
-                con.execute("COMMIT")
-            finally:
-                for alias in attached:
-                    con.execute(f"DETACH {alias}")
+                if current is not None:
+                    if current == self.path:  # a plain file from an older Impact
+                        _checkpoint(current)
+                    shutil.copyfile(current, target)
+                yield from _write(target, attach or {})
+            except BaseException:
+                versions.discard(target)
+                raise
+            versions.publish(self.path, target)
+            _schema_ready.add(str(target))
 
     def table_checksums(self) -> dict[str, str]:
         """Order-independent fingerprint of every table, to prove nothing changed."""
@@ -265,6 +246,49 @@ class Staging(_Session):
             self._con.close()
         finally:
             self.cleanup()
+
+
+def _write(target: Path, attach: dict[str, Path]) -> Iterator[Transaction]:
+    """Open the new version, make sure every table exists, run the caller's statements in
+    one transaction and checkpoint, so the published file needs no log."""
+    con = duckdb.connect(str(target))
+    attached = []
+    try:
+        _configure(con)
+        for ddl in TABLES.values():
+            con.execute(ddl)
+        for alias, path in attach.items():
+            con.execute(f"ATTACH '{_literal_path(path)}' AS {alias} (READ_ONLY)")
+            attached.append(alias)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield Transaction(con)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        for alias in attached:
+            con.execute(f"DETACH {alias}")
+        attached = []
+        con.execute("CHECKPOINT")
+    finally:
+        for alias in attached:
+            with suppress(duckdb.Error):
+                con.execute(f"DETACH {alias}")
+        con.close()
+
+
+def _checkpoint(file: Path) -> None:
+    """Fold a legacy file's write-ahead log into it before it is copied."""
+    con = duckdb.connect(str(file))
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def _wal(file: Path) -> Path:
+    return file.with_name(file.name + ".wal")
 
 
 def _configure(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,59 @@
+"""A page that cannot read the warehouse says so in plain words and retries; no traceback
+(issue 14, item 10)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from impact.config import CATALOG_ENV, DATA_DIR_ENV, WAREHOUSE_ENV
+from impact.errors import WarehouseUnavailable
+from impact.warehouse import Warehouse
+
+APP = str(Path(__file__).parents[1] / "app.py")
+
+
+def _app(demo_store, monkeypatch, failures: int):
+    import impact.ui
+
+    real = Warehouse._open_current
+    left = {"n": failures}
+
+    def flaky(self):
+        if left["n"] > 0:
+            left["n"] -= 1
+            raise WarehouseUnavailable("Cannot open the warehouse: simulated")
+        return real(self)
+
+    monkeypatch.setattr(Warehouse, "_open_current", flaky)
+    monkeypatch.setattr(impact.ui.time, "sleep", lambda s: None)
+    monkeypatch.setenv(DATA_DIR_ENV, str(demo_store.warehouse.path.parent))
+    monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
+    monkeypatch.delenv(CATALOG_ENV, raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    return AppTest.from_file(APP, default_timeout=120), left
+
+
+def test_a_page_that_cannot_read_retries_and_then_shows_the_data(demo_store, monkeypatch):
+    at, left = _app(demo_store, monkeypatch, failures=2)
+    at.run()
+    assert not at.exception
+    for _ in range(3):  # each failed read asks for a rerun a second later
+        if left["n"] == 0 and at.metric:
+            break
+        at.run()
+    assert not at.exception and left["n"] == 0
+    assert at.metric  # the Overview's money tiles, once the warehouse reads again
+
+
+def test_a_warehouse_that_stays_unreadable_says_so_without_a_traceback(demo_store, monkeypatch):
+    at, _ = _app(demo_store, monkeypatch, failures=10_000)
+    for _ in range(12):
+        at.run()
+        assert not at.exception
+    messages = " ".join(x.value for x in [*at.info, *at.warning])
+    assert "Cannot open the warehouse: simulated" in messages
+    assert "Traceback" not in messages
