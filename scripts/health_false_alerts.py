@@ -21,8 +21,9 @@ from impact.warehouse import Warehouse
 # drift, fraud scores that are not probabilities (Beta by class at a 2% fraud rate, so
 # miscalibrated), churn scores with noise added to the true logit (over-confident, so
 # mildly miscalibrated: found in some seeds' weeks), and triage tickets from more regions
-# as the rollout spreads (region drift). Triage scores are calibrated (urgent with probability = score) and no model's
-# ranking changes over time: any other alert is a false alarm.
+# as the rollout spreads (region drift). Triage scores are calibrated (urgent with
+# probability = score) and no model's ranking changes over time: any other alert is a
+# false alarm.
 EXPECTED = {
     ("operations", T.CHURN_MODEL, "fallback_share"),
     ("drift", T.FRAUD_MODEL, "score"),

@@ -272,12 +272,13 @@ def test_ks_statistic_in_edge_cases_equals_scipy(store):
         for i, v in enumerate(values):
             at = T0 + pd.Timedelta(days=day, seconds=i)
             rows.append(("d", f"{version}{i}", "ks", version, f"u{i}", at, v))
-    for row in rows:
-        store.warehouse.execute(
-            "INSERT INTO predictions (dataset_id, prediction_id, model, model_version, unit_id, "
-            "predicted_at, score) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            list(row),
-        )
+    with store.warehouse.transaction() as tx:
+        for row in rows:
+            tx.execute(
+                "INSERT INTO predictions (dataset_id, prediction_id, model, model_version, "
+                "unit_id, predicted_at, score) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                list(row),
+            )
     window = (T0.to_pydatetime(), (T0 + pd.Timedelta(days=2)).to_pydatetime())
     got = q.ks_statistics(store.warehouse, "ks", None, window, "all").set_index("version")
     for version, values in samples.items():
