@@ -37,7 +37,9 @@ def sign_in_configured(files: list[Path]) -> bool:
             if "auth" in tomllib.loads(file.read_text()):
                 return True
         except tomllib.TOMLDecodeError as exc:
-            raise InvalidInput(f"{file} is not valid TOML ({exc}); fix it and start again.")
+            raise InvalidInput(
+                f"{file} is not valid TOML ({exc}); fix it and start again."
+            ) from exc
     return False
 
 
