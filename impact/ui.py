@@ -24,11 +24,14 @@ RANGE_WIDGET = "impact_range_widget"
 def store() -> Store:
     """One handle per process; it opens the database only while a query runs.
 
-    On first use it finishes any upload a killed process left half-recorded."""
+    On first use it finishes any upload a killed process left half-recorded, if the
+    process's role (IMPACT_ROLE) may repair; a viewer's app start writes nothing."""
+    from impact.access import can
     from impact.ingest.reconcile import reconcile
 
     handle = open_store()
-    reconcile(handle)
+    if can(handle.role, "repair"):
+        reconcile(handle)
     return handle
 
 
