@@ -1,10 +1,18 @@
-"""Impact dashboard: a router over pages/ with the shared sidebar."""
+"""Impact dashboard: a router over pages/ with the shared sidebar.
+
+Pages are registered only for a signed-in visitor; before that the one page is the sign-in
+screen, and each page file also refuses on its own (`ui.require_sign_in`).
+"""
 
 import streamlit as st
 
 from impact import ui
 
 st.set_page_config(page_title="Impact", page_icon=":material/insights:", layout="wide")
+
+if not ui.signed_in():
+    ui.sign_in_page().run()
+    st.stop()
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
@@ -14,7 +22,6 @@ pages = [
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
     st.Page("pages/metrics.py", title="Metrics", icon=":material/straighten:"),
 ]
-ui.sign_in()
 page = st.navigation(pages)
 ui.sidebar()
 ui.identity_caption()

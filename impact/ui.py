@@ -45,19 +45,19 @@ def _auth_settings() -> dict | None:
         return None
 
 
-def sign_in() -> None:
-    """With OpenID Connect configured in secrets.toml, require a signed-in user and map
-    their e-mail or groups to a role; without it, run in local single-user mode."""
+def signed_in() -> bool:
+    """Whether this visitor may see the dashboard; records who they are and their role.
+
+    With OpenID Connect configured in secrets.toml, only a signed-in user, their e-mail or
+    groups mapped to a role; without it, local single-user mode."""
     settings = _auth_settings()
     if settings is None:
         base = store()
         st.session_state["impact_identity"] = (base.user, base.role, "local")
-        return
+        return True
+    st.session_state.pop("impact_identity", None)
     if not getattr(st.user, "is_logged_in", False):
-        st.title("Impact")
-        st.write("Sign in to see the dashboard.")
-        st.button("Sign in", on_click=st.login, type="primary")
-        st.stop()
+        return False
     from impact.access import role_for
 
     config = settings["impact"]
@@ -71,6 +71,31 @@ def sign_in() -> None:
         default=str(config.get("default_role", "viewer")),
     )
     st.session_state["impact_identity"] = (email, role, "oidc")
+    return True
+
+
+def sign_in_screen() -> None:
+    """All a visitor who is not signed in sees: no data, no list of pages."""
+    st.title("Impact")
+    st.write("Sign in to see the dashboard.")
+    st.button("Sign in", on_click=st.login, type="primary")
+
+
+def sign_in_page() -> st.Page:
+    """The only page registered before sign-in; every address leads to it."""
+    page = st.Page(sign_in_screen, title="Sign in", url_path="sign-in", default=True)
+    return st.navigation([page], position="hidden")
+
+
+def require_sign_in() -> None:
+    """The first line of every page: refuse to render for a visitor who is not signed in,
+    however the page is reached (through app.py's navigation, or run directly, as Streamlit
+    does with files in pages/ when the router has not run yet)."""
+    if signed_in():
+        return
+    sign_in_page()  # also replaces any list of pages the browser was sent
+    sign_in_screen()
+    st.stop()
 
 
 def session_store() -> Store:

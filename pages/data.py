@@ -13,6 +13,8 @@ from impact.contract import FACTS
 from impact.errors import ImpactError, ValidationFailed
 from impact.ingest import ingest_file
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 
 @st.cache_data(show_spinner=False)
 def load(generation: str):

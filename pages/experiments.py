@@ -16,6 +16,8 @@ from impact.analysis.portfolio import experiment_enrolment, studies, study
 from impact.errors import ImpactError
 from impact.options import DEFAULT_CAP, ReadoutOptions
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 
 @st.cache_data(show_spinner=False)
 def load_studies(generation: str) -> list[str]:

@@ -12,6 +12,8 @@ from impact.analysis.portfolio import (
 )
 from impact.errors import ImpactError
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 
 @st.cache_data(show_spinner=False)
 def load(generation: str):

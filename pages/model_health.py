@@ -9,6 +9,8 @@ from impact.analysis.health import BadReference, default_drift_reference
 from impact.analysis.model_view import model_view
 from impact.analysis.portfolio import model_names, model_overview
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 QUALITY = {
     "classification": ["roc_auc", "pr_auc", "accuracy", "f1", "log_loss", "ece", "brier"],
     "regression": ["mae", "rmse", "mape"],

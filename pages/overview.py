@@ -7,6 +7,8 @@ from impact.analysis.portfolio import portfolio
 from impact.analysis.value import portfolio_value
 from impact.analysis.verdict import headlines, interval_name, rollout_headlines
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 
 @st.cache_data(show_spinner=False)
 def load(generation: str):

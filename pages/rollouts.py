@@ -15,6 +15,8 @@ from impact.analysis.did import (
 from impact.analysis.portfolio import rollout_overview
 from impact.errors import ImpactError
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 AGGREGATIONS = {
     "simple": "simple (every treated cell after adoption)",
     "dynamic": "by periods since adoption",
