@@ -206,6 +206,13 @@ def count(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def download_csv(label: str, frame: pd.DataFrame, file_name: str) -> None:
+    """Every CSV download: text cells that would start a spreadsheet formula are inert."""
+    from impact.export import to_csv
+
+    st.download_button(label, to_csv(frame), file_name=file_name, mime="text/csv")
+
+
 def empty_warehouse_notice() -> None:
     st.info(
         "No data yet. Load the demo portfolio with `impact demo` (or `make run`), or "

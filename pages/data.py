@@ -55,11 +55,10 @@ def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str]) -
                 },
             )
             st.dataframe(exc.report.failures_frame().head(200), hide_index=True)
-            st.download_button(
+            ui.download_csv(
                 "Download the failing rows (CSV)",
-                exc.report.to_csv(),
-                file_name=f"{Path(file.name).stem}-validation.csv",
-                mime="text/csv",
+                exc.report.failures_frame(),
+                f"{Path(file.name).stem}-validation.csv",
             )
             return
         except ImpactError as exc:

@@ -186,12 +186,7 @@ if not table.empty:
         },
     )
     st.altair_chart(charts.forest(table[table["kind"] == "primary"], relative=relative))
-    st.download_button(
-        "Download results (CSV)",
-        table.to_csv(index=False),
-        file_name=f"{name}-readout.csv",
-        mime="text/csv",
-    )
+    ui.download_csv("Download results (CSV)", table, f"{name}-readout.csv")
 for item in readout.not_estimable:
     st.warning(f"{item.metric} · {item.comparison}: {item.reason}")
 

@@ -193,11 +193,8 @@ if overview.metric:
         events = event_table(readout)
         if not events.empty:
             st.altair_chart(charts.event_study(events, overview.metric))
-            st.download_button(
-                "Download effect by periods since adoption (CSV)",
-                events.to_csv(index=False),
-                file_name=f"{name}-event-time.csv",
-                mime="text/csv",
+            ui.download_csv(
+                "Download effect by periods since adoption (CSV)", events, f"{name}-event-time.csv"
             )
         if readout.group_time is not None and not readout.group_time.empty:
             st.markdown("**Group-time effects ATT(g, t)**")
@@ -211,11 +208,8 @@ if overview.metric:
                     "period": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
                 },
             )
-            st.download_button(
-                "Download group-time effects (CSV)",
-                readout.group_time.to_csv(index=False),
-                file_name=f"{name}-att.csv",
-                mime="text/csv",
+            ui.download_csv(
+                "Download group-time effects (CSV)", readout.group_time, f"{name}-att.csv"
             )
 
 st.subheader("Units and adoption dates")
