@@ -6,6 +6,7 @@ Pages call these helpers so they stay thin. Cached loaders take `_store` (unhash
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -14,6 +15,15 @@ import streamlit as st
 
 from impact.analysis.portfolio import data_span, data_version, studies
 from impact.store import Store, open_store
+
+# What gives user text a meaning in Markdown (with GFM and Streamlit's extensions): links and
+# images ([), HTML and autolinks (<), bare-URL and e-mail autolinks (www., http:, @), LaTeX
+# ($), colour, emoji and icon directives (:red[…], :material/…:), emphasis (*, ~, and _ unless
+# inside a word, where it is inert), code (`), entities (&) and the escape character itself;
+# at the start, headings, quotes and list markers. Other punctuation stays as typed.
+_MARKDOWN = re.compile(r"([\\`*\[\]<$:~&@])|(?<![^\W_])_|_(?![^\W_])")
+_LEADING = re.compile(r"^(\s*\d{0,9})([#+\-.)](?=\s|$)|>)")
+_WWW = re.compile(r"(?i)\b(www)\.")
 
 STUDY_KEY = "impact_study"
 RANGE_KEY = "impact_range"
@@ -98,6 +108,18 @@ def require_sign_in() -> None:
     st.stop()
 
 
+def escape(value: object) -> str:
+    """Text from users (names, values, messages that quote them) as literal text in any
+    Streamlit element that renders Markdown: st.caption, st.markdown, st.error/warning/
+    info/success, st.metric and widget labels. Every page interpolates user text through
+    this, so a name like [Sign in again](http://evil.example), ![x](…), :red[x] or $x^2$
+    shows as typed instead of as a link, an image fetched from elsewhere, colour or LaTeX."""
+    text = " ".join(str(value).splitlines())  # a line break would start a new block
+    text = _MARKDOWN.sub(lambda m: "\\" + m.group(0), text)
+    text = _WWW.sub(r"\1\\.", text)
+    return _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), text, count=1)
+
+
 def session_store() -> Store:
     """The store acting as this session's user and role (for anything that writes)."""
     user, role, _ = st.session_state.get("impact_identity") or (store().user, "viewer", "")
@@ -109,11 +131,11 @@ def identity_caption() -> None:
     with st.sidebar:
         if mode == "local":
             st.caption(
-                f"Local single-user mode: {user} ({role}). Configure sign-in in "
+                f"Local single-user mode: {escape(user)} ({role}). Configure sign-in in "
                 "secrets.toml for a team."
             )
         else:
-            st.caption(f"Signed in as {user} ({role}).")
+            st.caption(f"Signed in as {escape(user)} ({role}).")
             st.button("Sign out", on_click=st.logout)
 
 

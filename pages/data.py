@@ -40,7 +40,7 @@ def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str]) -
         except ValidationFailed as exc:
             bar.empty()
             st.error(
-                f"**{file.name} was not stored.** Nothing changed. Fix the rows below "
+                f"**{ui.escape(file.name)} was not stored.** Nothing changed. Fix the rows below "
                 "and upload again."
             )
             rules = exc.report.rules_frame()
@@ -63,13 +63,15 @@ def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str]) -
             return
         except ImpactError as exc:
             bar.empty()
-            st.error(str(exc))
+            st.error(ui.escape(exc))
             return
     bar.empty()
     ui.data_changed()
-    st.success(f"Stored {result.dataset.rows:,} rows as dataset **{result.dataset.name}**.")
+    st.success(
+        f"Stored {result.dataset.rows:,} rows as dataset **{ui.escape(result.dataset.name)}**."
+    )
     for note in result.notes:
-        st.caption(note)
+        st.caption(ui.escape(note))
 
 
 st.title("Data")

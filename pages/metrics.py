@@ -62,11 +62,11 @@ with st.form("assumption", clear_on_submit=False):
                 ui.session_store(), name, value, scope=scope, unit=unit, note=note
             )
         except ImpactError as exc:
-            st.error(str(exc))
+            st.error(ui.escape(exc))
         else:
             ui.data_changed()
             st.success(
-                f"{saved.name} is now {saved.value:,.2f} {saved.unit} "
+                f"{ui.escape(saved.name)} is now {saved.value:,.2f} {ui.escape(saved.unit)} "
                 f"(version {saved.version}). Money figures that use it are updated."
             )
 st.subheader("Outcome columns in the warehouse")

@@ -44,16 +44,18 @@ else:
     )
 for line in verdicts:
     box = st.error if line.blocking else (st.success if line.positive else st.info)
-    box(line.text)
+    box(ui.escape(line.text))
 
 st.subheader("What it is worth")
 for line in values:
     if line.value is None:
-        st.caption(f"{line.study}: not valued yet — {line.problem}")
+        st.caption(f"{ui.escape(line.study)}: not valued yet — {ui.escape(line.problem)}")
         continue
     v, cur = line.value, line.value.rate.currency
     money_cols = st.columns(3)
-    money_cols[0].metric(f"{v.study} · {v.arm}: value per year", ui.money(v.annual.effect, cur))
+    money_cols[0].metric(
+        f"{ui.escape(v.study)} · {ui.escape(v.arm)}: value per year", ui.money(v.annual.effect, cur)
+    )
     ci = interval_name(v.annual)
     money_cols[0].caption(
         f"{ci} {ui.money(v.annual.ci_low, cur)} to {ui.money(v.annual.ci_high, cur)}"
@@ -75,7 +77,10 @@ for line in values:
         f"{a.name}{' (' + a.scope + ')' if a.scope else ''} = {a.value:,.0f} {a.unit} v{a.version}"
         for a in v.assumptions
     )
-    st.caption(f"Assumes {used}. Conversion: {v.rate.explanation}. Edit on the Metrics page.")
+    st.caption(
+        f"Assumes {ui.escape(used)}. Conversion: {ui.escape(v.rate.explanation)}. Edit on the "
+        "Metrics page."
+    )
 
 st.subheader("Models")
 if summary.models.empty:
