@@ -17,13 +17,15 @@ from impact.analysis.portfolio import data_span, data_version, studies
 from impact.store import Store, open_store
 
 # What gives user text a meaning in Markdown (with GFM and Streamlit's extensions): links and
-# images ([), HTML and autolinks (<), bare-URL and e-mail autolinks (www., http:, @), LaTeX
+# images ([), HTML and autolinks (<), e-mail autolinks (@), LaTeX
 # ($), colour, emoji and icon directives (:red[…], :material/…:), emphasis (*, ~, and _ unless
 # inside a word, where it is inert), code (`), entities (&) and the escape character itself;
 # at the start, headings, quotes and list markers. Other punctuation stays as typed.
 _MARKDOWN = re.compile(r"([\\`*\[\]<$:~&@])|(?<![^\W_])_|_(?![^\W_])")
 _LEADING = re.compile(r"^(\s*\d{0,9})([#+\-.)](?=\s|$)|>)")
-_WWW = re.compile(r"(?i)\b(www)\.")
+# GFM links bare URLs and e-mail addresses after escapes are resolved, so an invisible word
+# joiner (U+2060) breaks them where a backslash cannot: http:⁠//, www⁠., name@⁠host.
+_AUTOLINKS = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)(?=[\w-])")
 
 STUDY_KEY = "impact_study"
 RANGE_KEY = "impact_range"
@@ -115,8 +117,8 @@ def escape(value: object) -> str:
     this, so a name like [Sign in again](http://evil.example), ![x](…), :red[x] or $x^2$
     shows as typed instead of as a link, an image fetched from elsewhere, colour or LaTeX."""
     text = " ".join(str(value).splitlines())  # a line break would start a new block
+    text = _AUTOLINKS.sub("\u2060", text)
     text = _MARKDOWN.sub(lambda m: "\\" + m.group(0), text)
-    text = _WWW.sub(r"\1\\.", text)
     return _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), text, count=1)
 
 

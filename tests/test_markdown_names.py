@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit_server import browser_page, serve
 
 from impact.catalog import MetricDefinitionBase, StudyBase
 from impact.ingest import ingest_file
@@ -22,20 +23,21 @@ COLOUR = ":red[bad]"
 LATEX = "$x^2$"
 # An unescaped [ (link, image, :red[…]), $ (LaTeX) or < (HTML, autolink) in rendered text.
 LIVE = re.compile(r"(?<!\\)[\[$<]")
+JOINER = "\u2060"  # breaks bare-URL and e-mail autolinks
 HOSTILE = [LINK, IMAGE, COLOUR, LATEX, "<img src=x onerror=alert(1)>", "**bold** _it_ `code`"]
 
 
 def test_escape_leaves_no_markdown_but_the_same_characters():
     for text in HOSTILE:
         escaped = escape(text)
-        assert escaped.replace("\\", "") == text.replace("\\", "")
+        assert escaped.replace("\\", "").replace(JOINER, "") == text.replace("\\", "")
         for i, ch in enumerate(escaped):  # every special character is preceded by a backslash
             if ch in "[]:$*`<":
                 assert escaped[i - 1] == "\\", (text, escaped)
     assert escape("# heading\n- item") == "\\# heading - item"  # one line, no heading
-    assert escape("_it_ snake_case ana@corp www.x.example") == (
-        "\\_it\\_ snake_case ana\\@corp www\\.x.example"  # emphasis and autolinks off
-    )
+    assert escape("_it_ snake_case ana@corp www.x.example http://y") == (
+        f"\\_it\\_ snake_case ana\\@{JOINER}corp www{JOINER}.x.example http\\:{JOINER}//y"
+    )  # emphasis and autolinks off
     assert escape("12. x") == "12\\. x" and escape("50.7% of model-v1") == "50.7% of model-v1"
 
 
@@ -134,3 +136,35 @@ def test_every_page_shows_user_names_as_text(hostile_store, page):
     joined = "\n".join(texts)
     for name in PAGES[page]:
         assert escape(name) in joined, (page, name, texts)
+
+
+@pytest.mark.browser
+def test_in_a_browser_no_user_name_becomes_a_link_image_colour_or_formula(hostile_store, tmp_path):
+    """Also what AppTest cannot see: GFM turns bare URLs and e-mails into links after
+    backslash escapes are resolved."""
+    hostile_store.catalog.save_study(
+        StudyBase(
+            name=LINK,
+            kind="ab",
+            description=f"{IMAGE} www.evil.example ana@evil.example",
+            arms=["control", IMAGE, COLOUR],
+            control_arm="control",
+            primary_metric=LATEX,
+            planned_split={a: 1 / 3 for a in ["control", IMAGE, COLOUR]},
+        )
+    )
+    with serve(tmp_path, {}) as base, browser_page() as page:
+        for address in ("", "experiments"):
+            page.goto(f"{base}/{address}")
+            page.locator("[data-testid='stMetric']").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1500)  # the rest of the page
+            main = page.locator("[data-testid='stMain']")
+            assert page.locator("[data-testid='stException']").count() == 0
+            assert main.locator("a[href*='evil']").count() == 0, address
+            assert page.locator("img[src*='evil']").count() == 0, address
+            assert main.locator(".katex").count() == 0, address
+            assert main.locator("span[style*='color']").count() == 0, address
+            text = main.inner_text().replace(JOINER, "")
+            shown = {"": [LINK], "experiments": [IMAGE, COLOUR, LATEX, "www.evil.example"]}
+            for name in shown[address]:
+                assert name in text, (address, name)  # exactly as typed

@@ -3,18 +3,12 @@ is reached: through the router, by its address, or by running the page file itse
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit_server import browser_page, serve
 
 ROOT = Path(__file__).parents[1]
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
@@ -27,14 +21,6 @@ AUTH = {
     "client_secret": "s",
     "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
 }
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def refused(at: AppTest) -> None:
@@ -60,76 +46,33 @@ def test_every_page_is_guarded():
         assert "ui.require_sign_in()" in (ROOT / "pages" / page).read_text(), page
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def signed_out_server(tmp_path):
     """A streamlit server with an [auth] section, started in tmp_path, stopped afterwards."""
     secrets = tmp_path / ".streamlit" / "secrets.toml"
     secrets.parent.mkdir()
     secrets.write_text("[auth]\n" + "".join(f'{k} = "{v}"\n' for k, v in AUTH.items()))
-    port = _free_port()
-    env = {**os.environ, "IMPACT_DATA_DIR": str(tmp_path / "data")}
-    env.pop("IMPACT_WAREHOUSE", None)
-    env.pop("IMPACT_CATALOG_URL", None)
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    log = tmp_path / "server.log"  # a file, not a pipe nobody drains
-    server = subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
-                break
-            except OSError as exc:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start: {log.read_text()}") from exc
-                time.sleep(0.2)
+    with serve(tmp_path, {"IMPACT_DATA_DIR": str(tmp_path / "data")}) as base:
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.mark.browser
 def test_no_address_shows_a_page_or_a_list_of_pages_before_sign_in(signed_out_server):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("needs Chromium (apt-get install chromium)")
     # The first address a fresh server sees is a page's own: Streamlit then runs that file
     # from pages/ without app.py, so the page's own guard is what refuses.
     addresses = ["experiments", "data", "", "overview", "rollouts", "model_health", "metrics"]
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            for address in addresses:
-                page.goto(f"{signed_out_server}/{address}")
-                page.get_by_role("button", name="Sign in").wait_for(timeout=20_000)
-                page.wait_for_timeout(300)  # anything the page would draw after its title
-                headings = [h.inner_text() for h in page.locator("h1").all()]
-                assert headings == ["Impact"], (address, headings)
-                text = page.locator("[data-testid='stMain']").inner_text()
-                assert "Sign in to see the dashboard." in text
-                assert page.locator("[data-testid='stSidebarNav'] a").count() == 0, address
-                links = [a.get_attribute("href") or "" for a in page.locator("a").all()]
-                assert not [h for h in links if h.startswith(signed_out_server)], links
-                for name in ("stException", "stMetric", "stDataFrame", "stFileUploader"):
-                    assert page.locator(f"[data-testid='{name}']").count() == 0, (address, name)
-                assert not any(t in text for t in TITLES if t != "Impact overview"), text
-        finally:
-            browser.close()
+    with browser_page() as page:
+        for address in addresses:
+            page.goto(f"{signed_out_server}/{address}")
+            page.get_by_role("button", name="Sign in").wait_for(timeout=20_000)
+            page.wait_for_timeout(300)  # anything the page would draw after its title
+            headings = [h.inner_text() for h in page.locator("h1").all()]
+            assert headings == ["Impact"], (address, headings)
+            text = page.locator("[data-testid='stMain']").inner_text()
+            assert "Sign in to see the dashboard." in text
+            assert page.locator("[data-testid='stSidebarNav'] a").count() == 0, address
+            links = [a.get_attribute("href") or "" for a in page.locator("a").all()]
+            assert not [h for h in links if h.startswith(signed_out_server)], links
+            for name in ("stException", "stMetric", "stDataFrame", "stFileUploader"):
+                assert page.locator(f"[data-testid='{name}']").count() == 0, (address, name)
+            assert not any(t in text for t in TITLES if t != "Impact overview"), text
