@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 run: $(STAMP)
 	$(BIN)/impact demo --if-empty
-	$(BIN)/streamlit run app.py
+	$(BIN)/impact app
 
 test: $(STAMP)
 	$(BIN)/ruff check .

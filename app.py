@@ -1,4 +1,8 @@
-"""Impact dashboard: a router over pages/ with the shared sidebar."""
+"""Impact dashboard: a router over pages/ with the shared sidebar.
+
+Pages are registered only for a signed-in visitor; before that the one page is the sign-in
+screen, and each page file also refuses on its own (`ui.require_sign_in`).
+"""
 
 import streamlit as st
 
@@ -15,7 +19,9 @@ pages = [
     st.Page("pages/metrics.py", title="Metrics", icon=":material/straighten:"),
 ]
 with ui.retry_when_unreadable():  # a page never shows a traceback for a busy warehouse
-    ui.sign_in()
+    if not ui.signed_in():
+        ui.sign_in_page().run()
+        st.stop()
     page = st.navigation(pages)
     ui.sidebar()
     ui.identity_caption()

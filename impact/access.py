@@ -2,8 +2,12 @@
 button is a convenience, never the protection.
 
 viewer  (executives): read only
-analyst: upload data, define metrics, edit value assumptions
+analyst: upload data, define metrics, edit value assumptions, repair interrupted uploads
 admin:   all of the above, plus delete uploads and manage studies and users
+
+Every function that writes calls `authorize` (through `Store.authorize` or the catalog's
+own check) before its first write, for every action it will take, so a refused call leaves
+stored data exactly as it was.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ NEEDS: dict[str, Role] = {
     "delete_upload": "admin",
     "manage_study": "admin",
     "manage_users": "admin",
+    "repair": "analyst",
 }
 WHAT = {
     "upload": "upload data",
@@ -27,6 +32,7 @@ WHAT = {
     "delete_upload": "delete uploads",
     "manage_study": "manage studies",
     "manage_users": "manage users",
+    "repair": "repair the catalog after an interrupted upload",
 }
 
 
@@ -41,6 +47,12 @@ def authorize(user: str, role: str, action: str) -> None:
             f"{user} has the {role} role and cannot {WHAT[action]}; that needs the "
             f"{NEEDS[action]} role. Ask an admin to change your role."
         )
+
+
+def authorize_all(user: str, role: str, actions: tuple[str, ...]) -> None:
+    """Refuse before anything is written if any of `actions` is not allowed."""
+    for action in actions:
+        authorize(user, role, action)
 
 
 def role_for(

@@ -16,10 +16,17 @@ class Store:
     user: str = "local"
     role: str = "admin"  # local single-user mode; the app maps signed-in users to roles
 
-    def authorize(self, action: str) -> None:
-        from impact.access import authorize
+    def __post_init__(self) -> None:
+        # The catalog checks roles on every write, so it acts as this store's user (also
+        # after dataclasses.replace(store, role=...)).
+        if (self.catalog.user, self.catalog.role) != (self.user, self.role):
+            object.__setattr__(self, "catalog", self.catalog.acting_as(self.user, self.role))
 
-        authorize(self.user, self.role, action)
+    def authorize(self, *actions: str) -> None:
+        """Refuse (PermissionDenied) unless the role allows every one of `actions`."""
+        from impact.access import authorize_all
+
+        authorize_all(self.user, self.role, actions)
 
     def audit(self, action: str, target: str, **detail) -> None:
         self.catalog.audit(self.user, self.role, action, target, detail)

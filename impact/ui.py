@@ -6,6 +6,7 @@ Pages call these helpers so they stay thin. Cached loaders take `_store` (unhash
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,17 @@ import streamlit as st
 from impact.analysis.portfolio import data_span, data_version, studies
 from impact.store import Store, open_store
 
+# What gives user text a meaning in Markdown (with GFM and Streamlit's extensions): links and
+# images ([), HTML and autolinks (<), e-mail autolinks (@), LaTeX
+# ($), colour, emoji and icon directives (:red[…], :material/…:), emphasis (*, ~, and _ unless
+# inside a word, where it is inert), code (`), entities (&) and the escape character itself;
+# at the start, headings, quotes and list markers. Other punctuation stays as typed.
+_MARKDOWN = re.compile(r"([\\`*\[\]<$:~&@])|(?<![^\W_])_|_(?![^\W_])")
+_LEADING = re.compile(r"^(\s*\d{0,9})([#+\-.)](?=\s|$)|>)")
+# GFM links bare URLs and e-mail addresses after escapes are resolved, so an invisible word
+# joiner (U+2060) breaks them where a backslash cannot: http:⁠//, www⁠., name@⁠host.
+_AUTOLINKS = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)(?=[\w-])")
+
 STUDY_KEY = "impact_study"
 RANGE_KEY = "impact_range"
 RANGE_WIDGET = "impact_range_widget"
@@ -27,11 +39,14 @@ RANGE_WIDGET = "impact_range_widget"
 def store() -> Store:
     """One handle per process; it opens the database only while a query runs.
 
-    On first use it finishes any upload a killed process left half-recorded."""
+    On first use it finishes any upload a killed process left half-recorded, if the
+    process's role (IMPACT_ROLE) may repair; a viewer's app start writes nothing."""
+    from impact.access import can
     from impact.ingest.reconcile import reconcile
 
     handle = open_store()
-    reconcile(handle)
+    if can(handle.role, "repair"):
+        reconcile(handle)
     return handle
 
 
@@ -45,19 +60,19 @@ def _auth_settings() -> dict | None:
         return None
 
 
-def sign_in() -> None:
-    """With OpenID Connect configured in secrets.toml, require a signed-in user and map
-    their e-mail or groups to a role; without it, run in local single-user mode."""
+def signed_in() -> bool:
+    """Whether this visitor may see the dashboard; records who they are and their role.
+
+    With OpenID Connect configured in secrets.toml, only a signed-in user, their e-mail or
+    groups mapped to a role; without it, local single-user mode."""
     settings = _auth_settings()
     if settings is None:
         base = store()
         st.session_state["impact_identity"] = (base.user, base.role, "local")
-        return
+        return True
+    st.session_state.pop("impact_identity", None)
     if not getattr(st.user, "is_logged_in", False):
-        st.title("Impact")
-        st.write("Sign in to see the dashboard.")
-        st.button("Sign in", on_click=st.login, type="primary")
-        st.stop()
+        return False
     from impact.access import role_for
 
     config = settings["impact"]
@@ -71,6 +86,43 @@ def sign_in() -> None:
         default=str(config.get("default_role", "viewer")),
     )
     st.session_state["impact_identity"] = (email, role, "oidc")
+    return True
+
+
+def sign_in_screen() -> None:
+    """All a visitor who is not signed in sees: no data, no list of pages."""
+    st.title("Impact")
+    st.write("Sign in to see the dashboard.")
+    st.button("Sign in", on_click=st.login, type="primary")
+
+
+def sign_in_page() -> st.Page:
+    """The only page registered before sign-in; every address leads to it."""
+    page = st.Page(sign_in_screen, title="Sign in", url_path="sign-in", default=True)
+    return st.navigation([page], position="hidden")
+
+
+def require_sign_in() -> None:
+    """The first line of every page: refuse to render for a visitor who is not signed in,
+    however the page is reached (through app.py's navigation, or run directly, as Streamlit
+    does with files in pages/ when the router has not run yet)."""
+    if signed_in():
+        return
+    sign_in_page()  # also replaces any list of pages the browser was sent
+    sign_in_screen()
+    st.stop()
+
+
+def escape(value: object) -> str:
+    """Text from users (names, values, messages that quote them) as literal text in any
+    Streamlit element that renders Markdown: st.caption, st.markdown, st.error/warning/
+    info/success, st.metric and widget labels. Every page interpolates user text through
+    this, so a name like [Sign in again](http://evil.example), ![x](…), :red[x] or $x^2$
+    shows as typed instead of as a link, an image fetched from elsewhere, colour or LaTeX."""
+    text = " ".join(str(value).splitlines())  # a line break would start a new block
+    text = _AUTOLINKS.sub("\u2060", text)
+    text = _MARKDOWN.sub(lambda m: "\\" + m.group(0), text)
+    return _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2), text, count=1)
 
 
 def session_store() -> Store:
@@ -84,11 +136,11 @@ def identity_caption() -> None:
     with st.sidebar:
         if mode == "local":
             st.caption(
-                f"Local single-user mode: {user} ({role}). Configure sign-in in "
+                f"Local single-user mode: {escape(user)} ({role}). Configure sign-in in "
                 "secrets.toml for a team."
             )
         else:
-            st.caption(f"Signed in as {user} ({role}).")
+            st.caption(f"Signed in as {escape(user)} ({role}).")
             st.button("Sign out", on_click=st.logout)
 
 
@@ -206,6 +258,13 @@ def money(value: float, currency: str = "USD") -> str:
 
 def count(value: float) -> str:
     return f"{value:,.0f}"
+
+
+def download_csv(label: str, frame: pd.DataFrame, file_name: str) -> None:
+    """Every CSV download: text cells that would start a spreadsheet formula are inert."""
+    from impact.export import to_csv
+
+    st.download_button(label, to_csv(frame), file_name=file_name, mime="text/csv")
 
 
 def empty_warehouse_notice() -> None:

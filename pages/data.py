@@ -13,6 +13,8 @@ from impact.contract import FACTS
 from impact.errors import ImpactError, RowsAlreadyStored, ValidationFailed
 from impact.ingest import ingest_file
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 
 @st.cache_data(show_spinner=False)
 def load(generation: str):
@@ -57,7 +59,7 @@ def upload(
         except ValidationFailed as exc:
             bar.empty()
             st.error(
-                f"**{file.name} was not stored.** Nothing changed. Fix the rows below "
+                f"**{ui.escape(file.name)} was not stored.** Nothing changed. Fix the rows below "
                 "and upload again."
             )
             rules = exc.report.rules_frame()
@@ -72,22 +74,23 @@ def upload(
                 },
             )
             st.dataframe(exc.report.failures_frame().head(200), hide_index=True)
-            st.download_button(
+            ui.download_csv(
                 "Download the failing rows (CSV)",
-                exc.report.to_csv(),
-                file_name=f"{Path(file.name).stem}-validation.csv",
-                mime="text/csv",
+                exc.report.failures_frame(),
+                f"{Path(file.name).stem}-validation.csv",
             )
             return
         except ImpactError as exc:
             bar.empty()
-            st.error(str(exc))
+            st.error(ui.escape(exc))
             return
     bar.empty()
     ui.data_changed()
-    st.success(f"Stored {result.dataset.rows:,} rows as dataset **{result.dataset.name}**.")
+    st.success(
+        f"Stored {result.dataset.rows:,} rows as dataset **{ui.escape(result.dataset.name)}**."
+    )
     for note in result.notes:
-        st.caption(note)
+        st.caption(ui.escape(note))
 
 
 st.title("Data")

@@ -16,6 +16,8 @@ from impact.analysis.portfolio import experiment_enrolment, studies, study
 from impact.errors import ImpactError
 from impact.options import DEFAULT_CAP, ReadoutOptions
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 
 @st.cache_data(show_spinner=False)
 def load_studies(generation: str) -> list[str]:
@@ -55,7 +57,7 @@ name = st.selectbox("Experiment", names, index=names.index(ui.selected_study(nam
 record = load_study(ui.generation(), name)
 settings = record.options
 stored = settings.readout
-st.caption(record.description or "")
+st.caption(ui.escape(record.description or ""))
 
 CORRECTIONS = {"holm": "Holm (family-wise)", "bh": "Benjamini–Hochberg (FDR)", "none": "None"}
 with st.expander("Analysis options"):
@@ -72,7 +74,8 @@ with st.expander("Analysis options"):
     )
     capping = c3.toggle("Cap outliers (1st–99th percentile)", value=stored.cap is not None)
     target = c3.number_input(
-        f"Target effect on {record.primary_metric or 'the primary metric'} (for sample size)",
+        f"Target effect on {ui.escape(record.primary_metric or 'the primary metric')} "
+        "(for sample size)",
         min_value=0.0,
         value=float(settings.target_effect.get(record.primary_metric, 0.0)),
         help="In metric units per unit, also with relative lifts (it is then read as a "
@@ -102,21 +105,21 @@ options = replace(
 try:
     result, table, enrolment = load(ui.generation(), name, options, target or None)
 except ImpactError as exc:
-    st.error(str(exc))
+    st.error(ui.escape(exc))
     st.stop()
 readout = result.readout
 
 if readout.srm is not None and readout.srm.mismatch:
-    st.error("**Do not trust these results yet.** " + readout.srm.message())
+    st.error("**Do not trust these results yet.** " + ui.escape(readout.srm.message()))
 for warning in readout.warnings:
     if warning.kind != "srm":  # shown above, as an error
-        st.warning(warning)
+        st.warning(ui.escape(warning))
 
 cols = st.columns(len(readout.counts) + 1)
 total = sum(readout.counts.values()) or 1
 planned_total = sum(record.planned_split.values()) or 1
 for col, (arm, n) in zip(cols, readout.counts.items(), strict=False):
-    col.metric(f"Units in {arm}", ui.count(n))
+    col.metric(f"Units in {ui.escape(arm)}", ui.count(n))
     share = record.planned_split.get(arm)
     planned = f"; planned {share / planned_total:.1%}" if share else ""
     col.caption(f"{n / total:.1%} of units{planned}")
@@ -129,12 +132,11 @@ if readout.srm:
 st.subheader("Arms × metrics")
 level = f"{(1 - options.alpha) * 100:.3g}%"
 if correction == "none":
-    corrected = (
-        f"No correction: p-values and {level} intervals are per comparison ({readout.family})."
-    )
+    family = ui.escape(readout.family)
+    corrected = f"No correction: p-values and {level} intervals are per comparison ({family})."
 else:
     corrected = (
-        f"{CORRECTIONS[correction]} correction within each family ({readout.family}); "
+        f"{CORRECTIONS[correction]} correction within each family ({ui.escape(readout.family)}); "
         "guardrails are not corrected. Each interval is drawn at the level that agrees with "
         "its corrected p-value instead of "
         f"{level} (column interval_level; "
@@ -184,14 +186,9 @@ if not table.empty:
         },
     )
     st.altair_chart(charts.forest(table[table["kind"] == "primary"], relative=relative))
-    st.download_button(
-        "Download results (CSV)",
-        table.to_csv(index=False),
-        file_name=f"{name}-readout.csv",
-        mime="text/csv",
-    )
+    ui.download_csv("Download results (CSV)", table, f"{name}-readout.csv")
 for item in readout.not_estimable:
-    st.warning(f"{item.metric} · {item.comparison}: {item.reason}")
+    st.warning(f"{ui.escape(item.metric)} · {ui.escape(item.comparison)}: {ui.escape(item.reason)}")
 
 left, right = st.columns(2)
 with left:
@@ -259,4 +256,4 @@ if metrics and segments:
             },
         )
     except ImpactError as exc:
-        st.info(str(exc))
+        st.info(ui.escape(exc))

@@ -12,6 +12,8 @@ from impact.analysis.portfolio import (
 )
 from impact.errors import ImpactError, InvalidInput
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 
 @st.cache_data(show_spinner=False)
 def load(generation: str):
@@ -78,12 +80,13 @@ with st.form("assumption", clear_on_submit=False):
                 value_range=None if low is None else (low, high),
             )
         except ImpactError as exc:
-            st.error(str(exc))
+            st.error(ui.escape(exc))
         else:
             ui.data_changed()
             spread = f" ± {saved.se:,.2f}" if saved.se else ""
             st.success(
-                f"{saved.name} is now {saved.value:,.2f}{spread} {saved.unit} "
+                f"{ui.escape(saved.name)} is now {saved.value:,.2f}{spread} "
+                f"{ui.escape(saved.unit)} "
                 f"(version {saved.version}). Money figures that use it are updated."
             )
 st.subheader("Outcome columns in the warehouse")

@@ -9,6 +9,8 @@ from impact.analysis.health import BadReference, default_drift_reference
 from impact.analysis.model_view import model_view
 from impact.analysis.portfolio import model_names, model_overview
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 QUALITY = {
     "classification": ["roc_auc", "pr_auc", "accuracy", "f1", "log_loss", "ece", "brier"],
     "regression": ["mae", "rmse", "mape"],
@@ -61,15 +63,16 @@ reference = chosen_reference(model)
 try:
     view = load_health(ui.generation(), model, period, reference)
 except BadReference as exc:
-    st.error(f"{exc} Change the dates under **Drift reference** above.")
+    st.error(f"{ui.escape(exc)} Change the dates under **Drift reference** above.")
     st.stop()
 health = view.health
 cadence = health.cadence
-st.caption(f"{overview.description} Decision threshold: {overview.threshold:g}.")
+st.caption(f"{ui.escape(overview.description)} Decision threshold: {overview.threshold:g}.")
 
 for alert in health.alerts:
     st.warning(
-        f"**{alert.kind}** · {alert.version} · {alert.subject}: {alert.message} — first "
+        f"**{alert.kind}** · {ui.escape(alert.version)} · {ui.escape(alert.subject)}: "
+        f"{ui.escape(alert.message)} — first "
         f"in the {cadence} of {alert.first_period:%Y-%m-%d}, in {alert.periods} {cadence}(s) "
         "since."
     )
@@ -91,7 +94,9 @@ cols[1].metric("Labels arrived", f"{(ops['label_coverage'] * weights).sum():.1%}
 cols[2].metric("Fell back (not served)", f"{(ops['fallback_share'] * weights).sum():.1%}")
 for col, p in zip(cols[3:], ("p50", "p95", "p99"), strict=True):
     col.metric(f"Latency {p}", f"{latest[f'latency_{p}']:.0f} ms")
-st.caption(f"Latency of the latest version, {latest['version']}; the rest over all versions.")
+st.caption(
+    f"Latency of the latest version, {ui.escape(latest['version'])}; the rest over all versions."
+)
 
 left, right = st.columns(2)
 with left:
@@ -105,7 +110,7 @@ with left:
             f"{metric} per {period} (labelled predictions)",
         )
 with right:
-    st.caption(view.money_source)
+    st.caption(ui.escape(view.money_source))
     if not view.money.empty:
         ui.chart(ui.in_range(view.money, "period"), charts.money_over_time, "Cumulative value")
 ui.chart(ui.in_range(overview.weekly_scores, "week"), charts.score_band)
@@ -118,7 +123,7 @@ with d1:
     ui.chart(view.reliability, charts.reliability)
 with d2:
     for note in health.notes:
-        st.caption(note)
+        st.caption(ui.escape(note))
 st.markdown(
     f"**Drift against the reference window** "
     f"({health.reference[0]:%Y-%m-%d} to {health.reference[1]:%Y-%m-%d}, exclusive), latest "

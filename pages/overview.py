@@ -7,6 +7,8 @@ from impact.analysis.portfolio import portfolio
 from impact.analysis.value import portfolio_value
 from impact.analysis.verdict import headlines, interval_name, rollout_headlines
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 
 @st.cache_data(show_spinner=False)
 def load(generation: str):
@@ -42,16 +44,18 @@ else:
     )
 for line in verdicts:
     box = st.error if line.blocking else (st.success if line.positive else st.info)
-    box(line.text)
+    box(ui.escape(line.text))
 
 st.subheader("What it is worth")
 for line in values:
     if line.value is None:
-        st.caption(f"{line.study}: not valued yet — {line.problem}")
+        st.caption(f"{ui.escape(line.study)}: not valued yet — {ui.escape(line.problem)}")
         continue
     v, cur = line.value, line.value.rate.currency
     money_cols = st.columns(3)
-    money_cols[0].metric(f"{v.study} · {v.arm}: value per year", ui.money(v.annual.effect, cur))
+    money_cols[0].metric(
+        f"{ui.escape(v.study)} · {ui.escape(v.arm)}: value per year", ui.money(v.annual.effect, cur)
+    )
     ci = interval_name(v.annual)
     money_cols[0].caption(
         f"{ci} {ui.money(v.annual.ci_low, cur)} to {ui.money(v.annual.ci_high, cur)}"
@@ -77,7 +81,8 @@ for line in values:
         else ""
     )
     st.caption(
-        f"Assumes {used}. Conversion: {v.rate.explanation}.{spread} Edit on the Metrics page."
+        f"Assumes {ui.escape(used)}. Conversion: {ui.escape(v.rate.explanation)}.{spread} "
+        "Edit on the Metrics page."
     )
 
 st.subheader("Models")

@@ -15,6 +15,8 @@ from impact.analysis.did import (
 from impact.analysis.portfolio import rollout_overview
 from impact.errors import ImpactError
 
+ui.require_sign_in()  # before anything else, however this page is reached
+
 AGGREGATIONS = {
     "simple": "simple (every treated cell after adoption)",
     "dynamic": "by periods since adoption",
@@ -54,9 +56,9 @@ name = st.selectbox("Rollout study", names, index=names.index(ui.selected_study(
 try:
     overview = load(ui.generation(), name)
 except ImpactError as exc:
-    st.error(str(exc))
+    st.error(ui.escape(exc))
     st.stop()
-st.caption(overview.study.description or "")
+st.caption(ui.escape(overview.study.description or ""))
 
 cols = st.columns(4)
 cols[0].metric("Units", ui.count(len(overview.units)))
@@ -86,9 +88,9 @@ if overview.metric and not overview.trends.empty:
 elif not overview.metric:
     st.caption("This study has no primary metric yet, so there is no trend to draw.")
 else:
-    st.caption(f"No {overview.metric} rows for these units yet.")
+    st.caption(f"No {ui.escape(overview.metric)} rows for these units yet.")
 if overview.metric:
-    st.subheader(f"Effect on {overview.metric}")
+    st.subheader(f"Effect on {ui.escape(overview.metric)}")
     e1, e2, e3 = st.columns(3)
     stored = overview.study.options.rollout  # what the study's other readouts use
     default = stored.estimator or ("cs" if overview.cohorts > 1 else "twfe")
@@ -161,18 +163,18 @@ if overview.metric:
     try:
         readout = load_readout(ui.generation(), name, **choices)
     except ImpactError as exc:
-        st.info(str(exc))
+        st.info(ui.escape(exc))
     else:
         e = readout.estimate
         r1, r2 = st.columns([1, 2])
-        r1.metric(f"Change in {overview.metric} since adoption", f"{e.effect:+,.2f}")
+        r1.metric(f"Change in {ui.escape(overview.metric)} since adoption", f"{e.effect:+,.2f}")
         r1.caption(
             f"{1 - e.alpha:.0%} CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; "
-            f"{p_text(e)}; {ui.count(e.clusters)} clusters ({cluster}s)"
+            f"{p_text(e)}; {ui.count(e.clusters)} clusters ({ui.escape(cluster)}s)"
         )
-        r2.caption(e.method)
+        r2.caption(ui.escape(e.method))
         for warning in e.warnings:
-            st.warning(warning.message)
+            st.warning(ui.escape(warning.message))
         st.markdown("**Checks** (shown every time, passed or not)")
         st.dataframe(
             checks_frame(readout),
@@ -191,11 +193,8 @@ if overview.metric:
         events = event_table(readout)
         if not events.empty:
             st.altair_chart(charts.event_study(events, overview.metric))
-            st.download_button(
-                "Download effect by periods since adoption (CSV)",
-                events.to_csv(index=False),
-                file_name=f"{name}-event-time.csv",
-                mime="text/csv",
+            ui.download_csv(
+                "Download effect by periods since adoption (CSV)", events, f"{name}-event-time.csv"
             )
         if readout.group_time is not None and not readout.group_time.empty:
             st.markdown("**Group-time effects ATT(g, t)**")
@@ -209,11 +208,8 @@ if overview.metric:
                     "period": st.column_config.DatetimeColumn(format="YYYY-MM-DD"),
                 },
             )
-            st.download_button(
-                "Download group-time effects (CSV)",
-                readout.group_time.to_csv(index=False),
-                file_name=f"{name}-att.csv",
-                mime="text/csv",
+            ui.download_csv(
+                "Download group-time effects (CSV)", readout.group_time, f"{name}-att.csv"
             )
 
 st.subheader("Units and adoption dates")

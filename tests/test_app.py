@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from impact.analysis.ab import experiment_readout
 from impact.config import CATALOG_ENV, WAREHOUSE_ENV
 from impact.demo import truth as T
+from impact.ui import escape
 
 APP = str(Path(__file__).parents[1] / "app.py")
 
@@ -52,7 +53,10 @@ def test_overview_shows_the_portfolio_and_the_verdict(app, demo_store):
     [verdict] = [s.value for s in app.success if s.value.startswith(T.EXPERIMENT)]
     [rollout] = [s.value for s in app.success if s.value.startswith(T.ROLLOUT_STUDY)]
     assert "lowered handling_minutes" in rollout
-    assert verdict.startswith(f"{T.EXPERIMENT}: model-v2 raises revenue_28d by {best.effect:,.2f}")
+    # pages show names and messages as text: Markdown characters come escaped
+    assert verdict.startswith(
+        escape(f"{T.EXPERIMENT}: model-v2 raises revenue_28d by {best.effect:,.2f}")
+    )
     assert f"{best.ci_low:+,.2f} to {best.ci_high:+,.2f}" in verdict
     models = app.dataframe[0].value
     assert sorted(models["model"]) == sorted([T.CHURN_MODEL, T.TRIAGE_MODEL, T.FRAUD_MODEL])
@@ -222,7 +226,9 @@ def test_model_health_page_lists_the_same_alerts_for_day_and_week(app, demo_stor
         expected = model_health(demo_store, model, "day").alerts
         assert shown["week"] == shown["day"] and len(shown["day"]) == len(expected), model
         for alert, text in zip(expected, shown["day"], strict=True):
-            assert alert.message in text and f"week of {alert.first_period:%Y-%m-%d}" in text
+            assert (
+                escape(alert.message) in text and f"week of {alert.first_period:%Y-%m-%d}" in text
+            )
             assert f"in {alert.periods} week(s)" in text
 
 

@@ -8,6 +8,7 @@ import pytest
 from impact.analysis.did import rollout_readout
 from impact.demo import truth as T
 from impact.options import RolloutOptions
+from impact.ui import escape
 
 TILE = "Change in handling_minutes since adoption"
 
@@ -105,8 +106,8 @@ def test_rollouts_page_says_the_data_chose_the_bootstrap_and_shows_p_with_its_fl
     assert next(b for b in at.selectbox if b.label == "Estimator").value == "twfe"
     assert f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; {p_text(e)};" in captions
     assert "the more cautious of the wild cluster bootstrap (Webb's six-point weights" in captions
-    assert "estimator chosen by the data: every treated unit adopts at once" in captions
+    assert escape("estimator chosen by the data: every treated unit adopts at once") in captions
     assert any(
-        "chosen by the data: the more cautious of the wild cluster bootstrap's" in w.value
+        escape("chosen by the data: the more cautious of the wild cluster bootstrap's") in w.value
         for w in at.warning
     )

@@ -37,10 +37,28 @@ __all__ = [
 
 
 class Catalog:
-    """Typed reads and writes of catalog records; each call is one short session."""
+    """Typed reads and writes of catalog records; each call is one short session.
 
-    def __init__(self, url: str):
+    A catalog acts as one user and role (the store's; local single-user mode by default):
+    every write checks the role first and refuses with PermissionDenied before touching the
+    database. `action` names what the caller is doing when one record serves several (an
+    upload declares the studies and models it names; an admin manages them).
+    """
+
+    def __init__(self, url: str, user: str = "local", role: str = "admin"):
         self.url = url
+        self.user = user
+        self.role = role
+
+    def acting_as(self, user: str, role: str) -> Catalog:
+        return Catalog(self.url, user, role)
+
+    def _authorize(self, action: str, allowed: tuple[str, ...]) -> None:
+        from impact.access import authorize
+
+        if action not in allowed:
+            raise ValueError(f"{action!r} is not one of {allowed} for this write")
+        authorize(self.user, self.role, action)
 
     # datasets -------------------------------------------------------------------------
     def datasets(self) -> list[Dataset]:
@@ -52,14 +70,16 @@ class Catalog:
             stmt = select(Dataset).where(Dataset.checksum == checksum, Dataset.kind == kind)
             return s.exec(stmt).first()
 
-    def add_dataset(self, dataset: Dataset) -> Dataset:
+    def add_dataset(self, dataset: Dataset, *, action: str = "upload") -> Dataset:
+        self._authorize(action, ("upload", "repair"))
         with session(self.url) as s:
             s.add(dataset)
             s.commit()
             s.refresh(dataset)
             return dataset
 
-    def remove_dataset(self, dataset_id: str) -> None:
+    def remove_dataset(self, dataset_id: str, *, action: str = "delete_upload") -> None:
+        self._authorize(action, ("delete_upload", "repair"))
         with session(self.url) as s:
             row = s.get(Dataset, dataset_id)
             if row is not None:
@@ -81,8 +101,11 @@ class Catalog:
             )
             return list(s.exec(stmt))
 
-    def ensure_model(self, name: str, versions: list[str], **fields: Any) -> Model:
+    def ensure_model(
+        self, name: str, versions: list[str], *, action: str = "upload", **fields: Any
+    ) -> Model:
         """Create the model and any versions not yet known; keep what exists."""
+        self._authorize(action, ("upload", "repair", "manage_study"))
         with session(self.url) as s:
             model = s.exec(select(Model).where(Model.name == name)).first()
             if model is None:
@@ -119,10 +142,13 @@ class Catalog:
             raise NotFound(f"No study named {name!r}. Known studies: {known}.")
         return found
 
-    def save_study(self, study: StudyBase) -> Study:
-        """Insert, or update the study with the same name."""
+    def save_study(self, study: StudyBase, *, action: str = "manage_study") -> Study:
+        """Insert, or update the study with the same name (an upload only declares new ones)."""
+        self._authorize(action, ("manage_study", "upload", "repair"))
         with session(self.url) as s:
             row = s.exec(select(Study).where(Study.name == study.name)).first()
+            if row is not None and action != "manage_study":
+                self._authorize("manage_study", ("manage_study",))  # changing one is admin's
             if row is None:
                 row = Study.model_validate(study)
             else:
@@ -147,6 +173,7 @@ class Catalog:
         return found
 
     def save_metric(self, metric: MetricDefinitionBase) -> MetricDefinition:
+        self._authorize("define_metric", ("define_metric",))
         with session(self.url) as s:
             row = s.exec(
                 select(MetricDefinition).where(MetricDefinition.name == metric.name)
@@ -200,6 +227,7 @@ class Catalog:
         se: float | None = None,
     ) -> ValueAssumption:
         """Record a new version; earlier versions stay for the audit trail."""
+        self._authorize("edit_assumption", ("edit_assumption",))
         history = self.assumption_history(name, scope)
         row = ValueAssumption(
             name=name,

@@ -188,10 +188,22 @@ def check(
     repair: Annotated[bool, typer.Option(help="Fix what can be fixed (default).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per problem.")] = False,
 ) -> None:
-    """Check that the warehouse and the catalog agree on every upload; repair by default."""
+    """Check that the warehouse and the catalog agree on every upload; repair by default
+    (analysts and admins; a viewer's check only reports)."""
+    from impact.access import NEEDS, can
     from impact.ingest.reconcile import reconcile
 
-    found = reconcile(open_store(), repair=repair)
+    store = open_store()
+    refused = repair and not can(store.role, "repair")
+    found = reconcile(store, repair=repair and not refused)
+    if refused and found:
+        typer.echo(
+            f"Not repaired: {store.user} has the {store.role} role and cannot repair the "
+            f"catalog; that needs the {NEEDS['repair']} role. Ask an analyst or admin to run "
+            "`impact check`.",
+            err=True,
+        )
+    repair = repair and not refused
     if as_json:
         emit_json([m.__dict__ for m in found])
     elif not found:

@@ -127,46 +127,63 @@ def studies() -> list[StudyBase]:
     ]
 
 
+# What loading the demo does: declares studies and models, defines metrics, sets value
+# assumptions and uploads files. All are checked before the first write.
+CATALOG_ACTIONS = ("manage_study", "define_metric", "edit_assumption")
+DEMO_ACTIONS = (*CATALOG_ACTIONS, "upload")
+
+
+def assumptions() -> list[dict]:
+    """The demo's value assumptions, as keyword arguments of `Catalog.set_assumption`."""
+    rows: list[dict] = [
+        dict(name="currency", text="USD"),
+        dict(name="loaded_hourly_rate", value=LOADED_HOURLY_RATE, unit="USD/hour"),
+    ]
+    for model in MODELS:
+        rows.append(
+            dict(
+                name="yearly_volume",
+                value=YEARLY_VOLUME[model],
+                scope=model,
+                unit="predictions/year",
+            )
+        )
+        rows.append(
+            dict(name="running_cost", value=RUNNING_COST[model], scope=model, unit="USD/year")
+        )
+    for cell, value in FRAUD_DECISION_VALUES.items():
+        rows.append(
+            dict(name=f"value_{cell}", value=value, scope=T.FRAUD_MODEL, unit="USD/decision")
+        )
+    return rows
+
+
 def register_catalog(store: Store) -> None:
-    """Models, studies, metric definitions and value assumptions of the demo portfolio."""
+    """Models, studies, metric definitions and value assumptions of the demo portfolio
+    (admins only: it declares studies and resets assumptions), each change audited."""
+    store.authorize(*CATALOG_ACTIONS)
     catalog = store.catalog
     for name, fields in MODELS.items():
         fields = dict(fields)
-        catalog.ensure_model(name, fields.pop("versions"), **fields)
+        catalog.ensure_model(name, fields.pop("versions"), action="manage_study", **fields)
+        store.audit("register_model", name, source="demo", **fields)
     for study in studies():
         catalog.save_study(study)
+        store.audit("manage_study", study.name, source="demo")
     for metric in METRICS:
         catalog.save_metric(metric)
-    note, by = "demo assumption", "demo"
-    catalog.set_assumption("currency", text="USD", note=note, changed_by=by)
-    catalog.set_assumption(
-        "loaded_hourly_rate", LOADED_HOURLY_RATE, unit="USD/hour", note=note, changed_by=by
-    )
-    for model in MODELS:
-        catalog.set_assumption(
-            "yearly_volume",
-            YEARLY_VOLUME[model],
-            scope=model,
-            unit="predictions/year",
-            note=note,
-            changed_by=by,
-        )
-        catalog.set_assumption(
-            "running_cost",
-            RUNNING_COST[model],
-            scope=model,
-            unit="USD/year",
-            note=note,
-            changed_by=by,
-        )
-    for cell, value in FRAUD_DECISION_VALUES.items():
-        catalog.set_assumption(
-            f"value_{cell}",
-            value,
-            scope=T.FRAUD_MODEL,
-            unit="USD/decision",
-            note=note,
-            changed_by=by,
+        store.audit("define_metric", metric.name, source="demo")
+    for row in assumptions():
+        saved = catalog.set_assumption(**row, note="demo assumption", changed_by=store.user)
+        store.audit(
+            "edit_assumption",
+            saved.name,
+            scope=saved.scope,
+            value=saved.value,
+            text=saved.text,
+            unit=saved.unit,
+            version=saved.version,
+            note="demo assumption",
         )
 
 
@@ -174,6 +191,7 @@ def ingest_demo(
     store: Store, files: DemoFiles, progress: Progress | None = None
 ) -> list[IngestResult]:
     """Ingest every demo file in FILE_ORDER (studies' units before outcomes)."""
+    store.authorize("upload")
     step = progress or (lambda fraction, message: None)
     results: list[IngestResult] = []
     for i, file in enumerate(files.files):
@@ -189,7 +207,10 @@ def load_demo(
     progress: Progress | None = None,
     customers: int | None = None,
 ) -> list[IngestResult]:
-    """Generate the demo and store it: catalog records, then one upload per file."""
+    """Generate the demo and store it: catalog records, then one upload per file.
+
+    Every role it needs is checked first, so a refused demo writes nothing."""
+    store.authorize(*DEMO_ACTIONS)
     step = progress or (lambda fraction, message: None)
     with tempfile.TemporaryDirectory(prefix="impact-demo-") as directory:
         step(0.0, f"Generating {predictions:,} demo predictions")

@@ -131,7 +131,7 @@ def ingest_file(
     try:
         saved = record_in_catalog(store, record, entities, notes)
     except Exception:
-        remove_load(store, record.dataset_id)  # keep the two databases in agreement
+        _remove_rows(store, record.dataset_id)  # keep the two databases in agreement
         raise
     for dataset_id in replaced:  # their rows went in the same commit as the new ones
         store.catalog.remove_dataset(dataset_id)
@@ -145,6 +145,7 @@ def ingest_file(
         checksum=saved.checksum,
         on_existing=on_existing,
         replaced=replaced,
+        notes=notes,
     )
     step(1.0, f"Stored {report.rows:,} rows")
     return IngestResult(saved, report, notes)
@@ -188,7 +189,7 @@ def delete_upload(store: Store, dataset_id: str) -> None:
     dataset = next((d for d in store.catalog.datasets() if d.id == dataset_id), None)
     if dataset is None:
         raise InvalidInput(f"No upload with id {dataset_id!r}; `impact datasets` lists them.")
-    remove_load(store, dataset_id)
+    _remove_rows(store, dataset_id)
     store.catalog.remove_dataset(dataset_id)
     store.audit(
         "delete_upload",
@@ -200,9 +201,22 @@ def delete_upload(store: Store, dataset_id: str) -> None:
 
 
 def remove_load(store: Store, dataset_id: str) -> None:
+    """Remove one upload's warehouse rows and ledger entry (admins only), audited; its
+    catalog record is then reported by `impact check` and dropped on repair."""
+    store.authorize("delete_upload")
+    rows = _remove_rows(store, dataset_id)
+    store.audit("remove_load", dataset_id, dataset_id=dataset_id, rows=rows)
+
+
+def _remove_rows(store: Store, dataset_id: str) -> int:
+    """The warehouse side of a delete; callers have checked the role. Returns rows removed."""
+    removed = 0
     with store.warehouse.transaction() as tx:
-        for table in (*FACT_TABLES, "loads"):
+        for table in FACT_TABLES:
+            removed += tx.scalar(f"SELECT count(*) FROM {table} WHERE dataset_id = ?", [dataset_id])
             tx.execute(f"DELETE FROM {table} WHERE dataset_id = ?", [dataset_id])
+        tx.execute("DELETE FROM loads WHERE dataset_id = ?", [dataset_id])
+    return removed
 
 
 def _check_size(path: Path, file_name: str, limit_mb: float | None) -> None:

@@ -5,6 +5,9 @@ entry (`loads`) land in one transaction. The catalog record follows. A process k
 between leaves a load the catalog does not know; reconcile finishes it from the ledger
 and the stored rows, so the upload is then fully there. A catalog record without a load
 (the warehouse was restored, or a file removed) is reported, and dropped on repair.
+
+Repairs write, so they need the "repair" role (analysts and admins) and are audited;
+`repair=False` only reports, and is what a viewer gets.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ class Mismatch:
 
 
 def reconcile(store: Store, *, repair: bool = True) -> list[Mismatch]:
+    if repair:
+        store.authorize("repair")
     loads = {
         r["dataset_id"]: r
         for r in store.warehouse.execute(
@@ -51,7 +56,18 @@ def reconcile(store: Store, *, repair: bool = True) -> list[Mismatch]:
             )
             source = f"(SELECT * FROM {row['kind']} WHERE dataset_id = ?) AS rows"
             entities = entities_in(store.warehouse, row["kind"], source, [dataset_id])
-            record_in_catalog(store, record, entities, [])
+            notes: list[str] = []
+            record_in_catalog(store, record, entities, notes, action="repair")
+            store.audit(
+                "repair",
+                record.name,
+                dataset_id=dataset_id,
+                fix="recorded an upload interrupted after its warehouse commit",
+                kind=record.kind,
+                rows=record.rows,
+                uploaded_by=record.uploaded_by,
+                notes=notes,
+            )
         found.append(
             Mismatch(
                 dataset_id,
@@ -64,7 +80,16 @@ def reconcile(store: Store, *, repair: bool = True) -> list[Mismatch]:
     for dataset_id in sorted(set(known) - set(loads)):
         dataset = known[dataset_id]
         if repair:
-            store.catalog.remove_dataset(dataset_id)
+            store.catalog.remove_dataset(dataset_id, action="repair")
+            store.audit(
+                "repair",
+                dataset.name,
+                dataset_id=dataset_id,
+                fix="dropped a catalog record whose rows are not in the warehouse",
+                kind=dataset.kind,
+                rows=dataset.rows,
+                uploaded_by=dataset.uploaded_by,
+            )
         found.append(
             Mismatch(
                 dataset_id,

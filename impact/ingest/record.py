@@ -38,11 +38,13 @@ def entities_in(session: Any, kind: str, source: str, params: list | None = None
 
 
 def record_in_catalog(
-    store: Store, record: LoadRecord, entities: dict, notes: list[str]
+    store: Store, record: LoadRecord, entities: dict, notes: list[str], action: str = "upload"
 ) -> Dataset:
+    """`action` is "upload", or "repair" when reconcile finishes an interrupted upload."""
+    store.authorize(action)
     catalog = store.catalog
     for model, versions in entities.get("models", []):
-        catalog.ensure_model(model, list(versions))
+        catalog.ensure_model(model, list(versions), action=action)
     for experiment, arms, first, last in entities.get("experiments", []):
         if catalog.find_study(experiment) is None:
             control = "control" if "control" in arms else arms[0]
@@ -55,7 +57,8 @@ def record_in_catalog(
                     start=first,
                     end=last,
                     planned_split={a: 1 / len(arms) for a in arms},
-                )
+                ),
+                action=action,
             )
             notes.append(
                 f"Declared experiment {experiment!r} with arms {', '.join(arms)} "
@@ -63,7 +66,7 @@ def record_in_catalog(
             )
     for (study,) in entities.get("studies", []):
         if catalog.find_study(study) is None:
-            catalog.save_study(StudyBase(name=study, kind="did", unit="unit"))
+            catalog.save_study(StudyBase(name=study, kind="did", unit="unit"), action=action)
             notes.append(f"Declared rollout study {study!r}.")
     return catalog.add_dataset(
         Dataset(
@@ -76,5 +79,6 @@ def record_in_catalog(
             mapping=record.mapping,
             uploaded_by=record.uploaded_by,
             uploaded_at=record.loaded_at,
-        )
+        ),
+        action=action,
     )

@@ -6,10 +6,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from impact.export import neutralise, to_csv
+
+__all__ = ["RuleResult", "ValidationReport", "neutralise"]
+
 EXAMPLES_SHOWN = 20
 FAILURES_KEPT = 10_000  # rows kept for the downloadable report
 FAILURE_COLUMNS = ["rule", "line", "column", "value", "problem"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -96,18 +99,4 @@ class ValidationReport:
     def to_csv(self) -> str:
         """The failures as CSV, safe to open in a spreadsheet: a cell that would start a
         formula (=, +, -, @, tab, CR) and is not a plain number gets a leading apostrophe."""
-        frame = self.failures_frame()
-        for col in ("column", "value", "problem"):
-            frame[col] = frame[col].map(neutralise)
-        return frame.to_csv(index=False)
-
-
-def neutralise(cell: object) -> object:
-    """CSV-injection guard (OWASP): make a formula-like text cell inert for spreadsheets."""
-    if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS):
-        return cell
-    try:
-        float(cell)  # -5, +1.5: numbers stay numbers
-        return cell
-    except ValueError:
-        return "'" + cell
+        return to_csv(self.failures_frame())
