@@ -17,6 +17,7 @@ from impact.errors import (
     StorageFull,
     ValidationFailed,
 )
+from impact.ingest.limits import Limits
 from impact.ingest.read import checksum, read_into
 from impact.ingest.reconcile import reconcile
 from impact.ingest.record import entities_in, record_in_catalog
@@ -95,7 +96,7 @@ def ingest_file(
     report = ValidationReport(file_name, kind)
     with _temp_space(), Staging() as staging:
         step(0.05, f"Reading {file_name}")
-        read_into(staging, path, sheet)
+        read_into(staging, path, sheet, Limits.of(row_limit))
         _check_rows(staging, file_name, row_limit)
         step(0.35, "Checking the data contract")
         staged = check_file(staging, fact, mapping or {}, _context(store, kind, name), report)
@@ -233,16 +234,8 @@ def _check_name(name: str) -> None:
 
 
 def _check_rows(staging: Staging, file_name: str, limit: int | None) -> None:
-    if limit is None:
-        from impact.config import settings
-
-        limit = settings().row_limit
-    rows = staging.scalar("SELECT count(*) FROM raw")
-    if rows > limit:
-        raise InvalidInput(
-            f"{file_name} has {rows:,} rows, above the limit of {limit:,} rows per upload. "
-            "Split the file, or raise IMPACT_ROW_LIMIT."
-        )
+    """The exact count once parsed (read_into refused what it could tell before)."""
+    Limits.of(limit).check_rows(file_name, staging.scalar("SELECT count(*) FROM raw"))
 
 
 def _context(store: Store, kind: str, dataset: str) -> FileContext:

@@ -226,15 +226,15 @@ class Staging(_Session):
 
     def read_csv(self, table: str, file: Path, delimiter: str | None = None) -> None:
         """Every column as text: types are checked by our rules, row by row."""
-        options = (
-            "header = true, all_varchar = true, auto_detect = true, "
-            f"max_line_size = {MAX_LINE_BYTES}"
-        )
-        params: list[Any] = [str(file)]
-        if delimiter:  # the caller decided the dialect: no lines skipped, RFC 4180 quotes
-            options += ", delim = ?, quote = '\"', escape = '\"', skip = 0"
-            params.append(delimiter)
+        options, params = _csv_options(file, delimiter)
         self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, {options})", params)
+
+    def count_csv(self, file: Path, delimiter: str | None, at_most: int) -> int:
+        """The CSV's rows, read as read_csv would but kept nowhere, counting up to `at_most`
+        (a stream: memory stays small and the reading stops there)."""
+        options, params = _csv_options(file, delimiter)
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM read_csv(?, {options}) LIMIT {int(at_most)})"
+        return self._con.execute(sql, params).fetchone()[0]
 
     def read_parquet(self, table: str, file: Path) -> None:
         self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(file)])
@@ -265,6 +265,17 @@ class Staging(_Session):
             self._con.close()
         finally:
             self.cleanup()
+
+
+def _csv_options(file: Path, delimiter: str | None) -> tuple[str, list[Any]]:
+    options = (
+        f"header = true, all_varchar = true, auto_detect = true, max_line_size = {MAX_LINE_BYTES}"
+    )
+    params: list[Any] = [str(file)]
+    if delimiter:  # the caller decided the dialect: no lines skipped, RFC 4180 quotes
+        options += ", delim = ?, quote = '\"', escape = '\"', skip = 0"
+        params.append(delimiter)
+    return options, params
 
 
 def _configure(con: duckdb.DuckDBPyConnection) -> None:
