@@ -1,6 +1,5 @@
 """Data: upload files (validated, stored whole or not at all) and list what is stored."""
 
-import tempfile
 from math import ceil
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from impact.config import settings
 from impact.contract import FACTS
 from impact.errors import ImpactError, RowsAlreadyStored, ValidationFailed
 from impact.ingest import ingest_file
+from impact.scratch import scratch_dir
 
 
 @st.cache_data(show_spinner=False)
@@ -32,7 +32,7 @@ def upload(
     file, kind: str, dataset: str, sheet: str, mapping: dict[str, str], on_existing: str
 ) -> None:
     bar = st.progress(0.0, text="Starting …")
-    with tempfile.TemporaryDirectory() as folder:
+    with scratch_dir("upload") as folder:  # removed by the next start if the app is killed
         path = Path(folder) / Path(file.name).name
         path.write_bytes(file.getbuffer())
         try:

@@ -24,6 +24,7 @@ from impact.ingest.record import entities_in, record_in_catalog
 from impact.ingest.report import RuleResult, ValidationReport
 from impact.ingest.rules import FileContext, StagedFile, check_file
 from impact.ingest.write import LoadRecord, now, write_load
+from impact.scratch import remove_stale
 from impact.store import Store
 from impact.vocabulary import OnExisting, check_choice
 from impact.warehouse import Staging, is_disk_full, temp_full_message
@@ -83,6 +84,7 @@ def ingest_file(
     _check_size(path, file_name, upload_limit_mb)
 
     reconcile(store)  # finish any upload an earlier process left half-recorded
+    remove_stale()  # and the staging folders of ingests that were killed
     step(0.02, "Computing checksum")
     digest = checksum(path)
     earlier = store.catalog.dataset_with_checksum(digest, kind)

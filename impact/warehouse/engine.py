@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 
 from impact.errors import ImpactError, StorageFull, WarehouseBusy
+from impact.scratch import scratch_dir
 from impact.warehouse.schema import TABLES
 
 Params = Sequence[Any] | dict[str, Any] | None
@@ -219,7 +220,7 @@ class Staging(_Session):
     """A throw-away DuckDB file where one upload is parsed and checked."""
 
     def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="impact-staging-")
+        self._dir = scratch_dir("staging")  # named for this process: see impact.scratch
         self.path = Path(self._dir.name) / "staging.duckdb"
         super().__init__(duckdb.connect(str(self.path)))
         _configure(self._con)
