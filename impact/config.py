@@ -11,6 +11,7 @@ WAREHOUSE_ENV = "IMPACT_WAREHOUSE"
 CATALOG_ENV = "IMPACT_CATALOG_URL"
 UPLOAD_LIMIT_ENV = "IMPACT_UPLOAD_LIMIT_MB"
 ROW_LIMIT_ENV = "IMPACT_ROW_LIMIT"
+COLUMN_LIMIT_ENV = "IMPACT_COLUMN_LIMIT"
 USER_ENV = "IMPACT_USER"
 ROLE_ENV = "IMPACT_ROLE"
 
@@ -23,6 +24,7 @@ class Settings:
     row_limit: int
     user: str
     role: str  # the CLI's and local mode's role; signed-in app users get theirs mapped
+    column_limit: int = 1000  # columns per upload, checked on the header before any row
 
 
 def settings() -> Settings:
@@ -34,7 +36,8 @@ def settings() -> Settings:
     user = os.environ.get(USER_ENV) or os.environ.get("USER") or "local"
     role = os.environ.get(ROLE_ENV, "admin")
     rows = _positive(ROW_LIMIT_ENV, "100000000", int, "a whole number of rows, e.g. 5000000")
-    return Settings(warehouse, catalog, limit, rows, user, role)
+    columns = _positive(COLUMN_LIMIT_ENV, "1000", int, "a whole number of columns, e.g. 2000")
+    return Settings(warehouse, catalog, limit, rows, user, role, columns)
 
 
 def _positive(variable: str, default: str, kind: type, example: str) -> float | int:

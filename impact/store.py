@@ -33,7 +33,12 @@ class Store:
 
 
 def open_store(config: Settings | None = None) -> Store:
+    """The configured store; on the way, the scratch folders killed processes left behind
+    are removed (impact.scratch)."""
+    from impact.scratch import remove_stale
+
     config = config or settings()
+    remove_stale()
     return Store(
         Warehouse(config.warehouse_path), Catalog(config.catalog_url), config.user, config.role
     )

@@ -1,6 +1,6 @@
 """Data: upload files (validated, stored whole or not at all) and list what is stored."""
 
-import tempfile
+from math import ceil
 from pathlib import Path
 
 import pandas as pd
@@ -9,9 +9,11 @@ import streamlit as st
 from impact import charts, ui
 from impact.access import can
 from impact.analysis.portfolio import audit_table, dataset_table
+from impact.config import settings
 from impact.contract import FACTS
 from impact.errors import ImpactError, RowsAlreadyStored, ValidationFailed
 from impact.ingest import ingest_file
+from impact.scratch import scratch_dir
 
 ui.require_sign_in()  # before anything else, however this page is reached
 
@@ -32,7 +34,7 @@ def upload(
     file, kind: str, dataset: str, sheet: str, mapping: dict[str, str], on_existing: str
 ) -> None:
     bar = st.progress(0.0, text="Starting …")
-    with tempfile.TemporaryDirectory() as folder:
+    with scratch_dir("upload") as folder:  # removed by the next start if the app is killed
         path = Path(folder) / Path(file.name).name
         path.write_bytes(file.getbuffer())
         try:
@@ -95,39 +97,47 @@ def upload(
 
 st.title("Data")
 st.subheader("Upload")
-kind = st.selectbox(
-    "What the file holds", list(FACTS), format_func=lambda k: f"{k} — {FACTS[k].description}"
-)
-required = ", ".join(c.name for c in FACTS[kind].required)
-st.caption(f"Required columns: {required}. CSV, Parquet or Excel (.xlsx).")
-file = st.file_uploader("File", type=["csv", "parquet", "xlsx"])
-c1, c2 = st.columns(2)
-dataset = c1.text_input("Dataset name (default: the file name)")
-sheet = c2.text_input("Excel sheet (if the workbook has several)")
-on_existing = st.radio(
-    "If rows are already stored",
-    list(EXISTING),
-    format_func=EXISTING.get,
-    horizontal=True,
-    help="A cumulative export repeats rows stored before; they are never stored twice.",
-)
-st.caption("Column mapping: only where your file's names differ from the contract's.")
-edited = st.data_editor(
-    pd.DataFrame({"file column": [""], "contract column": [""]}),
-    num_rows="dynamic",
-    hide_index=True,
-    key="mapping",
-)
-mapping = {
-    str(r["file column"]).strip(): str(r["contract column"]).strip()
-    for _, r in edited.iterrows()
-    if str(r["file column"]).strip() and str(r["contract column"]).strip()
-}
+# A viewer gets no upload widget at all: a disabled button below it would still let the
+# browser send up to the server's limit for every file chosen.
 may_upload = can(ui.session_store().role, "upload")
 if not may_upload:
-    st.caption("Your role is read-only: uploads need the analyst role.")
-if st.button("Validate and store", type="primary", disabled=file is None or not may_upload):
-    upload(file, kind, dataset, sheet, mapping, on_existing)
+    st.info(
+        "Your role is read-only, so there is no upload here: storing data needs the analyst "
+        "role. Ask an admin to change your role."
+    )
+else:
+    kind = st.selectbox(
+        "What the file holds", list(FACTS), format_func=lambda k: f"{k} — {FACTS[k].description}"
+    )
+    required = ", ".join(c.name for c in FACTS[kind].required)
+    st.caption(f"Required columns: {required}. CSV, Parquet or Excel (.xlsx).")
+    file = st.file_uploader(
+        "File", type=["csv", "parquet", "xlsx"], max_upload_size=ceil(settings().upload_limit_mb)
+    )
+    c1, c2 = st.columns(2)
+    dataset = c1.text_input("Dataset name (default: the file name)")
+    sheet = c2.text_input("Excel sheet (if the workbook has several)")
+    on_existing = st.radio(
+        "If rows are already stored",
+        list(EXISTING),
+        format_func=EXISTING.get,
+        horizontal=True,
+        help="A cumulative export repeats rows stored before; they are never stored twice.",
+    )
+    st.caption("Column mapping: only where your file's names differ from the contract's.")
+    edited = st.data_editor(
+        pd.DataFrame({"file column": [""], "contract column": [""]}),
+        num_rows="dynamic",
+        hide_index=True,
+        key="mapping",
+    )
+    mapping = {
+        str(r["file column"]).strip(): str(r["contract column"]).strip()
+        for _, r in edited.iterrows()
+        if str(r["file column"]).strip() and str(r["contract column"]).strip()
+    }
+    if st.button("Validate and store", type="primary", disabled=file is None):
+        upload(file, kind, dataset, sheet, mapping, on_existing)
 
 st.subheader("Stored datasets")
 datasets = load(ui.generation())

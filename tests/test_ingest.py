@@ -364,7 +364,9 @@ def test_row_limit_is_configurable_and_explained(store, tmp_path, monkeypatch):
     path = write(GOOD["assignments"], tmp_path / "a.csv")
     monkeypatch.setenv("IMPACT_ROW_LIMIT", "3")
     before = store.warehouse.table_checksums()
-    with pytest.raises(InvalidInput, match="4 rows, above the limit of 3 rows.*IMPACT_ROW_LIMIT"):
+    with pytest.raises(
+        InvalidInput, match="more than 3 rows, above the limit of 3 rows.*IMPACT_ROW_LIMIT"
+    ):
         ingest_file(store, path, "assignments")
     assert store.warehouse.table_checksums() == before
     assert ingest_file(store, path, "assignments", row_limit=4).dataset.rows == 4

@@ -30,23 +30,42 @@ def demo(
     ] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 7,
     if_empty: Annotated[
-        bool, typer.Option("--if-empty", help="Do nothing if data exists.")
+        bool,
+        typer.Option(
+            "--if-empty",
+            help="Do nothing if data exists (except finishing a demo a killed run left partial).",
+        ),
     ] = False,
 ) -> None:
-    """Generate the demo portfolio (A/B test, staggered rollout, fraud model) and load it."""
-    from impact.demo import is_empty, load_demo
+    """Generate the demo portfolio (A/B test, staggered rollout, fraud model) and load it.
+
+    Run again after an interrupted load, it loads the datasets still missing."""
+    from impact.demo import is_empty, is_partial, load_demo
+    from impact.demo.generate import FILE_ORDER
 
     store = open_store()
-    if if_empty and not is_empty(store):
+    if if_empty and not is_empty(store) and not is_partial(store):
         typer.echo(f"Warehouse {store.warehouse.path} already holds data; demo not loaded.")
         return
-    load_demo(
+    loaded = load_demo(
         store,
         predictions=predictions,
         seed=seed,
         progress=lambda f, m: typer.echo(f"[{f:4.0%}] {m}"),
     )
-    typer.echo(f"Demo data loaded into {store.warehouse.path}.")
+    total, new = len(FILE_ORDER), len(loaded)
+    if new == total:
+        typer.echo(f"Demo data loaded into {store.warehouse.path}.")
+    elif new == 0:
+        typer.echo(
+            f"All {total} demo datasets were already loaded in {store.warehouse.path}; "
+            "nothing to do."
+        )
+    else:
+        typer.echo(
+            f"{total - new} of {total} demo datasets were already loaded; loaded the other "
+            f"{new}. The demo in {store.warehouse.path} is complete."
+        )
 
 
 @command()

@@ -2,6 +2,7 @@
 
 from impact.demo.generate import DemoFile, DemoFiles, Sizes, build, generate, sizes
 from impact.demo.load import is_empty, load_demo
+from impact.demo.resume import is_partial
 
 __all__ = [
     "DemoFile",
@@ -10,6 +11,7 @@ __all__ = [
     "build",
     "generate",
     "is_empty",
+    "is_partial",
     "load_demo",
     "sizes",
 ]

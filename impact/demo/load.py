@@ -7,14 +7,16 @@ and every unit-bearing fact before the outcomes that refer to its units.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 
 from impact.catalog import MetricDefinitionBase, StudyBase
 from impact.demo import truth as T
 from impact.demo.generate import DEFAULT_PREDICTIONS, DEFAULT_SEED, DemoFiles, generate
+from impact.demo.resume import registered, stored_files
 from impact.ingest import IngestResult, ingest_file
+from impact.ingest.reconcile import reconcile
+from impact.scratch import scratch_dir
 from impact.store import Store
 
 Progress = Callable[[float, str], None]
@@ -190,11 +192,16 @@ def register_catalog(store: Store) -> None:
 def ingest_demo(
     store: Store, files: DemoFiles, progress: Progress | None = None
 ) -> list[IngestResult]:
-    """Ingest every demo file in FILE_ORDER (studies' units before outcomes)."""
+    """Ingest every demo file in FILE_ORDER (studies' units before outcomes), skipping
+    those already stored as they are (a run that was killed part way is completed);
+    returns the new uploads."""
     store.authorize("upload")
     step = progress or (lambda fraction, message: None)
     results: list[IngestResult] = []
+    done = stored_files(store, files)
     for i, file in enumerate(files.files):
+        if file in done:
+            continue
         step(0.1 + 0.9 * i / len(files.files), f"Loading {file.kind} {file.dataset}")
         results.append(ingest_file(store, file.path, file.kind, dataset=file.dataset))
     return results
@@ -209,17 +216,32 @@ def load_demo(
 ) -> list[IngestResult]:
     """Generate the demo and store it: catalog records, then one upload per file.
 
-    Every role it needs is checked first, so a refused demo writes nothing."""
+    Run again after a partial load (a killed `impact demo`), it loads only the files not
+    yet stored, and registers the catalog records only if some are missing; it returns the
+    uploads it made (none when the demo was complete). Every role it needs is checked
+    first, so a refused demo writes nothing."""
     store.authorize(*DEMO_ACTIONS)
     step = progress or (lambda fraction, message: None)
-    with tempfile.TemporaryDirectory(prefix="impact-demo-") as directory:
+    reconcile(store)  # an upload a killed run left unrecorded counts as stored
+    with scratch_dir("demo") as directory:
         step(0.0, f"Generating {predictions:,} demo predictions")
         files = generate(directory, predictions=predictions, seed=seed, customers=customers)
-        step(0.08, "Registering models, studies, metrics and assumptions")
-        register_catalog(store)
+        if len(stored_files(store, files)) == len(files.files):
+            step(1.0, "Every demo dataset was already loaded")
+            return []
+        if not registered(store, MODELS, studies(), METRICS, assumption_keys()):
+            step(0.08, "Registering models, studies, metrics and assumptions")
+            register_catalog(store)
         results = ingest_demo(store, files, progress)
     step(1.0, "Demo loaded")
     return results
+
+
+def assumption_keys() -> set[tuple[str, str]]:
+    """(name, scope) of every value assumption register_catalog sets."""
+    keys = {("currency", ""), ("loaded_hourly_rate", "")}
+    keys |= {(name, model) for model in MODELS for name in ("yearly_volume", "running_cost")}
+    return keys | {(f"value_{cell}", T.FRAUD_MODEL) for cell in FRAUD_DECISION_VALUES}
 
 
 def is_empty(store: Store) -> bool:

@@ -17,12 +17,14 @@ from impact.errors import (
     StorageFull,
     ValidationFailed,
 )
+from impact.ingest.limits import Limits
 from impact.ingest.read import checksum, read_into
 from impact.ingest.reconcile import reconcile
 from impact.ingest.record import entities_in, record_in_catalog
 from impact.ingest.report import RuleResult, ValidationReport
 from impact.ingest.rules import FileContext, StagedFile, check_file
 from impact.ingest.write import LoadRecord, now, write_load
+from impact.scratch import remove_stale
 from impact.store import Store
 from impact.vocabulary import OnExisting, check_choice
 from impact.warehouse import Staging, is_disk_full, temp_full_message
@@ -82,6 +84,7 @@ def ingest_file(
     _check_size(path, file_name, upload_limit_mb)
 
     reconcile(store)  # finish any upload an earlier process left half-recorded
+    remove_stale()  # and the staging folders of ingests that were killed
     step(0.02, "Computing checksum")
     digest = checksum(path)
     earlier = store.catalog.dataset_with_checksum(digest, kind)
@@ -95,7 +98,7 @@ def ingest_file(
     report = ValidationReport(file_name, kind)
     with _temp_space(), Staging() as staging:
         step(0.05, f"Reading {file_name}")
-        read_into(staging, path, sheet)
+        read_into(staging, path, sheet, Limits.of(row_limit))
         _check_rows(staging, file_name, row_limit)
         step(0.35, "Checking the data contract")
         staged = check_file(staging, fact, mapping or {}, _context(store, kind, name), report)
@@ -247,16 +250,8 @@ def _check_name(name: str) -> None:
 
 
 def _check_rows(staging: Staging, file_name: str, limit: int | None) -> None:
-    if limit is None:
-        from impact.config import settings
-
-        limit = settings().row_limit
-    rows = staging.scalar("SELECT count(*) FROM raw")
-    if rows > limit:
-        raise InvalidInput(
-            f"{file_name} has {rows:,} rows, above the limit of {limit:,} rows per upload. "
-            "Split the file, or raise IMPACT_ROW_LIMIT."
-        )
+    """The exact count once parsed (read_into refused what it could tell before)."""
+    Limits.of(limit).check_rows(file_name, staging.scalar("SELECT count(*) FROM raw"))
 
 
 def _context(store: Store, kind: str, dataset: str) -> FileContext:

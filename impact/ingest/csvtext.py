@@ -36,6 +36,7 @@ class CsvText:
     path: Path  # a UTF-8 file DuckDB can read (the upload itself, or a transcoded copy)
     delimiter: str
     header: list[str]  # the header row's cells, exactly as written
+    newlines: int  # line breaks in the file: at least its rows below the header
 
 
 def prepare_csv(path: Path, workdir: Path) -> CsvText:
@@ -57,7 +58,7 @@ def prepare_csv(path: Path, workdir: Path) -> CsvText:
             f"{name} contains NUL bytes, so it is not a text CSV file (is it an Excel "
             "or other binary file renamed to .csv?). Export it as CSV and upload again."
         )
-    _check_utf8(path)  # and NUL bytes anywhere (the sample above saw only the start)
+    newlines = _check_utf8(path)  # and NUL bytes anywhere (the sample saw only the start)
     first = _first_line(path)
     if not first.strip():
         raise InvalidInput(
@@ -74,7 +75,7 @@ def prepare_csv(path: Path, workdir: Path) -> CsvText:
             "header, delete it. Then upload again."
         )
     check_header(name, header)
-    return CsvText(path, delimiter, header)
+    return CsvText(path, delimiter, header, newlines)
 
 
 def _utf16_codec(sample: bytes) -> str | None:
@@ -115,14 +116,15 @@ def _transcode(path: Path, codec: str, workdir: Path) -> Path:
     return target
 
 
-def _check_utf8(path: Path) -> None:
+def _check_utf8(path: Path) -> int:
+    """Refuse a byte that is not UTF-8 (or is NUL); return the number of line breaks."""
     lines, carry = 0, b""
     with path.open("rb") as fh:
         while True:
             block = fh.read(CHUNK)
             data = carry + block
             if not data:
-                return
+                return lines
             carry = b""
             nul = data.find(b"\x00")
             if nul >= 0:
@@ -137,7 +139,7 @@ def _check_utf8(path: Path) -> None:
                     _refuse_non_utf8(path.name, data[exc.start], line)
             lines += data.count(b"\n")
             if not block:
-                return
+                return lines
 
 
 def _refuse_nul(name: str, line: int) -> None:

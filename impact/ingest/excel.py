@@ -35,23 +35,8 @@ def refuse_encrypted(path: Path) -> None:
     )
 
 
-def refuse_formulas(path: Path, sheet: str, header: list[str]) -> None:
-    """Data cells holding formulas, with their cell, line and formula."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True, data_only=False)
-    try:
-        found = []
-        for row in book[sheet].iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, str) and cell.data_type == "f":
-                    found.append(cell)
-                    if len(found) > SHOWN:
-                        break
-            if len(found) > SHOWN:
-                break
-    finally:
-        book.close()
+def refuse_formulas(name: str, found: list, header: list[str]) -> None:
+    """Data cells holding formulas (`found`, from sheets.scan), with cell, line, formula."""
     if not found:
         return
     shown = "; ".join(
@@ -60,7 +45,7 @@ def refuse_formulas(path: Path, sheet: str, header: list[str]) -> None:
     )
     more = " …" if len(found) > SHOWN else ""
     raise InvalidInput(
-        f"{path.name}: cells hold formulas, not values ({shown}{more}). "
+        f"{name}: cells hold formulas, not values ({shown}{more}). "
         "A workbook written by a program stores 0 or nothing as a formula's result, so "
         "Impact cannot trust it. In Excel, select the cells, copy, and Paste Special → "
         "Values (or export the sheet as CSV after Excel has calculated it), then upload again."

@@ -15,8 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from impact.errors import InvalidInput
+from impact.ingest.archive import refuse_bomb
 from impact.ingest.csvtext import bad_row, check_header, prepare_csv, unnamed_columns
 from impact.ingest.excel import refuse_encrypted, refuse_formulas
+from impact.ingest.limits import Limits
+from impact.ingest.sheets import choose_sheet
 from impact.sql import quote_identifier
 from impact.vocabulary import FileFormat
 from impact.warehouse import Staging, is_disk_full
@@ -51,21 +54,32 @@ def checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_into(staging: Staging, path: Path, sheet: str | None = None) -> FileFormat:
-    """Create staging table `raw` (all source columns plus `_line`)."""
+def read_into(
+    staging: Staging, path: Path, sheet: str | None = None, limits: Limits | None = None
+) -> FileFormat:
+    """Create staging table `raw` (all source columns plus `_line`).
+
+    A file with more rows or columns than `limits` (default: the settings) is refused
+    before its rows are parsed."""
     fmt = file_format(path)
+    limits = limits or Limits.of()
     header: list[str] | None = None
     try:
         if fmt == "csv":
             text = prepare_csv(path, staging.path.parent)
             header = text.header
+            limits.check_columns(path.name, len(header))
+            _check_csv_rows(staging, path.name, text, limits)
             staging.read_csv("source", text.path, delimiter=text.delimiter)
         elif fmt == "parquet":
-            check_header(path.name, _parquet_names(path))  # DuckDB renames a repeat score_1
+            names, rows = _parquet_shape(path)
+            limits.check_columns(path.name, len(names))
+            limits.check_rows(path.name, rows)
+            check_header(path.name, names)  # DuckDB renames a repeat score_1
             staging.read_parquet("source", path)
             _refuse_nested(staging, path.name)
         else:
-            frame, header = _excel_frame(path, sheet)
+            frame, header = _excel_frame(path, sheet, limits)
             staging.load_frame("source", frame)
     except InvalidInput:
         raise
@@ -111,10 +125,22 @@ def _number_lines(staging: Staging, name: str, fmt: FileFormat) -> None:
         )
 
 
-def _parquet_names(path: Path) -> list[str]:
+def _check_csv_rows(staging: Staging, name: str, text, limits: Limits) -> None:
+    """Every row ends at a line break (or the end of the file), so a file with no more line
+    breaks than the limit is within it. Otherwise count the rows as they stream past (a
+    quoted value may span lines), stopping one past the limit."""
+    if text.newlines <= limits.rows:
+        return
+    rows = staging.count_csv(text.path, text.delimiter, at_most=limits.rows + 1)
+    limits.check_rows(name, rows, at_least=True)
+
+
+def _parquet_shape(path: Path) -> tuple[list[str], int]:
+    """Column names and row count, from the file's footer (no row is read)."""
     import pyarrow.parquet as pq
 
-    return list(pq.read_schema(path).names)
+    with pq.ParquetFile(path) as file:
+        return list(file.schema_arrow.names), file.metadata.num_rows
 
 
 NESTED = ("STRUCT", "MAP", "UNION")
@@ -198,31 +224,18 @@ def _unreadable(path: Path, fmt: FileFormat, exc: Exception) -> str:
     return f"{name} could not be read as {fmt.upper()}: {said.rstrip('.')}. {hint}"
 
 
-def _excel_frame(path: Path, sheet: str | None) -> tuple[pd.DataFrame, list[str]]:
+def _excel_frame(path: Path, sheet: str | None, limits: Limits) -> tuple[pd.DataFrame, list[str]]:
     refuse_encrypted(path)
-    sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
-    filled = {name: df for name, df in sheets.items() if len(df.dropna(how="all")) > 1}
-    if sheet is not None:
-        if sheet not in sheets:
-            raise InvalidInput(
-                f"{path.name} has no sheet {sheet!r}; its sheets are: {', '.join(sheets)}."
-            )
-        frame = sheets[sheet]
-    elif len(filled) > 1:
-        raise InvalidInput(
-            f"{path.name} has {len(filled)} sheets with data ({', '.join(filled)}). "
-            "Choose one with --sheet NAME (or the sheet selector), or save it as its own file."
-        )
-    else:
-        sheet = next(iter(filled), next(iter(sheets)))
-        frame = sheets[sheet]
+    refuse_bomb(path)
+    sheet, scan = choose_sheet(path, sheet, limits)
+    frame = pd.read_excel(path, sheet_name=sheet, header=None, dtype=str, engine="openpyxl")
     if frame.empty:
         raise InvalidInput(
             f"{path.name}: the sheet is empty. Put the header in row 1 and the data below it."
         )
     header = ["" if pd.isna(v) else str(v) for v in frame.iloc[0]]
     check_header(path.name, header)
-    refuse_formulas(path, sheet, header)
+    refuse_formulas(path.name, scan.formulas, header)
     data = frame.iloc[1:].reset_index(drop=True)
     data.columns = [h or f"__unnamed_{i}" for i, h in enumerate(header)]
     return data.astype(object).where(data.notna(), None), header

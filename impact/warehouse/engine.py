@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from impact.errors import StorageFull, WarehouseUnavailable
+from impact.scratch import scratch_dir
 from impact.warehouse import versions
 from impact.warehouse.schema import TABLES
 
@@ -200,22 +201,22 @@ class Staging(_Session):
     """A throw-away DuckDB file where one upload is parsed and checked."""
 
     def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="impact-staging-")
+        self._dir = scratch_dir("staging")  # named for this process: see impact.scratch
         self.path = Path(self._dir.name) / "staging.duckdb"
         super().__init__(duckdb.connect(str(self.path)))
         _configure(self._con)
 
     def read_csv(self, table: str, file: Path, delimiter: str | None = None) -> None:
         """Every column as text: types are checked by our rules, row by row."""
-        options = (
-            "header = true, all_varchar = true, auto_detect = true, "
-            f"max_line_size = {MAX_LINE_BYTES}"
-        )
-        params: list[Any] = [str(file)]
-        if delimiter:  # the caller decided the dialect: no lines skipped, RFC 4180 quotes
-            options += ", delim = ?, quote = '\"', escape = '\"', skip = 0"
-            params.append(delimiter)
+        options, params = _csv_options(file, delimiter)
         self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, {options})", params)
+
+    def count_csv(self, file: Path, delimiter: str | None, at_most: int) -> int:
+        """The CSV's rows, read as read_csv would but kept nowhere, counting up to `at_most`
+        (a stream: memory stays small and the reading stops there)."""
+        options, params = _csv_options(file, delimiter)
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM read_csv(?, {options}) LIMIT {int(at_most)})"
+        return self._con.execute(sql, params).fetchone()[0]
 
     def read_parquet(self, table: str, file: Path) -> None:
         self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(file)])
@@ -289,6 +290,17 @@ def _checkpoint(file: Path) -> None:
 
 def _wal(file: Path) -> Path:
     return file.with_name(file.name + ".wal")
+
+
+def _csv_options(file: Path, delimiter: str | None) -> tuple[str, list[Any]]:
+    options = (
+        f"header = true, all_varchar = true, auto_detect = true, max_line_size = {MAX_LINE_BYTES}"
+    )
+    params: list[Any] = [str(file)]
+    if delimiter:  # the caller decided the dialect: no lines skipped, RFC 4180 quotes
+        options += ", delim = ?, quote = '\"', escape = '\"', skip = 0"
+        params.append(delimiter)
+    return options, params
 
 
 def _configure(con: duckdb.DuckDBPyConnection) -> None:
