@@ -5,6 +5,7 @@ the sidebar with a DateParseError."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,11 @@ def bad_store(demo_store, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("bad")
     shutil.copyfile(demo_store.warehouse.path.resolve(), root / "impact.duckdb")
-    shutil.copyfile(Path(demo_store.catalog.url.removeprefix("sqlite:///")), root / "c.sqlite")
+    with (
+        sqlite3.connect(demo_store.catalog.url.removeprefix("sqlite:///")) as source,
+        sqlite3.connect(root / "c.sqlite") as copy,
+    ):
+        source.backup(copy)  # with what its write-ahead log still holds
     store = Store(Warehouse(root / "impact.duckdb"), Catalog(f"sqlite:///{root}/c.sqlite"))
     with store.warehouse.transaction() as tx:
         for table, column in (
