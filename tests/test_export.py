@@ -163,3 +163,13 @@ def test_pages_export_only_through_the_one_writer():
     for page in (ROOT / "pages").glob("*.py"):
         source = page.read_text()
         assert "st.download_button" not in source and ".to_csv(" not in source, page.name
+
+
+def test_tables_have_no_toolbar_export_that_would_bypass_the_writer():
+    """st.dataframe's own CSV download exports cells unneutralised; the app turns it off
+    (Streamlit's client.disableDataExport), so every CSV leaves through ui.download_csv."""
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["disableDataExport"] is True
