@@ -40,6 +40,10 @@ BootWeights = Literal["rademacher", "webb"]  # the wild bootstrap's cluster weig
 # Model health ---------------------------------------------------------------------------
 HealthPeriod = Literal["day", "week"]
 
+# Evidence behind a verdict (impact.stats.evidence) --------------------------------------
+Strength = Literal["conclusive", "suggestive", "inconclusive", "harmful", "unreliable"]
+CheckEffect = Literal["blocks", "harms", "weakens", "note"]  # what a failed check does
+
 # What a caveat on an estimate is about, so callers select caveats by kind, not by text.
 CaveatKind = Literal[
     "srm",  # sample ratio mismatch

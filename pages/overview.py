@@ -5,7 +5,7 @@ import streamlit as st
 from impact import charts, ui
 from impact.analysis.portfolio import portfolio
 from impact.analysis.value import portfolio_value
-from impact.analysis.verdict import headlines, interval_name, rollout_headlines
+from impact.analysis.verdict import MEANING, headlines, interval_name, rollout_headlines
 
 ui.require_sign_in()  # before anything else, however this page is reached
 
@@ -42,9 +42,21 @@ else:
         "A/B verdicts and their money read the primary metric, corrected over its arms as the "
         "study's correction says: the same p-values and intervals as the Experiments page."
     )
+BOXES = {
+    "conclusive": st.success,
+    "suggestive": st.info,
+    "inconclusive": st.info,
+    "harmful": st.warning,
+    "unreliable": st.error,
+}
 for line in verdicts:
-    box = st.error if line.blocking else (st.success if line.positive else st.info)
-    box(ui.escape(line.text))
+    BOXES[line.strength](ui.escape(line.said))
+if verdicts:
+    st.caption(
+        "Evidence strength, from the estimate and the weakest check behind it: "
+        + "; ".join(f"**{name}**, {meaning}" for name, meaning in MEANING.items())
+        + "."
+    )
 
 st.subheader("What it is worth")
 for line in values:

@@ -92,7 +92,7 @@ def _check(root: Path) -> list:
     after = subprocess.run(
         [IMPACT, "check", "--no-repair", "--json"], env=_env(root), capture_output=True, text=True
     )
-    return [json.loads(line) for line in after.stdout.splitlines() if line.strip()]
+    return json.loads(after.stdout or "[]")
 
 
 def _whole(root: Path) -> bool:
@@ -135,7 +135,7 @@ def kills(n: int) -> None:
         killed += kill(
             [IMPACT, "ingest", str(file), "--kind", "assignments", "--dataset", f"a{i}"],
             root,
-            rng.uniform(0.2, 4.0),
+            rng.uniform(0.2, 12.0),
         )
         problems = _check(root)
         inconsistent += bool(problems) or not _whole(root)
@@ -165,5 +165,7 @@ def _facts(root: Path) -> dict:
 
 
 if __name__ == "__main__":
-    corpus_tally()
-    kills(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
+    if "--kills-only" not in sys.argv:
+        corpus_tally()
+    counts = [a for a in sys.argv[1:] if a.isdigit()]
+    kills(int(counts[0]) if counts else 20)

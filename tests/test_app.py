@@ -50,12 +50,14 @@ def test_overview_shows_the_portfolio_and_the_verdict(app, demo_store):
     best = max(
         experiment_readout(demo_store, T.EXPERIMENT).readout.estimates, key=lambda e: e.effect
     )
-    [verdict] = [s.value for s in app.success if s.value.startswith(T.EXPERIMENT)]
-    [rollout] = [s.value for s in app.success if s.value.startswith(T.ROLLOUT_STUDY)]
-    assert "lowered handling_minutes" in rollout
+    # Each verdict starts with its evidence strength; the rollout's checks weaken it.
+    [verdict] = [s.value for s in app.success if s.value.startswith("Conclusive")]
+    [rollout] = [s.value for s in app.info if s.value.startswith("Suggestive")]
+    assert escape(T.ROLLOUT_STUDY) in rollout and "lowered handling_minutes" in rollout
+    assert escape("Why suggestive: ") in rollout and "Only 8 clusters" in rollout
     # pages show names and messages as text: Markdown characters come escaped
     assert verdict.startswith(
-        escape(f"{T.EXPERIMENT}: model-v2 raises revenue_28d by {best.effect:,.2f}")
+        escape(f"Conclusive — {T.EXPERIMENT}: model-v2 raises revenue_28d by {best.effect:,.2f}")
     )
     assert f"{best.ci_low:+,.2f} to {best.ci_high:+,.2f}" in verdict
     models = app.dataframe[0].value

@@ -111,6 +111,35 @@ def study_value(store: Store, study_name: str | Study, arm: str | None = None) -
     )
 
 
+def break_even_effect(store: Store, study: Study) -> float | None:
+    """The effect per affected unit, in the primary metric's units, whose yearly value just
+    pays the model's running cost; None without a metric, volume, cost or money rate."""
+    if not study.primary_metric:
+        return None
+    metric = store.catalog.metric(study.primary_metric)
+    table = current_assumptions(store)
+    volume = _lookup(table, "yearly_volume", study.model)
+    cost = _lookup(table, "running_cost", study.model)
+    rate_assumption = (
+        _lookup(table, metric.rate_assumption, study.model) if metric.rate_assumption else None
+    )
+    if volume is None or cost is None or (metric.rate_assumption and rate_assumption is None):
+        return None
+    try:
+        rate = money_rate(
+            direction=metric.direction,
+            value_kind=metric.value_kind,
+            unit=metric.unit,
+            value_per_unit=metric.value_per_unit,
+            rate=rate_assumption,
+            currency="",
+        )
+    except NotEstimable:
+        return None
+    per_unit = abs(rate.per_unit) * volume.value
+    return cost.value / per_unit if per_unit else None
+
+
 def _best_arm(store: Store, study: Study, metric, arm: str | None) -> tuple[Estimate, str]:
     # The primary metric corrected within its family (analysis.ab.correction_family): the
     # same p-value and interval as the Experiments page, the CLI and the verdict.

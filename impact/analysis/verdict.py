@@ -1,20 +1,25 @@
 """Verdicts: one plain sentence per study for the Overview, decided here for every page.
 
-Each sentence is built from the study's estimate (and the checks that qualify it), so the
-words agree with the numbers shown next to them.
+Each sentence is built from the study's estimate, and its evidence strength from the checks
+behind it (impact.analysis.evidence, graded by impact.stats.evidence), so the words agree
+with the numbers shown next to them and no failed check is left out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from impact.analysis.ab import experiment_readout
 from impact.analysis.did import rollout_readout
+from impact.analysis.evidence import ab_evidence, rollout_evidence
 from impact.errors import ImpactError
 from impact.stats.estimate import Estimate
+from impact.stats.evidence import MEANING, Evidence
 from impact.stats.experiment import Readout
 from impact.stats.multiple import interval_level
 from impact.store import Store
+
+__all__ = ["MEANING", "Headline", "headlines", "interval_name", "p_text", "rollout_headlines"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,30 @@ class Headline:
     text: str
     positive: bool  # the model measurably helped
     blocking: bool = False  # the readout must not be trusted (sample ratio mismatch)
+    evidence: Evidence | None = None  # None: no estimate to grade
+
+    @property
+    def strength(self) -> str:
+        return self.evidence.strength if self.evidence else "inconclusive"
+
+    @property
+    def said(self) -> str:
+        """The sentence with its evidence strength and, below a clear start, why."""
+        if self.evidence is None:
+            return self.text
+        e = self.evidence
+        reasons = "; ".join(r.rstrip(". ") for r in e.reasons)
+        why = f" Why {e.strength}: {reasons}." if reasons else ""
+        return f"{e.strength.capitalize()} — {self.text}{why}"
+
+
+def _graded(line: Headline, evidence: Evidence) -> Headline:
+    return replace(
+        line,
+        positive=evidence.strength in ("conclusive", "suggestive"),
+        blocking=evidence.strength == "unreliable",
+        evidence=evidence,
+    )
 
 
 def headlines(store: Store) -> list[Headline]:
@@ -32,23 +61,21 @@ def headlines(store: Store) -> list[Headline]:
         if not study.primary_metric:
             continue
         try:
-            result = experiment_readout(store, study, metrics=[study.primary_metric])
+            # Guardrails are their own family, so reading them leaves the primary's numbers.
+            wanted = [study.primary_metric, *study.guardrail_metrics]
+            result = experiment_readout(store, study, metrics=wanted)
         except ImpactError as exc:
             lines.append(Headline(f"{study.name}: no readout yet ({exc})", False))
             continue
         readout = result.readout
-        if not readout.trustworthy:
-            lines.append(Headline(f"{study.name}: {readout.srm.message()}", False, True))
-            continue
-        lines.append(
-            _headline(
-                study.name,
-                study.primary_metric,
-                directions[study.primary_metric],
-                readout,
-                study.unit or "unit",
-            )
-        )
+        direction = directions[study.primary_metric]
+        line = _headline(study.name, study.primary_metric, direction, readout, study.unit or "unit")
+        if readout.estimates:
+            sign = 1 if direction == "higher" else -1
+            best = max(readout.estimates, key=lambda e: sign * e.effect)
+            evidence = ab_evidence(store, study, readout, best, sign * best.effect > 0)
+            line = _graded(line, evidence)
+        lines.append(line)
     return lines
 
 
@@ -100,10 +127,11 @@ def rollout_headlines(store: Store) -> list[Headline]:
         if not study.primary_metric:
             continue
         try:
-            e = rollout_readout(store, study).estimate
+            readout = rollout_readout(store, study)
         except ImpactError as exc:
             lines.append(Headline(f"{study.name}: no readout yet ({exc})", False))
             continue
+        e = readout.estimate
         direction = store.catalog.metric(study.primary_metric).direction
         good = (e.effect > 0) == (direction == "higher")
         interval = f"{interval_name(e)} {e.ci_low:+,.2f} to {e.ci_high:+,.2f}"
@@ -119,5 +147,6 @@ def rollout_headlines(store: Store) -> list[Headline]:
                 f"{study.name}: no clear effect on {study.primary_metric} since adoption "
                 f"({e.effect:+,.2f}, {interval})."
             )
-        lines.append(Headline(text, e.significant and good))
+        line = Headline(text, e.significant and good)
+        lines.append(_graded(line, rollout_evidence(store, study, readout, good)))
     return lines
