@@ -256,6 +256,15 @@ def money(value: float, currency: str = "USD") -> str:
     return f"{currency} {value:,.0f}"
 
 
+def money_short(value: float, currency: str = "USD") -> str:
+    """USD 739k, USD 11.5M: fits a tile at 1024 px, where "USD 739,220" was cut."""
+    size = abs(value)
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= limit:
+            return f"{currency} {value / limit:,.{1 if size < 100 * limit else 0}f}{suffix}"
+    return f"{currency} {value:,.0f}"
+
+
 def count(value: float) -> str:
     return f"{value:,.0f}"
 

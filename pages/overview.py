@@ -4,8 +4,8 @@ import streamlit as st
 
 from impact import charts, ui
 from impact.analysis.portfolio import portfolio
-from impact.analysis.value import portfolio_value
-from impact.analysis.verdict import MEANING, headlines, interval_name, rollout_headlines
+from impact.analysis.portfolio_value import portfolio_total
+from impact.analysis.verdict import MEANING, interval_name
 
 ui.require_sign_in()  # before anything else, however this page is reached
 
@@ -13,14 +13,56 @@ ui.require_sign_in()  # before anything else, however this page is reached
 @st.cache_data(show_spinner=False)
 def load(generation: str):
     store = ui.store()
-    return portfolio(store), headlines(store) + rollout_headlines(store), portfolio_value(store)
+    return portfolio(store), portfolio_total(store)
 
 
 st.title("Impact overview")
-summary, verdicts, values = load(ui.generation())
+summary, total = load(ui.generation())
+verdicts, values = total.verdicts, total.values
 if summary.empty:
     ui.empty_warehouse_notice()
     st.stop()
+
+if total.total is not None:
+    cur = total.currency
+    st.subheader("What the AI portfolio is worth")
+    head = st.columns(4)
+    head[0].metric(
+        "Value per year (projected)",
+        ui.money_short(total.total.effect, cur),
+        help="Projected from each effect × its yearly volume; only verdicts the evidence "
+        "supports are counted (not harmful or unreliable ones).",
+    )
+    head[0].caption(
+        f"95% interval {ui.money_short(total.total.ci_low, cur)} to "
+        f"{ui.money_short(total.total.ci_high, cur)}"
+    )
+    names = {"revenue": "Revenue", "cost": "Cost avoided", "time": "Time saved"}
+    for col, kind in zip(head[1:], ("revenue", "cost", "time"), strict=True):
+        figure = total.by_kind.get(kind)
+        col.metric(f"{names[kind]} per year", ui.money_short(figure.effect, cur) if figure else "–")
+        if kind == "time" and total.hours is not None:
+            col.caption(
+                f"{total.hours.effect:,.0f} hours a year "
+                f"({total.hours.ci_low:,.0f} to {total.hours.ci_high:,.0f})"
+            )
+        elif figure is not None:
+            col.caption(
+                f"{ui.money_short(figure.ci_low, cur)} to {ui.money_short(figure.ci_high, cur)}"
+            )
+    st.caption(
+        f"Realised so far: {ui.money(total.realised, cur)}, measured on the units and "
+        "decisions the models have already acted on. The yearly figures are projections."
+    )
+    for line in total.unsure:
+        st.warning(
+            ui.escape(
+                f"Not counted: {line.name} ({line.strength}), "
+                f"{ui.money(line.annual.effect, cur)} a year if it were sure"
+                + (f" — {'; '.join(line.reasons)}" if line.reasons else "")
+                + "."
+            )
+        )
 
 c = summary.counts
 cols = st.columns(5)

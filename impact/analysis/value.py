@@ -52,6 +52,41 @@ def _lookup(table: dict, name: str, scope: str) -> Assumption | None:
     return table.get((name, scope)) or table.get((name, ""))
 
 
+lookup_assumption = _lookup  # the model's own value, else the global one
+
+
+def decision_value_estimate(store: Store, model: str) -> tuple[Estimate | None, str]:
+    """Money per prediction of the model's latest version from its labelled decisions
+    (Σ V·CM / n, multinomial standard error), or None without a full value matrix."""
+    from impact.queries.health import confusion_counts
+    from impact.value.classifier import ASSUMPTION_NAMES, decision_value
+
+    table = current_assumptions(store)
+    values = {
+        cell: a.value
+        for cell, name in ASSUMPTION_NAMES.items()
+        if (a := _lookup(table, name, model)) is not None
+    }
+    record = next((m for m in store.catalog.models() if m.name == model), None)
+    if record is None or len(values) < len(ASSUMPTION_NAMES):
+        return None, ""
+    counts = confusion_counts(store.warehouse, model, record.decision_threshold, "all")
+    if counts.empty:
+        return None, ""
+    latest = counts.sort_values("version").iloc[-1]
+    confusion = {c: int(latest[c]) for c in ("tn", "fp", "fn", "tp")}
+    v = decision_value(confusion, values)
+    estimate = Estimate.from_se(
+        v.per_prediction,
+        v.per_prediction_se,
+        n={"labelled": v.n},
+        method=f"value matrix × the confusion matrix of {latest['version']}'s "
+        f"{v.n:,} labelled decisions",
+        label=f"{model} {latest['version']}: value per prediction",
+    )
+    return estimate, str(latest["version"])
+
+
 def study_value(store: Store, study_name: str | Study, arm: str | None = None) -> StudyValue:
     """The primary metric's effect of `arm` (default: the best arm) in money."""
     study = study_name if isinstance(study_name, Study) else store.catalog.study(study_name)

@@ -28,6 +28,7 @@ class Headline:
     positive: bool  # the model measurably helped
     blocking: bool = False  # the readout must not be trusted (sample ratio mismatch)
     evidence: Evidence | None = None  # None: no estimate to grade
+    study: str = ""
 
     @property
     def strength(self) -> str:
@@ -75,7 +76,7 @@ def headlines(store: Store) -> list[Headline]:
             best = max(readout.estimates, key=lambda e: sign * e.effect)
             evidence = ab_evidence(store, study, readout, best, sign * best.effect > 0)
             line = _graded(line, evidence)
-        lines.append(line)
+        lines.append(replace(line, study=study.name))
     return lines
 
 
@@ -148,5 +149,6 @@ def rollout_headlines(store: Store) -> list[Headline]:
                 f"({e.effect:+,.2f}, {interval})."
             )
         line = Headline(text, e.significant and good)
-        lines.append(_graded(line, rollout_evidence(store, study, readout, good)))
+        graded = _graded(line, rollout_evidence(store, study, readout, good))
+        lines.append(replace(graded, study=study.name))
     return lines
