@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 from test_evidence_studies import copy  # noqa: F401  (fixture)
 
 from impact.analysis.portfolio_value import portfolio_total
