@@ -106,3 +106,24 @@ def test_money_fits_a_tile(value, text):
     from impact.ui import money_short
 
     assert money_short(value) == text
+
+
+def test_impact_overview_prints_the_same_content(demo_store, monkeypatch, total):
+    import json
+
+    from typer.testing import CliRunner
+
+    from impact.cli import app
+    from impact.config import CATALOG_ENV, DATA_DIR_ENV, WAREHOUSE_ENV
+
+    monkeypatch.setenv(DATA_DIR_ENV, str(demo_store.warehouse.path.parent))
+    monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
+    monkeypatch.delenv(CATALOG_ENV, raising=False)
+    out = json.loads(CliRunner().invoke(app, ["overview", "--json"]).stdout)
+    assert out["value_per_year"]["estimate"] == pytest.approx(total.total.effect)
+    assert {x["name"]: x["strength"] for x in out["lines"]} == {
+        x.name: x.strength for x in total.lines
+    }
+    assert out["hours_per_year"]["estimate"] == pytest.approx(total.hours.effect)
+    text = CliRunner().invoke(app, ["overview"]).stdout
+    assert f"USD {total.total.effect:,.0f}" in text and "suggestive   triage-rollout" in text
