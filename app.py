@@ -4,11 +4,15 @@ Pages are registered only for a signed-in visitor; before that the one page is t
 screen, and each page file also refuses on its own (`ui.require_sign_in`).
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from impact import ui
 
-st.set_page_config(page_title="Impact", page_icon=":material/insights:", layout="wide")
+# A local icon: a material-icon favicon is fetched from the internet, which fails offline.
+ICON = str(Path(__file__).parent / "impact" / "assets" / "favicon.png")
+st.set_page_config(page_title="Impact", page_icon=ICON, layout="wide")
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
