@@ -26,7 +26,9 @@ if summary.empty:
 if total.total is not None:
     cur = total.currency
     st.subheader("What the AI portfolio is worth")
-    head = st.columns(4)
+    # Two tiles a row: four in a row cut the figures ("USD 1…") at 1024 px.
+    top, bottom = st.columns(2), st.columns(2)
+    head = [*top, *bottom]
     head[0].metric(
         "Value per year (projected)",
         ui.money_short(total.total.effect, cur),
@@ -48,7 +50,8 @@ if total.total is not None:
             )
         elif figure is not None:
             col.caption(
-                f"{ui.money_short(figure.ci_low, cur)} to {ui.money_short(figure.ci_high, cur)}"
+                f"95% interval {ui.money_short(figure.ci_low, cur)} to "
+                f"{ui.money_short(figure.ci_high, cur)}"
             )
     st.caption(
         f"Realised so far: {ui.money(total.realised, cur)}, measured on the units and "
@@ -108,7 +111,9 @@ for line in values:
     v, cur = line.value, line.value.rate.currency
     money_cols = st.columns(3)
     money_cols[0].metric(
-        f"{ui.escape(v.study)} · {ui.escape(v.arm)}: value per year", ui.money(v.annual.effect, cur)
+        f"{ui.escape(v.study)} · {ui.escape(v.arm)}: value per year",
+        ui.money_short(v.annual.effect, cur),
+        help=f"{ui.money(v.annual.effect, cur)} a year",
     )
     ci = interval_name(v.annual)
     money_cols[0].caption(

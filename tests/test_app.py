@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from impact.analysis.ab import experiment_readout
 from impact.config import CATALOG_ENV, WAREHOUSE_ENV
 from impact.demo import truth as T
-from impact.ui import escape
+from impact.ui import escape, money_short
 
 APP = str(Path(__file__).parents[1] / "app.py")
 
@@ -154,7 +154,7 @@ def test_overview_shows_money_with_its_interval_and_assumptions(app, demo_store)
 
     v = study_value(demo_store, T.EXPERIMENT)
     tiles = {m.label: m.value for m in app.metric}
-    assert tiles[f"{T.EXPERIMENT} · model-v2: value per year"] == f"USD {v.annual.effect:,.0f}"
+    assert tiles[f"{T.EXPERIMENT} · model-v2: value per year"] == money_short(v.annual.effect)
     rois = [m.value for m in app.metric if m.label == "ROI on running cost"]
     assert f"{v.returns.roi:,.0%}" in rois  # one tile per valued study
     captions = " ".join(c.value for c in app.caption)
