@@ -26,6 +26,7 @@ from impact.catalog.models import (
 from impact.errors import NotFound
 
 __all__ = [
+    "ACTIONS",
     "AuditEvent",
     "Catalog",
     "Dataset",
