@@ -108,6 +108,8 @@ except ImpactError as exc:
     st.error(ui.escape(exc))
     st.stop()
 readout = result.readout
+used = ", ".join(f"metric {m} v{v}" for m, v in result.metric_versions.items())
+st.caption(ui.escape(f"Definitions used: study {name} v{result.study_version}, {used}."))
 
 if readout.srm is not None and readout.srm.mismatch:
     st.error("**Do not trust these results yet.** " + ui.escape(readout.srm.message()))

@@ -173,6 +173,12 @@ if overview.metric:
             f"{p_text(e)}; {ui.count(e.clusters)} clusters ({ui.escape(cluster)}s)"
         )
         r2.caption(ui.escape(e.method))
+        st.caption(
+            ui.escape(
+                f"Definitions used: study {name} v{readout.study_version}, "
+                f"metric {e.metric} v{readout.metric_version}."
+            )
+        )
         for warning in e.warnings:
             st.warning(ui.escape(warning.message))
         st.markdown("**Checks** (shown every time, passed or not)")

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from impact.analysis.assumptions import change_assumption, define_metric, define_study
-from impact.catalog import Catalog, Dataset, MetricDefinitionBase, StudyBase
+from impact.catalog import Catalog, Dataset, MetricDefinitionBase, StudyBase, Write
 from impact.cli import app
 from impact.demo import load_demo
 from impact.demo.generate import generate
@@ -40,6 +40,7 @@ READS = {
     "assumptions",
     "audit",  # appends the record of a change someone was allowed to make
     "audit_log",
+    "definition_history",
     "dataset_with_checksum",
     "datasets",
     "find_study",
@@ -106,6 +107,7 @@ def viewer_calls(kept: Dataset, tmp_path: Path) -> dict:
         "Catalog.save_study": lambda v: v.catalog.save_study(study),
         "Catalog.save_metric": lambda v: v.catalog.save_metric(metric),
         "Catalog.set_assumption": lambda v: v.catalog.set_assumption("running_cost", 1.0),
+        "Catalog.apply": lambda v: v.catalog.apply([Write("metric", metric)]),
     }
 
 

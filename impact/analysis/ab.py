@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +24,8 @@ class ExperimentReadout:
     study: Study
     readout: Readout
     options: ReadoutOptions
+    study_version: int = 1  # the definitions the readout used
+    metric_versions: dict[str, int] = field(default_factory=dict)
 
 
 def study_options(store: Store, experiment: str) -> ReadoutOptions:
@@ -89,7 +91,10 @@ def experiment_readout(
         planned_split=study.planned_split or None,
         units_per_day=units / days if units else None,
     )
-    return ExperimentReadout(study, _only(readout, set(wanted)), options)
+    versions = {n: definitions[n].version or 1 for n in names}
+    return ExperimentReadout(
+        study, _only(readout, set(wanted)), options, study.version or 1, versions
+    )
 
 
 def correction_family(study: Study, metric: str) -> str:
@@ -261,6 +266,9 @@ def readout_frame(result: ExperimentReadout | Readout) -> pd.DataFrame:
         for column in ("variance_reduction", "guardrail_passed"):
             if column not in frame:
                 frame[column] = None
+        if isinstance(result, ExperimentReadout):  # the definitions it used
+            frame["metric_version"] = frame["metric"].map(result.metric_versions)
+            frame["study_version"] = result.study_version
     return frame
 
 

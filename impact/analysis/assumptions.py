@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import math
 
-from impact.catalog import MetricDefinition, MetricDefinitionBase, Study, StudyBase, ValueAssumption
+from impact.catalog import (
+    MetricDefinition,
+    MetricDefinitionBase,
+    Study,
+    StudyBase,
+    ValueAssumption,
+    Write,
+)
 from impact.errors import InvalidInput
 from impact.options import StudySettings
 from impact.store import Store
@@ -63,9 +70,12 @@ def change_assumption(
             f"Scope {scope!r} is not a model; choose one of "
             f"{', '.join(sorted(models)) or '(none)'} or leave it empty for all."
         )
+    before = store.catalog.assumption_history(name, scope)
     saved = store.catalog.set_assumption(
         name, float(value), scope=scope, unit=unit, note=note, changed_by=store.user, se=se
     )
+    if before and saved.version == before[-1].version:
+        return saved  # the same as the current version: nothing changed, nothing to audit
     store.audit(
         "edit_assumption",
         name,
@@ -107,16 +117,16 @@ def _uncertainty(
 
 
 def define_metric(store: Store, metric: MetricDefinitionBase) -> MetricDefinition:
-    """Create or change a governed metric definition (analysts and admins)."""
+    """Create or change a governed metric definition (analysts and admins): a change makes
+    a new version, audited with its old → new values; saving it unchanged does nothing."""
     store.authorize("define_metric")
     check_choice("aggregation", metric.aggregation, MetricAggregation)
     check_choice("direction", metric.direction, Direction)
     check_choice("value_kind", metric.value_kind, ValueKind)
     if metric.aggregation == "ratio" and not metric.denominator:
         raise InvalidInput("A ratio metric needs a denominator column.")
-    saved = store.catalog.save_metric(metric)
-    store.audit("define_metric", metric.name, **metric.model_dump())
-    return saved
+    store.catalog.apply([Write("metric", metric)])
+    return store.catalog.metric(metric.name)
 
 
 def define_study(store: Store, study: StudyBase) -> Study:
@@ -135,6 +145,5 @@ def define_study(store: Store, study: StudyBase) -> Study:
     ]
     if unknown:
         raise InvalidInput(f"Define the metric(s) {', '.join(unknown)} first (Metrics page).")
-    saved = store.catalog.save_study(study)
-    store.audit("manage_study", study.name, **study.model_dump(mode="json"))
-    return saved
+    store.catalog.apply([Write("study", study)])
+    return store.catalog.study(study.name)

@@ -51,6 +51,8 @@ class RolloutReadout:
     # Pre-trends, the Callaway–Sant'Anna pre-test and the placebo, shown passed or failed.
     checks: tuple[Check, ...] = ()
     aggregations: dict[EffectAggregation, Aggregation] = field(default_factory=dict)  # cs
+    study_version: int | None = None  # a stored study: the definitions the readout used
+    metric_version: int | None = None
 
 
 def rollout_options(store: Store, study: str, **changes) -> RolloutOptions:
@@ -105,7 +107,12 @@ def rollout_readout(
             "as not yet treated."
         )
         caveats.append(Caveat("adoption_outside", message))
-    return replace(result, estimate=result.estimate.with_caveats(caveats))
+    return replace(
+        result,
+        estimate=result.estimate.with_caveats(caveats),
+        study_version=record.version or 1,
+        metric_version=definition.version or 1,
+    )
 
 
 def file_readout(source: PanelFile, options: RolloutOptions | None = None) -> RolloutReadout:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -11,6 +13,7 @@ from impact.catalog.db import session
 from impact.catalog.models import (
     AuditEvent,
     Dataset,
+    DefinitionVersion,
     MetricDefinition,
     MetricDefinitionBase,
     Model,
@@ -23,9 +26,11 @@ from impact.catalog.models import (
 from impact.errors import NotFound
 
 __all__ = [
+    "ACTIONS",
     "AuditEvent",
     "Catalog",
     "Dataset",
+    "DefinitionVersion",
     "MetricDefinition",
     "MetricDefinitionBase",
     "Model",
@@ -33,7 +38,59 @@ __all__ = [
     "Study",
     "StudyBase",
     "ValueAssumption",
+    "Saved",
+    "Write",
+    "comparable",
 ]
+
+# What each kind of definition is, and the action that writes it.
+_TABLES = {"metric": (MetricDefinition, MetricDefinitionBase), "study": (Study, StudyBase)}
+ACTIONS = {"metric": "define_metric", "study": "manage_study", "assumption": "edit_assumption"}
+ASSUMPTION_FIELDS = ("value", "se", "text", "unit", "note")
+
+
+def comparable(value: Any) -> Any:
+    """A definition's value as JSON-ready data that compares equal when it means the same:
+    datetimes as UTC ISO text (SQLite returns them naive), tuples as lists."""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat()
+    if isinstance(value, dict):
+        return {str(k): comparable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [comparable(v) for v in value]
+    return value
+
+
+def _fields(record: Any, base: type) -> dict[str, Any]:
+    return {name: comparable(getattr(record, name)) for name in base.model_fields}
+
+
+@dataclass(frozen=True)
+class Write:
+    """One definition to save: kind "metric" (a MetricDefinitionBase), "study" (a
+    StudyBase) or "assumption" (a dict: name, scope and ASSUMPTION_FIELDS)."""
+
+    kind: str
+    record: Any
+    detail: dict[str, Any] = field(default_factory=dict)  # added to its audit event
+
+    @property
+    def name(self) -> str:
+        return self.record["name"] if self.kind == "assumption" else self.record.name
+
+
+@dataclass(frozen=True)
+class Saved:
+    kind: str
+    name: str
+    version: int
+    changes: dict[str, list]  # field → [old, new]; every field when created
+    created: bool
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
 
 
 class Catalog:
@@ -149,15 +206,9 @@ class Catalog:
             row = s.exec(select(Study).where(Study.name == study.name)).first()
             if row is not None and action != "manage_study":
                 self._authorize("manage_study", ("manage_study",))  # changing one is admin's
-            if row is None:
-                row = Study.model_validate(study)
-            else:
-                for field, value in study.model_dump().items():
-                    setattr(row, field, value)
-            s.add(row)
+            self._put_definition(s, "study", study)
             s.commit()
-            s.refresh(row)
-            return row
+        return self.study(study.name)
 
     # metrics --------------------------------------------------------------------------
     def metrics(self) -> list[MetricDefinition]:
@@ -173,21 +224,110 @@ class Catalog:
         return found
 
     def save_metric(self, metric: MetricDefinitionBase) -> MetricDefinition:
+        """Insert or change; a new version only when a field changed (see `apply`)."""
         self._authorize("define_metric", ("define_metric",))
         with session(self.url) as s:
-            row = s.exec(
-                select(MetricDefinition).where(MetricDefinition.name == metric.name)
-            ).first()
-            if row is None:
-                row = MetricDefinition.model_validate(metric)
-            else:
-                for field, value in metric.model_dump().items():
-                    setattr(row, field, value)
-                row.updated_at = utcnow()
-            s.add(row)
+            self._put_definition(s, "metric", metric)
             s.commit()
-            s.refresh(row)
-            return row
+        return self.metric(metric.name)
+
+    # versioned definitions ------------------------------------------------------------
+    def definition_history(self, kind: str, name: str) -> list[DefinitionVersion]:
+        """Every saved version of a metric or study, oldest first."""
+        with session(self.url) as s:
+            stmt = (
+                select(DefinitionVersion)
+                .where(DefinitionVersion.kind == kind, DefinitionVersion.name == name)
+                .order_by(DefinitionVersion.version)
+            )
+            return list(s.exec(stmt))
+
+    def apply(self, writes: list[Write], *, audit: bool = True) -> list[Saved]:
+        """Save every definition and assumption in one transaction, or none: each one that
+        changes gets a new version, its history row and (with `audit`) an audit event with
+        its old → new values; one that would not change is left as it is. Every role
+        needed is checked before the first write."""
+        for kind in dict.fromkeys(w.kind for w in writes):
+            self._authorize(ACTIONS[kind], (ACTIONS[kind],))
+        saved = []
+        with session(self.url) as s:
+            for w in writes:
+                if w.kind == "assumption":
+                    result = self._put_assumption(s, w.record)
+                else:
+                    result = self._put_definition(s, w.kind, w.record)
+                saved.append(result)
+                if audit and result.changed:
+                    detail = {**w.detail, "version": result.version, "changes": result.changes}
+                    s.add(
+                        AuditEvent(
+                            user=self.user,
+                            role=self.role,
+                            action=ACTIONS[w.kind],
+                            target=w.name,
+                            detail=comparable(detail),
+                        )
+                    )
+            s.commit()
+        return saved
+
+    def _put_definition(self, s: Any, kind: str, record: Any) -> Saved:
+        table, base = _TABLES[kind]
+        row = s.exec(select(table).where(table.name == record.name)).first()
+        new = _fields(record, base)
+        if row is None:
+            row = table.model_validate(record)
+            row.version = 1
+            changes = {k: [None, v] for k, v in new.items()}
+        else:
+            old = _fields(row, base)
+            changes = {k: [old[k], new[k]] for k in new if old[k] != new[k]}
+            if not changes:
+                return Saved(kind, record.name, row.version or 1, {}, False)
+            if row.version is None:  # stored before versions: its first version joins history
+                s.add(self._history(kind, record.name, 1, old, row))
+            for name in base.model_fields:
+                setattr(row, name, getattr(record, name))
+            row.version = (row.version or 1) + 1
+            if kind == "metric":
+                row.updated_at = utcnow()
+        s.add(row)
+        s.add(self._history(kind, record.name, row.version, new))
+        s.flush()
+        return Saved(kind, record.name, row.version, changes, row.version == 1)
+
+    def _history(
+        self, kind: str, name: str, version: int, definition: dict, old_row: Any = None
+    ) -> DefinitionVersion:
+        return DefinitionVersion(
+            kind=kind,
+            name=name,
+            version=version,
+            definition=definition,
+            changed_by="" if old_row is not None else self.user,
+            changed_at=getattr(old_row, "updated_at", None)
+            or getattr(old_row, "created_at", None)
+            or utcnow(),
+        )
+
+    def _put_assumption(self, s: Any, values: dict[str, Any]) -> Saved:
+        name, scope = values["name"], values.get("scope", "")
+        stmt = (
+            select(ValueAssumption)
+            .where(ValueAssumption.name == name, ValueAssumption.scope == scope)
+            .order_by(col(ValueAssumption.version).desc())
+        )
+        current = s.exec(stmt).first()
+        new = {k: values.get(k, "" if k in ("unit", "note") else None) for k in ASSUMPTION_FIELDS}
+        old = {k: getattr(current, k) for k in ASSUMPTION_FIELDS} if current else {}
+        changes = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
+        if current is not None and not changes:
+            return Saved("assumption", name, current.version, {}, False)
+        version = current.version + 1 if current else 1
+        row = ValueAssumption(name=name, scope=scope, version=version, changed_by=self.user, **new)
+        s.add(row)
+        s.flush()
+        return Saved("assumption", name, version, changes, current is None)
 
     # value assumptions ----------------------------------------------------------------
     def assumptions(self) -> list[ValueAssumption]:
@@ -226,9 +366,15 @@ class Catalog:
         changed_by: str = "",
         se: float | None = None,
     ) -> ValueAssumption:
-        """Record a new version; earlier versions stay for the audit trail."""
+        """Record a new version; earlier versions stay for the audit trail. Saving what is
+        already current makes no new version: the current one is returned."""
         self._authorize("edit_assumption", ("edit_assumption",))
         history = self.assumption_history(name, scope)
+        if history and all(
+            getattr(history[-1], k) == v
+            for k, v in dict(value=value, se=se, text=text, unit=unit, note=note).items()
+        ):
+            return history[-1]
         row = ValueAssumption(
             name=name,
             scope=scope,
@@ -272,6 +418,7 @@ class Catalog:
                 s.exec(select(func.count(), func.max(ValueAssumption.changed_at))).one(),
                 s.exec(select(func.count(), func.max(MetricDefinition.updated_at))).one(),
                 s.exec(select(func.count(), func.max(Study.id))).one(),
+                s.exec(select(func.count(), func.max(DefinitionVersion.id))).one(),
                 s.exec(select(func.count(), func.max(AuditEvent.id))).one(),
             ]
         return "|".join(f"{n}:{t}" for n, t in parts)

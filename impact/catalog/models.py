@@ -87,6 +87,7 @@ class StudyBase(SQLModel):
 class Study(StudyBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow)
+    version: int | None = None  # None: stored before definitions were versioned (read as 1)
 
 
 class MetricDefinitionBase(SQLModel):
@@ -107,6 +108,20 @@ class MetricDefinitionBase(SQLModel):
 class MetricDefinition(MetricDefinitionBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     updated_at: datetime = Field(default_factory=utcnow)
+    version: int | None = None  # None: stored before definitions were versioned (read as 1)
+
+
+class DefinitionVersion(SQLModel, table=True):
+    """Every version of a metric or study definition, as it was saved: the history."""
+
+    __table_args__ = (UniqueConstraint("kind", "name", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)  # "metric" or "study"
+    name: str = Field(index=True)
+    version: int
+    definition: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    changed_by: str = ""
+    changed_at: datetime = Field(default_factory=utcnow)
 
 
 class ValueAssumption(SQLModel, table=True):

@@ -155,7 +155,8 @@ def ab(
             metrics=[metric] if metric else None,
             targets={chosen: target} if target and chosen else None,
         )
-        _emit(result.readout, as_json)
+        versions = {"study_version": result.study_version}
+        _emit(result.readout, as_json, versions, result.metric_versions)
         return
     options = ReadoutOptions(**{"cuped": covariate is not None, **given})
     if aggregation == "ratio" and denominator is None and rows is not None:
@@ -198,7 +199,9 @@ def _split(text: str) -> dict[str, float]:
     return split
 
 
-def _records(readout: "Readout") -> list[dict]:
+def _records(
+    readout: "Readout", versions: dict | None = None, metric_versions: dict | None = None
+) -> list[dict]:
     """One tidy record per comparison (estimable or not), with its power, the sample-ratio
     check and the readout's warnings."""
     records = []
@@ -213,6 +216,9 @@ def _records(readout: "Readout") -> list[dict]:
             record["srm_mismatch"] = None if srm is None else srm.mismatch
             record["warnings"] += readout.warnings
             record["warning_kinds"] += [w.kind for w in readout.warnings]
+            if versions is not None:  # a stored study: the definitions' versions it used
+                record["metric_version"] = (metric_versions or {}).get(e.metric)
+                record.update(versions)
             records.append(record)
     for item in readout.not_estimable:
         records.append(
@@ -253,11 +259,19 @@ def _interval_name(record: dict) -> str:
     return f"{level * 100:.3g}% {kind}" + (f" ({method}-adjusted)" if method else "")
 
 
-def _emit(readout: "Readout", as_json: bool) -> None:
-    records = _records(readout)
+def _emit(
+    readout: "Readout",
+    as_json: bool,
+    versions: dict | None = None,
+    metric_versions: dict | None = None,
+) -> None:
+    records = _records(readout, versions, metric_versions)
     if as_json:
         emit_json(records)
         return
+    if versions is not None:
+        used = ", ".join(f"metric {m} v{v}" for m, v in (metric_versions or {}).items())
+        typer.echo(f"Definitions: study v{versions['study_version']}, {used}")
     for warning in readout.warnings:
         typer.echo(f"WARNING: {warning}")
     for r in records:

@@ -112,6 +112,8 @@ def _emit(result: "RolloutReadout", as_json: bool) -> None:
         "event_time": result.event_time,
         "group_time": result.group_time,
         "checks": [c.tidy() for c in result.checks],
+        "study_version": result.study_version,
+        "metric_version": result.metric_version,
         "aggregations": {
             how: {**a.estimate.tidy(), "table": a.table} for how, a in result.aggregations.items()
         },
@@ -123,6 +125,9 @@ def _emit(result: "RolloutReadout", as_json: bool) -> None:
         f"{e.metric}: {e.effect:+.4g}, {1 - e.alpha:.0%} CI [{e.ci_low:+.4g}, {e.ci_high:+.4g}]  "
         f"{p_text(e)}  {e.method}"
     )
+    if result.study_version is not None:
+        used = f"study v{result.study_version}, metric {e.metric} v{result.metric_version}"
+        typer.echo(f"Definitions: {used}")
     for warning in e.warnings:
         typer.echo(f"WARNING: {warning.message}")
     typer.echo("\nChecks:")

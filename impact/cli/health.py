@@ -79,6 +79,8 @@ def health(
         raise InvalidInput(f"{exc} Change --reference-start/--reference-end.") from None
     versions = version_comparison(store, model, reference, min_confidence=min_confidence)
     if as_json:
+        from impact.analysis.value import decision_value_series
+
         payload = {
             "model": result.model,
             "task": result.task,
@@ -95,6 +97,10 @@ def health(
             "alerts": result.alerts_frame(),
             "thresholds": result.thresholds.__dict__,
             "notes": list(result.notes),
+            # Σ V·confusion per version and period, with the value matrix assumptions
+            "decision_value": decision_value_series(store, model, result.performance)
+            if result.task == "classification"
+            else [],
         }
         emit_json(payload)
         return
