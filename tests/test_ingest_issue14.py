@@ -110,7 +110,7 @@ def test_keyed_facts_append_only_rows_not_stored(store, tmp_path):
     ingest_file(store, first, "assignments")
     again = tmp_path / "a2.csv"
     again.write_text(first.read_text() + "exp,u3,control,2026-03-02\n")
-    with pytest.raises(ValidationFailed, match="on_existing='append_new'"):
+    with pytest.raises(ValidationFailed, match="--on-existing append-new"):
         ingest_file(store, again, "assignments", dataset="a")
     ingest_file(store, again, "assignments", dataset="a", on_existing="append_new")
     assert store.warehouse.scalar("SELECT count(*) FROM assignments") == 3

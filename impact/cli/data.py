@@ -86,6 +86,13 @@ def ingest(
             help="Store outcome rows for units no assignment, rollout or prediction knows."
         ),
     ] = False,
+    allow_duplicate_rows: Annotated[
+        bool,
+        typer.Option(
+            help="Store outcome rows the file repeats exactly (separate events that happen "
+            "to look the same); refused by default, since they would count twice."
+        ),
+    ] = False,
     report: Annotated[
         Path | None,
         typer.Option(help="Write the failing rows of the validation report to this CSV file."),
@@ -118,6 +125,8 @@ def ingest(
             mapping=_parse_mapping(map_ or []),
             sheet=sheet,
             allow_unknown_units=allow_unknown_units,
+            allow_duplicate_rows=allow_duplicate_rows,
+            where="cli",
             progress=lambda f, m: typer.echo(f"[{f:4.0%}] {m}", err=True),
             on_existing=choice,
         )
@@ -186,8 +195,14 @@ def one_line(text: str) -> str:
 @command()
 def delete(
     dataset: Annotated[str, typer.Argument(help="Dataset id (or name, if one upload has it).")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Delete even though a study or metric depends on the upload."),
+    ] = False,
 ) -> None:
-    """Remove one upload (its rows and its catalog record); admins only, and audited."""
+    """Remove one upload (its rows and its catalog record); admins only, and audited.
+
+    Refused while a study's assignments or rollouts, or a metric, depend on it (--force)."""
     from impact.ingest import delete_upload
 
     store = open_store()
@@ -198,8 +213,8 @@ def delete(
             "`impact datasets --json`)."
         )
     target = matches[0].id if matches else dataset
-    delete_upload(store, target)
-    typer.echo(f"Deleted upload {one_line(matches[0].name) if matches else target!r} ({target}).")
+    deleted = delete_upload(store, target, force=force)
+    typer.echo(f"Deleted upload {one_line(deleted.name)!r} ({target}, {deleted.rows:,} rows).")
 
 
 @command()
