@@ -9,6 +9,7 @@ import streamlit as st
 from impact import charts, ui
 from impact.access import can
 from impact.analysis.portfolio import audit_table, dataset_table, upload_dependents
+from impact.analysis.readiness import readiness, readiness_table
 from impact.config import settings
 from impact.contract import FACTS
 from impact.errors import ImpactError, RowsAlreadyStored, ValidationFailed
@@ -22,6 +23,11 @@ ui.require_sign_in()  # before anything else, however this page is reached
 @st.cache_data(show_spinner=False)
 def load(generation: str):
     return dataset_table(ui.store())
+
+
+@st.cache_data(show_spinner=False, ttl=3600)  # ages change with the clock, not only uploads
+def load_readiness(generation: str):
+    return readiness_table(readiness(ui.store()))
 
 
 EXISTING = {
@@ -228,6 +234,24 @@ else:
         },
     )
     st.altair_chart(charts.rows_per_dataset(datasets))
+    st.subheader("Data readiness")
+    st.caption(
+        "Per dataset: the latest event against its cadence (the median gap between event "
+        "days, or 1 day), rows per period (a period below 50% of the median of the 4 before "
+        "it is flagged), empty cells per column (a period 20 points above the usual share), "
+        "segment values new in the last period or gone from it, label coverage (at least "
+        "50%) and delay, and outcome units no study knows. A failed dataset's findings are "
+        "shown on every readout that uses it."
+    )
+    st.dataframe(
+        load_readiness(ui.generation()),
+        hide_index=True,
+        column_config={
+            "latest event": ui.when("latest event"),
+            "label coverage": st.column_config.NumberColumn(format="percent"),
+            "findings": st.column_config.TextColumn(width="large"),
+        },
+    )
     if can(ui.session_store().role, "delete_upload"):
         delete_section(datasets)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from impact.analysis.readiness import readiness_caveats
 from impact.catalog import MetricDefinition, Study
 from impact.errors import ImpactError, InvalidInput
 from impact.options import ReadoutOptions
@@ -89,7 +90,9 @@ def experiment_readout(
         planned_split=study.planned_split or None,
         units_per_day=units / days if units else None,
     )
-    return ExperimentReadout(study, _only(readout, set(wanted)), options)
+    readout = _only(readout, set(wanted))
+    readout.warnings += readiness_caveats(store, study)
+    return ExperimentReadout(study, readout, options)
 
 
 def correction_family(study: Study, metric: str) -> str:

@@ -150,14 +150,22 @@ def ingest(
 
 @command()
 def datasets(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per upload.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="One JSON object per upload, with its dataset's readiness."),
+    ] = False,
 ) -> None:
-    """List stored uploads: name, kind, rows, checksum, when and by whom."""
+    """List stored uploads (name, kind, rows, checksum, when, by whom) and each dataset's
+    readiness: freshness against its cadence, volume, empty cells, segment values, labels."""
     from impact.analysis.portfolio import uploads
+    from impact.analysis.readiness import readiness
 
-    rows = uploads(open_store())
+    store = open_store()
+    rows = uploads(store)
+    ready = readiness(store)
     if as_json:
-        emit_json(rows)
+        by_dataset = {(r.name, r.kind): r.summary() for r in ready}
+        emit_json([{**r, "readiness": by_dataset.get((r["name"], r["kind"]))} for r in rows])
         return
     if not rows:
         typer.echo("No datasets stored yet. Load the demo with `impact demo` or upload a file.")
@@ -169,6 +177,16 @@ def datasets(
             f"{name:<{width}}  {r['kind']:<11}  {r['rows']:>10,}  "
             f"{r['checksum'][:12]}  {r['uploaded_at'].isoformat()[:19]}  {r['uploaded_by']}"
         )
+    typer.echo("\nReadiness")
+    for r in ready:
+        latest = f"{r.latest:%Y-%m-%d %H:%M}" if r.latest else "no events"
+        age = f"{r.age_days:,.1f} days ago" if r.age_days is not None else ""
+        typer.echo(
+            f"{one_line(r.name):<{width}}  {r.kind:<11}  {'passed' if r.passed else 'FAILED'}"
+            f"  latest {latest} ({age}); cadence {r.cadence.days:g} day(s), {r.cadence.source}"
+        )
+        for f in r.findings:
+            typer.echo(f"    - {f.kind}: {one_line(f.message)}")
 
 
 def _write_report(path: Path, text: str) -> None:
