@@ -156,9 +156,9 @@ def readiness_caveats(
     """A "readiness" caveat for each finding of a dataset the study's numbers use."""
     record = study if isinstance(study, Study) else store.catalog.study(study)
     now = now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    needed_end = q.study_end(store.warehouse, record.name, record.kind)
+    last_assigned = needed_end = _utc(q.study_end(store.warehouse, record.name, record.kind))
     if needed_end is not None and record.kind == "ab":
-        needed_end = _utc(needed_end) + timedelta(days=record.analysis_window_days)
+        needed_end = needed_end + timedelta(days=record.analysis_window_days)
     version = q.data_version(store.warehouse)
     caveats = []
     for name, kind in study_datasets(store, record):
@@ -170,6 +170,8 @@ def readiness_caveats(
         for finding in result.findings:
             if finding.kind == "stale" and _covers(result, needed_end, record.kind):
                 continue  # a finished experiment needs no data after its window
+            if _closing_window(finding, last_assigned, record.kind):
+                continue  # after the last assignment, windows close one by one
             caveats.append(
                 Caveat(
                     "readiness",
@@ -187,6 +189,18 @@ def _covers(result: DatasetReadiness, needed_end: datetime | None, kind: str) ->
     if kind != "ab" or needed_end is None or result.latest is None:
         return False
     return result.latest >= needed_end - timedelta(days=result.cadence.days + 1)
+
+
+def _closing_window(finding: rules.Finding, last_assigned, kind: str) -> bool:
+    """An experiment's outcome rows thin out after its last assignment as each unit's
+    analysis window ends: a volume drop there is the design, not missing data."""
+    return (
+        kind == "ab"
+        and finding.kind == "volume_drop"
+        and last_assigned is not None
+        and finding.at is not None
+        and finding.at > last_assigned.date()
+    )
 
 
 def _every_period(frame: pd.DataFrame, period: str) -> pd.DataFrame:

@@ -44,6 +44,7 @@ class Finding:
     kind: ReadinessKind
     message: str
     figure: float | str | None = None  # the number (or value) the rule judged
+    at: date | None = None  # the period it is about, where it is about one
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def volume_drops(counts: list[tuple[date, int]], period: str) -> list[Finding]:
                     f"{DROP_SHARE:.0%} of the median {usual:,.0f} of the "
                     f"{DROP_LOOKBACK} {period}s before it.",
                     rows,
+                    start,
                 )
             )
     return found
@@ -120,6 +122,7 @@ def null_spikes(column: str, shares: list[tuple[date, float]], period: str) -> l
                     f"{start:%Y-%m-%d}, against a usual {usual:.0%} (the median over "
                     f"{len(shares)} {period}s).",
                     round(share, 4),
+                    start,
                 )
             )
     return found
