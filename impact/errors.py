@@ -58,3 +58,11 @@ class NotEstimable(ImpactError):
 
 class PermissionDenied(ImpactError):
     """The user's role does not allow this change."""
+
+
+class InUse(ImpactError):
+    """An upload a study depends on was asked to be deleted without forcing it."""
+
+    def __init__(self, message: str, *, dependents: list[str]):
+        self.dependents = dependents
+        super().__init__(message)

@@ -270,10 +270,13 @@ def count(value: float) -> str:
 
 
 def download_csv(label: str, frame: pd.DataFrame, file_name: str) -> None:
-    """Every CSV download: text cells that would start a spreadsheet formula are inert."""
+    """Every CSV download: text cells that would start a spreadsheet formula are inert.
+    Clicking it does not rerun the page, so what the page shows stays as it was."""
     from impact.export import to_csv
 
-    st.download_button(label, to_csv(frame), file_name=file_name, mime="text/csv")
+    st.download_button(
+        label, to_csv(frame), file_name=file_name, mime="text/csv", on_click="ignore"
+    )
 
 
 def empty_warehouse_notice() -> None:

@@ -26,6 +26,8 @@ ColumnType = Literal["text", "timestamp", "number", "boolean"]  # of a contract 
 Extras = Literal["features", "metrics", "none"]  # what a fact's other columns are
 # What an upload does with rows its dataset already holds (same unit, time, metric, value).
 OnExisting = Literal["refuse", "append_new", "replace"]
+# Where an upload was asked for: its messages name that place's controls (a flag, a box).
+Where = Literal["cli", "app"]
 
 # A/B readouts ---------------------------------------------------------------------------
 Correction = Literal["holm", "bh", "none"]
@@ -61,6 +63,17 @@ CaveatKind = Literal[
     "exploratory",  # segment readouts
     "event_window",  # the event study's leads or lags were reduced to be estimable
     "assumption",  # a default the readout assumed, e.g. an equal planned split
+    "readiness",  # a dataset the readout uses fails a data-readiness check
+]
+# What a data-readiness finding is about (impact.monitor.readiness).
+ReadinessKind = Literal[
+    "stale",  # the latest event is older than the expected cadence allows
+    "volume_drop",  # a period with far fewer rows than the periods before it
+    "null_spike",  # a period whose share of empty values is far above the usual
+    "new_value",  # a segment value seen in the last period and never before
+    "vanished_value",  # a segment value seen before and absent from the last period
+    "label_coverage",  # too few predictions have a label
+    "unknown_units",  # outcome units that no study knows
 ]
 
 

@@ -8,11 +8,13 @@ import streamlit as st
 
 from impact import charts, ui
 from impact.access import can
-from impact.analysis.portfolio import audit_table, dataset_table
+from impact.analysis.portfolio import audit_table, dataset_table, upload_dependents
+from impact.analysis.readiness import readiness, readiness_table
 from impact.config import settings
 from impact.contract import FACTS
 from impact.errors import ImpactError, RowsAlreadyStored, ValidationFailed
-from impact.ingest import ingest_file
+from impact.ingest import delete_upload, ingest_file
+from impact.ingest.columns import mapping_from_rows
 from impact.scratch import scratch_dir
 
 ui.require_sign_in()  # before anything else, however this page is reached
@@ -23,6 +25,11 @@ def load(generation: str):
     return dataset_table(ui.store())
 
 
+@st.cache_data(show_spinner=False, ttl=3600)  # ages change with the clock, not only uploads
+def load_readiness(generation: str):
+    return readiness_table(readiness(ui.store()))
+
+
 EXISTING = {
     "refuse": "Refuse the upload (nothing changes)",
     "append_new": "Add only the rows not yet stored",
@@ -30,9 +37,13 @@ EXISTING = {
 }
 
 
-def upload(
-    file, kind: str, dataset: str, sheet: str, mapping: dict[str, str], on_existing: str
-) -> None:
+REPORT = "data_report"  # the last refused upload's report: it survives every rerun
+PENDING_DELETE = "data_delete_pending"  # the upload whose deletion awaits confirmation
+FLASH = "data_flash"  # a message to show once, after the rerun a change causes
+
+
+def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str], **choices) -> None:
+    st.session_state.pop(REPORT, None)
     bar = st.progress(0.0, text="Starting …")
     with scratch_dir("upload") as folder:  # removed by the next start if the app is killed
         path = Path(folder) / Path(file.name).name
@@ -47,40 +58,21 @@ def upload(
                 sheet=sheet or None,
                 file_name=file.name,
                 progress=lambda f, m: bar.progress(f, text=m),
-                on_existing=on_existing,
+                where="app",
+                **choices,
             )
         except RowsAlreadyStored as exc:
             bar.empty()
             st.error(
                 f"{exc.stored:,} of the file's {exc.rows:,} rows are already stored in dataset "
-                f"{exc.dataset!r}, so nothing was stored. Under 'If rows are already stored', "
-                f"choose '{EXISTING['append_new']}' or '{EXISTING['replace']}' and click "
-                "'Validate and store' again (or give the upload another dataset name)."
+                f"{ui.escape(exc.dataset)}, so nothing was stored. Under 'If rows are already "
+                f"stored', choose '{EXISTING['append_new']}' or '{EXISTING['replace']}' and "
+                "click 'Validate and store' again (or give the upload another dataset name)."
             )
             return
         except ValidationFailed as exc:
             bar.empty()
-            st.error(
-                f"**{ui.escape(file.name)} was not stored.** Nothing changed. Fix the rows below "
-                "and upload again."
-            )
-            rules = exc.report.rules_frame()
-            order = {"failed": 0, "warning": 1, "passed": 2}
-            st.dataframe(
-                rules.sort_values("status", key=lambda s: s.map(order), kind="stable"),
-                hide_index=True,
-                column_order=["check", "status", "failed_rows", "fix"],
-                column_config={
-                    "failed_rows": st.column_config.NumberColumn("failed rows", width="small"),
-                    "fix": st.column_config.TextColumn(width="large"),
-                },
-            )
-            st.dataframe(exc.report.failures_frame().head(200), hide_index=True)
-            ui.download_csv(
-                "Download the failing rows (CSV)",
-                exc.report.failures_frame(),
-                f"{Path(file.name).stem}-validation.csv",
-            )
+            st.session_state[REPORT] = (file.name, exc.report)
             return
         except ImpactError as exc:
             bar.empty()
@@ -93,6 +85,75 @@ def upload(
     )
     for note in result.notes:
         st.caption(ui.escape(note))
+
+
+def show_report(file_name: str, report) -> None:
+    """The refused upload's report, drawn from the session so a download keeps it."""
+    st.error(
+        f"**{ui.escape(file_name)} was not stored.** Nothing changed. Fix the rows below "
+        "and upload again."
+    )
+    rules = report.rules_frame()
+    order = {"failed": 0, "warning": 1, "passed": 2}
+    st.dataframe(
+        rules.sort_values("status", key=lambda s: s.map(order), kind="stable"),
+        hide_index=True,
+        column_order=["check", "status", "failed", "fix"],
+        column_config={
+            "failed": st.column_config.TextColumn("what failed", width="medium"),
+            "fix": st.column_config.TextColumn(width="large"),
+        },
+    )
+    failures = report.failures_frame()
+    st.dataframe(failures.head(200), hide_index=True)
+    ui.download_csv(
+        "Download the failing rows (CSV)", failures, f"{Path(file_name).stem}-validation.csv"
+    )
+
+
+def delete_section(datasets: pd.DataFrame) -> None:
+    """Admins delete an upload in two steps: choose it, then confirm naming it and its rows
+    (and, when studies or metrics depend on it, confirm deleting it anyway)."""
+    st.subheader("Delete an upload")
+    labels = {
+        r.id: f"{r.dataset} · {r.kind} · {r.rows:,} rows · {r.file}" for r in datasets.itertuples()
+    }
+    chosen = st.selectbox("Upload to delete", list(labels), format_func=labels.get)
+    if st.button("Delete this upload …"):
+        st.session_state[PENDING_DELETE] = chosen
+    pending = st.session_state.get(PENDING_DELETE)
+    if pending not in labels:
+        return
+    row = datasets.set_index("id").loc[pending]
+    using = upload_dependents(ui.store(), pending)
+    st.warning(
+        f"Delete dataset {ui.escape(row['dataset'])} ({row['kind']}, {int(row['rows']):,} "
+        f"rows, from {ui.escape(row['file'])})? Its rows leave the warehouse; the change log "
+        "keeps a record of who deleted it."
+    )
+    if using:
+        st.error(
+            "Studies or metrics depend on this upload, and would lose its data:\n\n"
+            + "\n".join(f"- {ui.escape(u)}" for u in using)
+            + "\n\nCancel, or delete it anyway if that is what you mean."
+        )
+    c1, c2 = st.columns(2)
+    confirm = c1.button("Delete anyway" if using else "Delete", type="primary")
+    if c2.button("Cancel"):
+        st.session_state.pop(PENDING_DELETE, None)
+        st.rerun()
+    if confirm:
+        try:
+            deleted = delete_upload(ui.session_store(), pending, force=bool(using))
+        except ImpactError as exc:
+            st.error(ui.escape(exc))
+            return
+        st.session_state.pop(PENDING_DELETE, None)
+        ui.data_changed()
+        st.session_state[FLASH] = (
+            f"Deleted dataset {ui.escape(deleted.name)} ({deleted.rows:,} rows)."
+        )
+        st.rerun()
 
 
 st.title("Data")
@@ -131,15 +192,34 @@ else:
         hide_index=True,
         key="mapping",
     )
-    mapping = {
-        str(r["file column"]).strip(): str(r["contract column"]).strip()
-        for _, r in edited.iterrows()
-        if str(r["file column"]).strip() and str(r["contract column"]).strip()
-    }
+    choices = {"on_existing": on_existing}
+    if kind == "outcomes":
+        c1, c2 = st.columns(2)
+        choices["allow_unknown_units"] = c1.checkbox(
+            "Store rows for units no study knows yet",
+            help="Outcome rows for units in no assignment, rollout or prediction are refused "
+            "unless you tick this (e.g. when those files come later).",
+        )
+        choices["allow_duplicate_rows"] = c2.checkbox(
+            "Store repeated rows as they are",
+            help="Rows that repeat another row exactly would count twice, so they are "
+            "refused unless you tick this (for separate events that look the same).",
+        )
     if st.button("Validate and store", type="primary", disabled=file is None):
-        upload(file, kind, dataset, sheet, mapping, on_existing)
+        try:
+            mapping = mapping_from_rows(
+                list(zip(edited["file column"], edited["contract column"], strict=True))
+            )
+        except ImpactError as exc:
+            st.error(ui.escape(exc))
+        else:
+            upload(file, kind, dataset, sheet, mapping, **choices)
+    if REPORT in st.session_state:
+        show_report(*st.session_state[REPORT])
 
 st.subheader("Stored datasets")
+if FLASH in st.session_state:
+    st.success(st.session_state.pop(FLASH))
 datasets = load(ui.generation())
 if datasets.empty:
     ui.empty_warehouse_notice()
@@ -154,6 +234,26 @@ else:
         },
     )
     st.altair_chart(charts.rows_per_dataset(datasets))
+    st.subheader("Data readiness")
+    st.caption(
+        "Per dataset: the latest event against its cadence (the median gap between event "
+        "days, or 1 day), rows per period (a period below 50% of the median of the 4 before "
+        "it is flagged), empty cells per column (a period 20 points above the usual share), "
+        "segment values new in the last period or gone from it, label coverage (at least "
+        "50%) and delay, and outcome units no study knows. A failed dataset's findings are "
+        "shown on every readout that uses it."
+    )
+    st.dataframe(
+        load_readiness(ui.generation()),
+        hide_index=True,
+        column_config={
+            "latest event": ui.when("latest event"),
+            "label coverage": st.column_config.NumberColumn(format="percent"),
+            "findings": st.column_config.TextColumn(width="large"),
+        },
+    )
+    if can(ui.session_store().role, "delete_upload"):
+        delete_section(datasets)
 
 st.subheader("Change log")
 st.caption("Every upload, deletion, metric definition and assumption change, with who and when.")

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from impact.access import can, role_for
 from impact.analysis.assumptions import change_assumption, define_metric
 from impact.catalog import MetricDefinitionBase
-from impact.errors import PermissionDenied
+from impact.errors import InUse, PermissionDenied
 from impact.ingest import delete_upload, ingest_file
 
 APP = str(Path(__file__).parents[1] / "app.py")
@@ -48,7 +48,9 @@ def test_viewers_change_nothing_analysts_upload_admins_delete(store, tmp_path):
         delete_upload(analyst, result.dataset.id)
 
     admin = as_role(store, "root@corp", "admin")
-    delete_upload(admin, result.dataset.id)
+    with pytest.raises(InUse, match="rollout study 's'"):  # the upload created study s
+        delete_upload(admin, result.dataset.id)
+    delete_upload(admin, result.dataset.id, force=True)
     assert store.warehouse.scalar("SELECT count(*) FROM rollouts") == 0
     assert store.catalog.datasets() == []
     log = [(e.user, e.role, e.action, e.target) for e in store.catalog.audit_log()]

@@ -87,6 +87,7 @@ def test_a_broken_upload_shows_the_report_and_stores_nothing(app, store):
     [rules] = [f for f in frames if "status" in f.columns]
     assert rules["status"].iloc[0] == "failed"  # failed rules come first
     assert (rules.loc[rules["status"] == "failed", "failed_rows"] > 0).all()
+    assert rules.loc[rules["status"] == "failed", "failed"].tolist() == ["1 row", "1 row"]
     [failures] = [f for f in frames if "problem" in f.columns]
     assert len(failures) > 0
     [download] = [b for b in at.get("download_button")]

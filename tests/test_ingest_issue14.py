@@ -110,7 +110,7 @@ def test_keyed_facts_append_only_rows_not_stored(store, tmp_path):
     ingest_file(store, first, "assignments")
     again = tmp_path / "a2.csv"
     again.write_text(first.read_text() + "exp,u3,control,2026-03-02\n")
-    with pytest.raises(ValidationFailed, match="on_existing='append_new'"):
+    with pytest.raises(ValidationFailed, match="--on-existing append-new"):
         ingest_file(store, again, "assignments", dataset="a")
     ingest_file(store, again, "assignments", dataset="a", on_existing="append_new")
     assert store.warehouse.scalar("SELECT count(*) FROM assignments") == 3
@@ -359,7 +359,9 @@ def test_a_newline_in_a_stored_name_cannot_forge_listing_lines(store, march):
     forged = type(dataset)(**{**dataset.model_dump(), "name": "march\nfake  outcomes  999"})
     store.catalog.add_dataset(forged)  # as an older version would have stored it
     result = runner.invoke(app, ["datasets"])
-    assert result.exit_code == 0 and len(result.output.strip().splitlines()) == 1
+    listing, _, readiness = result.output.partition("\nReadiness\n")
+    assert result.exit_code == 0 and len(listing.strip().splitlines()) == 1
+    assert readiness.splitlines()[0].startswith("march\\nfake  outcomes  999")  # escaped too
     assert one_line("a\nb\x1b") == "a\\nb\\x1b"
     with pytest.raises(InvalidInput, match="U\\+000A"):
         ingest_file(store, march, "outcomes", dataset="x\ny", allow_unknown_units=True)

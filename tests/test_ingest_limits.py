@@ -88,7 +88,10 @@ def test_the_bomb_generator_makes_real_workbooks_and_small_ones_are_read(store, 
     """The same construction under a megabyte unpacked is an ordinary workbook: stored."""
     path = tmp_path / "repeated.xlsx"
     bombs.zip_bomb(path, OUTCOME_HEADER, ["u1", "2026-03-01", "5"], 1)
-    result = ingest_file(store, path, "outcomes", allow_unknown_units=True)
+    # one row repeated is how the bomb is built: accepted as repeats on purpose
+    result = ingest_file(
+        store, path, "outcomes", allow_unknown_units=True, allow_duplicate_rows=True
+    )
     assert result.dataset.rows == bombs.BLOCK_ROWS
     assert store.warehouse.scalar("SELECT sum(value) FROM outcomes") == 5 * bombs.BLOCK_ROWS
 
@@ -194,7 +197,8 @@ def test_quoted_line_breaks_do_not_count_as_rows(store, tmp_path, monkeypatch):
     path = tmp_path / "notes.csv"
     path.write_text("unit_id,observed_at,note,revenue\n" + 'u1,2026-03-01,"a\nb\nc",1\n' * 4)
     monkeypatch.setenv("IMPACT_ROW_LIMIT", "4")
-    assert ingest_file(store, path, "outcomes", allow_unknown_units=True).dataset.rows == 4
+    repeats = {"allow_unknown_units": True, "allow_duplicate_rows": True}  # one row, four times
+    assert ingest_file(store, path, "outcomes", **repeats).dataset.rows == 4
     path.write_text(path.read_text() + 'u2,2026-03-02,"d",2\n')
     with pytest.raises(InvalidInput, match="more than 4 rows"):
         ingest_file(store, path, "outcomes", dataset="notes-5", allow_unknown_units=True)

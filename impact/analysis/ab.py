@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from impact.analysis.readiness import readiness_caveats
 from impact.catalog import MetricDefinition, Study
 from impact.errors import ImpactError, InvalidInput
 from impact.options import ReadoutOptions
@@ -92,9 +93,9 @@ def experiment_readout(
         units_per_day=units / days if units else None,
     )
     versions = {n: definitions[n].version or 1 for n in names}
-    return ExperimentReadout(
-        study, _only(readout, set(wanted)), options, study.version or 1, versions
-    )
+    readout = _only(readout, set(wanted))
+    readout.warnings += readiness_caveats(store, study)
+    return ExperimentReadout(study, readout, options, study.version or 1, versions)
 
 
 def correction_family(study: Study, metric: str) -> str:

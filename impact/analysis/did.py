@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from impact.analysis.readiness import readiness_caveats
 from impact.catalog import Study
 from impact.errors import InvalidInput, NotEstimable
 from impact.options import RolloutOptions
@@ -107,6 +108,7 @@ def rollout_readout(
             "as not yet treated."
         )
         caveats.append(Caveat("adoption_outside", message))
+    caveats += readiness_caveats(store, record)
     return replace(
         result,
         estimate=result.estimate.with_caveats(caveats),

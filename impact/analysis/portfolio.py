@@ -120,6 +120,14 @@ def dataset_table(store: Store) -> pd.DataFrame:
     )
 
 
+def upload_dependents(store: Store, dataset_id: str) -> list[str]:
+    """What depends on one upload (studies, metrics), in sentences; empty if nothing."""
+    from impact.ingest import dependents
+
+    dataset = next((d for d in store.catalog.datasets() if d.id == dataset_id), None)
+    return dependents(store, dataset) if dataset else []
+
+
 def metric_table(store: Store) -> pd.DataFrame:
     rows = [
         {

@@ -86,6 +86,13 @@ def ingest(
             help="Store outcome rows for units no assignment, rollout or prediction knows."
         ),
     ] = False,
+    allow_duplicate_rows: Annotated[
+        bool,
+        typer.Option(
+            help="Store outcome rows the file repeats exactly (separate events that happen "
+            "to look the same); refused by default, since they would count twice."
+        ),
+    ] = False,
     report: Annotated[
         Path | None,
         typer.Option(help="Write the failing rows of the validation report to this CSV file."),
@@ -118,6 +125,8 @@ def ingest(
             mapping=_parse_mapping(map_ or []),
             sheet=sheet,
             allow_unknown_units=allow_unknown_units,
+            allow_duplicate_rows=allow_duplicate_rows,
+            where="cli",
             progress=lambda f, m: typer.echo(f"[{f:4.0%}] {m}", err=True),
             on_existing=choice,
         )
@@ -141,14 +150,22 @@ def ingest(
 
 @command()
 def datasets(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per upload.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="One JSON object per upload, with its dataset's readiness."),
+    ] = False,
 ) -> None:
-    """List stored uploads: name, kind, rows, checksum, when and by whom."""
+    """List stored uploads (name, kind, rows, checksum, when, by whom) and each dataset's
+    readiness: freshness against its cadence, volume, empty cells, segment values, labels."""
     from impact.analysis.portfolio import uploads
+    from impact.analysis.readiness import readiness
 
-    rows = uploads(open_store())
+    store = open_store()
+    rows = uploads(store)
+    ready = readiness(store)
     if as_json:
-        emit_json(rows)
+        by_dataset = {(r.name, r.kind): r.summary() for r in ready}
+        emit_json([{**r, "readiness": by_dataset.get((r["name"], r["kind"]))} for r in rows])
         return
     if not rows:
         typer.echo("No datasets stored yet. Load the demo with `impact demo` or upload a file.")
@@ -160,6 +177,16 @@ def datasets(
             f"{name:<{width}}  {r['kind']:<11}  {r['rows']:>10,}  "
             f"{r['checksum'][:12]}  {r['uploaded_at'].isoformat()[:19]}  {r['uploaded_by']}"
         )
+    typer.echo("\nReadiness")
+    for r in ready:
+        latest = f"{r.latest:%Y-%m-%d %H:%M}" if r.latest else "no events"
+        age = f"{r.age_days:,.1f} days ago" if r.age_days is not None else ""
+        typer.echo(
+            f"{one_line(r.name):<{width}}  {r.kind:<11}  {'passed' if r.passed else 'FAILED'}"
+            f"  latest {latest} ({age}); cadence {r.cadence.days:g} day(s), {r.cadence.source}"
+        )
+        for f in r.findings:
+            typer.echo(f"    - {f.kind}: {one_line(f.message)}")
 
 
 def _write_report(path: Path, text: str) -> None:
@@ -186,8 +213,14 @@ def one_line(text: str) -> str:
 @command()
 def delete(
     dataset: Annotated[str, typer.Argument(help="Dataset id (or name, if one upload has it).")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Delete even though a study or metric depends on the upload."),
+    ] = False,
 ) -> None:
-    """Remove one upload (its rows and its catalog record); admins only, and audited."""
+    """Remove one upload (its rows and its catalog record); admins only, and audited.
+
+    Refused while a study's assignments or rollouts, or a metric, depend on it (--force)."""
     from impact.ingest import delete_upload
 
     store = open_store()
@@ -198,8 +231,8 @@ def delete(
             "`impact datasets --json`)."
         )
     target = matches[0].id if matches else dataset
-    delete_upload(store, target)
-    typer.echo(f"Deleted upload {one_line(matches[0].name) if matches else target!r} ({target}).")
+    deleted = delete_upload(store, target, force=force)
+    typer.echo(f"Deleted upload {one_line(deleted.name)!r} ({target}, {deleted.rows:,} rows).")
 
 
 @command()

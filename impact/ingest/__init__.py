@@ -13,10 +13,12 @@ from impact.contract import fact as fact_of
 from impact.errors import (
     DuplicateUpload,
     ImpactError,
+    InUse,
     InvalidInput,
     StorageFull,
     ValidationFailed,
 )
+from impact.ingest.dependents import dependents
 from impact.ingest.limits import Limits
 from impact.ingest.read import checksum, read_into
 from impact.ingest.reconcile import reconcile
@@ -26,7 +28,7 @@ from impact.ingest.rules import FileContext, StagedFile, check_file
 from impact.ingest.write import LoadRecord, now, write_load
 from impact.scratch import remove_stale
 from impact.store import Store
-from impact.vocabulary import OnExisting, check_choice
+from impact.vocabulary import OnExisting, Where, check_choice
 from impact.warehouse import Staging, is_disk_full, temp_full_message
 from impact.warehouse.schema import FACT_TABLES
 
@@ -37,6 +39,7 @@ __all__ = [
     "RuleResult",
     "ValidationReport",
     "delete_upload",
+    "dependents",
     "ingest_file",
     "validate_file",
 ]
@@ -63,12 +66,16 @@ def ingest_file(
     upload_limit_mb: float | None = None,
     row_limit: int | None = None,
     on_existing: OnExisting = "refuse",
+    allow_duplicate_rows: bool = False,
+    where: Where = "cli",
 ) -> IngestResult:
     """Validate `path` against the contract for `kind` and store it as one upload.
 
     `on_existing` says what to do with rows the dataset (uploads of the same name) already
     holds: refuse (RowsAlreadyStored says how many), append_new (store the others only) or
     replace (the file takes the place of those uploads, in one transaction).
+    `allow_duplicate_rows` stores outcome rows the file repeats exactly (refused otherwise);
+    `where` ("cli" or "app") chooses whose controls the report's fixes name.
 
     Raises ValidationFailed (with the report), DuplicateUpload, StorageFull or
     InvalidInput; in every failure the warehouse and catalog are left exactly as they were.
@@ -95,13 +102,16 @@ def ingest_file(
             "written."
         )
 
-    report = ValidationReport(file_name, kind)
+    check_choice("where", where, Where)
+    report = ValidationReport(file_name, kind, where=where)
     with _temp_space(), Staging() as staging:
         step(0.05, f"Reading {file_name}")
         read_into(staging, path, sheet, Limits.of(row_limit))
         _check_rows(staging, file_name, row_limit)
         step(0.35, "Checking the data contract")
-        staged = check_file(staging, fact, mapping or {}, _context(store, kind, name), report)
+        context = _context(store, kind, name)
+        context.allow_duplicate_rows = allow_duplicate_rows
+        staged = check_file(staging, fact, mapping or {}, context, report)
         if staged is None or not report.ok:
             raise ValidationFailed(report)
         entities = entities_in(staging, kind, "clean")
@@ -186,12 +196,24 @@ def validate_file(
     return report
 
 
-def delete_upload(store: Store, dataset_id: str) -> None:
-    """Remove one upload from both databases (admins only), and record who did it."""
+def delete_upload(store: Store, dataset_id: str, *, force: bool = False) -> Dataset:
+    """Remove one upload from both databases (admins only), and record who did it.
+
+    Refused (InUse, listing them) while a study or metric depends on the upload, unless
+    `force`: the audit entry then names what was depending on it."""
     store.authorize("delete_upload")
     dataset = next((d for d in store.catalog.datasets() if d.id == dataset_id), None)
     if dataset is None:
         raise InvalidInput(f"No upload with id {dataset_id!r}; `impact datasets` lists them.")
+    using = dependents(store, dataset)
+    if using and not force:
+        raise InUse(
+            f"Upload {dataset.name!r} ({dataset.rows:,} rows) was not deleted: "
+            f"{'; '.join(using)}. Deleting it would take their data away. Delete it anyway "
+            "only if that is what you mean (impact delete --force, or 'Delete anyway' on "
+            "the Data page).",
+            dependents=using,
+        )
     _remove_rows(store, dataset_id)
     store.catalog.remove_dataset(dataset_id)
     store.audit(
@@ -200,7 +222,10 @@ def delete_upload(store: Store, dataset_id: str) -> None:
         dataset_id=dataset_id,
         rows=dataset.rows,
         file_name=dataset.file_name,
+        forced=bool(using),
+        dependents=using,
     )
+    return dataset
 
 
 def remove_load(store: Store, dataset_id: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from impact.contract import EARLIEST_YEAR, LATEST_YEAR
 from impact.ingest.report import FAILURES_KEPT, RuleResult, ValidationReport
+from impact.ingest.wording import say
 from impact.sql import quote_identifier
 from impact.warehouse import Staging
 
@@ -21,6 +22,8 @@ MAX_OFFSET_MINUTES = 14 * 60
 MISSING_WORDS = ("NA", "N/A", "#N/A", "NULL", "NONE")
 # Zero-width space, non-joiner, joiner, word joiner, BOM, soft hyphen, Mongolian separator.
 INVISIBLE = r"[\x{200B}\x{200C}\x{200D}\x{2060}\x{FEFF}\x{00AD}\x{180E}]"
+# A number written with a decimal comma (7,5 or 1.234,5): refused, never read as text.
+DECIMAL_COMMA = r"^[+-]?[0-9]+(\.[0-9]{3})*,[0-9]+$"
 TIME_HINT = "Use ISO 8601, e.g. 2026-01-31 or 2026-01-31 14:05:00+01:00 (no zone = UTC)."
 
 
@@ -57,7 +60,7 @@ def check_column(staging: Staging, report: ValidationReport, col) -> None:
             f"{col.name} is {what}",
             col.name,
             f"{raw} IS NOT NULL AND {q} IS NULL",
-            f"{raw} || ' is not {what}'",
+            _not_a_number(raw, what) if col.type == "number" else f"{raw} || ' is not {what}'",
             fix,
         )
     if col.type == "timestamp":
@@ -173,10 +176,42 @@ def check_finite_extra(staging: Staging, report: ValidationReport, name: str) ->
         f"{name} is a finite number",
         name,
         f"{raw} IS NOT NULL AND {q} IS NULL AND NOT ({marker})",
-        f"{raw} || ' is not a finite number'",
-        "Use plain numbers such as 1234.5 or 1,234.5 (a decimal point, not a decimal "
-        "comma); leave a cell empty rather than writing text, NaN or infinity in it.",
+        _not_a_number(raw, "a finite number"),
+        f"{name} holds numbers, so every filled cell must be one. Use plain numbers such as "
+        "1234.5 or 1,234.5 (a decimal point, not a decimal comma: write 7.5, not 7,5); "
+        "leave a cell empty rather than writing text, NaN or infinity in it.",
     )
+
+
+def _not_a_number(raw: str, what: str) -> str:
+    """SQL: why the raw cell is not a number, naming the decimal comma when it is one."""
+    return (
+        f"CASE WHEN regexp_matches({raw}, '{DECIMAL_COMMA}') THEN {raw} || "
+        f"' has a decimal comma; write ' || replace(replace({raw}, '.', ''), ',', '.') "
+        f"ELSE {raw} || ' is not {what}' END"
+    )
+
+
+def check_duplicate_rows(staging: Staging, report: ValidationReport, columns: list[str]) -> None:
+    """An outcome row repeated whole within the file (same unit, time and every value)
+    would be counted twice; each repeat is named with the line it repeats."""
+    cols = ", ".join(quote_identifier(c) for c in columns)
+    sql = (
+        f"WITH d AS (SELECT _line, unit_id, row_number() OVER (PARTITION BY {cols} "
+        f"ORDER BY _line) AS n, min(_line) OVER (PARTITION BY {cols}) AS first FROM clean) "
+        "SELECT _line AS line, ? AS column, unit_id AS value, "
+        "'repeats line ' || first || ' exactly' AS problem FROM d WHERE n > 1 ORDER BY _line"
+    )
+    result = report.add(
+        RuleResult(
+            "duplicate_rows",
+            "No row repeats another one exactly",
+            fix="These rows repeat an earlier row in every column, so their values would "
+            "be counted twice. Remove the repeats from the file, or, if they are real "
+            f"separate events, {say('duplicate_rows', report.where)}.",
+        )
+    )
+    _collect(staging, result, sql, ["(every column)"])
 
 
 def missing_marker(text: str) -> str:

@@ -73,6 +73,39 @@ def plan_columns(fact: Fact, file_columns: list[str], mapping: dict[str, str]) -
     return plan
 
 
+def mapping_from_rows(rows: list[tuple[object, object]]) -> dict[str, str]:
+    """The column mapping from the page's table of (file column, contract column) rows.
+
+    Blank rows are skipped (a cell never filled is None or NaN, not the name 'nan'); a row
+    with only one side filled is refused, naming the side to fill in."""
+    mapping = {}
+    for source, target in rows:
+        source, target = _cell(source), _cell(target)
+        if source and target:
+            mapping[source] = target
+        elif source or target:
+            filled, empty = (
+                ("file column", "contract column")
+                if source
+                else (
+                    "contract column",
+                    "file column",
+                )
+            )
+            raise InvalidInput(
+                f"A row of the column mapping has the {filled} {source or target!r} but no "
+                f"{empty}. Fill in its {empty}, or delete the row (select it and press "
+                "Delete), then click 'Validate and store' again."
+            )
+    return mapping
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):  # None or NaN
+        return ""
+    return str(value).strip()
+
+
 def _loose_match(target: str, renamed: dict[str, str], mapping: dict[str, str]) -> str | None:
     """`Unit ID` or ` unit_id ` for `unit_id`: match ignoring case, spaces and dashes."""
     want = _loose(target)
@@ -90,7 +123,9 @@ LOOKALIKE = str.maketrans(
 )
 
 
-def lookalike_notes(missing: list[str], file_columns: list[str]) -> list[str]:
+def lookalike_notes(
+    missing: list[str], file_columns: list[str], mapping_control: str = "--map"
+) -> list[str]:
     """For a missing column, the file's columns that only look like it (a Cyrillic letter,
     a zero-width space), with the characters that differ as code points."""
     notes = []
@@ -106,7 +141,7 @@ def lookalike_notes(missing: list[str], file_columns: list[str]) -> list[str]:
                 notes.append(
                     f"the file's column {shown_name(source)} looks like {target} but is not "
                     f"the same name: it contains {', '.join(odd)}. Retype that header cell "
-                    f"as {target} (or map it with --map / the mapping table)"
+                    f"as {target} (or map it with {mapping_control})"
                 )
     return notes
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from impact.export import neutralise, to_csv
+from impact.vocabulary import Where
 
 __all__ = ["RuleResult", "ValidationReport", "neutralise"]
 
@@ -31,6 +32,21 @@ class RuleResult:
     def passed(self) -> bool:
         return self.failed_rows == 0
 
+    @property
+    def file_level(self) -> bool:
+        """The rule judged the file as a whole (a missing column), not row by row."""
+        return self.failed_rows < 0
+
+    @property
+    def what_failed(self) -> str:
+        """What broke the rule, in words: a count of rows, or the file-level problem."""
+        if self.passed:
+            return ""
+        if self.file_level:
+            problems = [str(p) for p in self.failures["problem"] if isinstance(p, str)]
+            return "; ".join(problems) or "the file as a whole"
+        return f"{self.failed_rows:,} row{'s' if self.failed_rows != 1 else ''}"
+
 
 @dataclass
 class ValidationReport:
@@ -39,6 +55,7 @@ class ValidationReport:
     rows: int = 0
     results: list[RuleResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    where: Where = "cli"  # whose controls the fixes name: the CLI's flags or the page's
 
     def add(self, result: RuleResult) -> RuleResult:
         self.results.append(result)
@@ -63,7 +80,7 @@ class ValidationReport:
         else:
             lines = [f"{self.file_name} was not stored: {len(self.failed)} check(s) failed."]
         for r in self.failed + self.warnings:
-            count = f"{r.failed_rows:,} row(s)" if r.failed_rows > 0 else "file"
+            count = f"{r.failed_rows:,} row(s)" if r.failed_rows > 0 else r.what_failed
             flag = "" if r.blocking else "warning, stored anyway: "
             lines.append(f"- {flag}{r.description} [{r.rule}]: {count}.")
             for row in r.failures.head(3).itertuples(index=False):
@@ -74,19 +91,23 @@ class ValidationReport:
         return "\n".join(lines)
 
     def rules_frame(self) -> pd.DataFrame:
-        """One row per rule: what it checks, how many rows broke it, the fix."""
-        return pd.DataFrame(
+        """One row per rule: what it checks, how many rows broke it (none for a rule on the
+        file as a whole), what failed in words, the fix."""
+        frame = pd.DataFrame(
             [
                 {
                     "rule": r.rule,
                     "check": r.description,
                     "status": "passed" if r.passed else ("failed" if r.blocking else "warning"),
-                    "failed_rows": r.failed_rows,
+                    "failed_rows": None if r.file_level else r.failed_rows,
+                    "failed": r.what_failed,
                     "fix": "" if r.passed else r.fix,
                 }
                 for r in self.results
-            ]
+            ],
+            columns=["rule", "check", "status", "failed_rows", "failed", "fix"],
         )
+        return frame.astype({"failed_rows": "Int64"})
 
     def failures_frame(self) -> pd.DataFrame:
         """Every kept failing row of every rule, for the CSV download."""

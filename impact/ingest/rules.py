@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 from impact.contract import Fact
 from impact.ingest.cell_rules import (
+    DECIMAL_COMMA,
     check_column,
     check_declared_arms,
     check_duplicate_keys,
+    check_duplicate_rows,
     check_finite_extra,
     check_formulas,
     check_invisible,
@@ -28,10 +30,13 @@ from impact.ingest.columns import (
     typed_expr,
 )
 from impact.ingest.report import RuleResult, ValidationReport
+from impact.ingest.wording import say
 from impact.sql import quote_identifier
 from impact.warehouse import Staging
 
-NUMERIC_SHARE_TOLERATED = 0.10
+# A column is numeric when more than half of its filled cells read as numbers, or when
+# every cell that does not reads as a number written with a decimal comma (7,5).
+NUMERIC_SHARE_NEEDED = 0.5
 
 
 @dataclass
@@ -41,6 +46,7 @@ class FileContext:
     declared_arms: dict[str, list[str]] = field(default_factory=dict)  # experiment -> arms
     duration_metrics: set[str] = field(default_factory=set)  # outcome columns in time units
     numeric_columns: set[str] = field(default_factory=set)  # columns defined as metrics
+    allow_duplicate_rows: bool = False  # store an outcome row repeated in the file as it is
 
 
 @dataclass
@@ -72,11 +78,11 @@ def check_file(
             None,
             f"missing column(s): {', '.join(plan.missing)}",
         ]
-        lookalikes = lookalike_notes(plan.missing, file_columns)
+        lookalikes = lookalike_notes(plan.missing, file_columns, say("map_short", report.where))
         result.fix = (
             (f"{'; '.join(lookalikes)}. " if lookalikes else "")
-            + f"Add the column(s) or map your own names onto them, e.g. "
-            f"--map your_name={plan.missing[0]}. The file has: "
+            + f"Add the column(s) or map your own names onto them, e.g. with "
+            f"{say('map', report.where, column=plan.missing[0])}. The file has: "
             f"{', '.join(c if c.isascii() else shown_name(c) for c in file_columns)}."
         )
         return None
@@ -100,11 +106,17 @@ def check_file(
         if col.name in plan.contract:
             check_column(staging, report, col)
     if fact.kind == "outcomes":
-        _check_has_metric(report, staged)
+        _check_has_metric(staging, report, staged)
     for name in staged.number_extras:
         check_finite_extra(staging, report, name)
     if fact.key:
         check_duplicate_keys(staging, report, fact.key)
+    else:  # outcomes: no key, so a row repeated whole would be counted twice
+        check_duplicate_rows(
+            staging, report, list(plan.contract) + staged.number_extras + staged.text_extras
+        )
+        if context.allow_duplicate_rows:
+            report.results[-1].blocking = False
     if "labeled_at" in plan.contract:
         check_rows(
             staging,
@@ -136,16 +148,22 @@ def check_file(
 
 
 def _mostly_numbers(staging: Staging, source: str, source_type: str) -> bool:
-    """A column is numeric when at least 90% of its filled cells read as numbers; the rest
-    are then reported as bad cells rather than silently turning a metric into a segment."""
+    """A column is numeric when more than half of its filled cells read as numbers, or
+    when every other cell is a number with a decimal comma (7,5); its bad cells are then
+    reported by line and value rather than silently turning a metric into a segment."""
     typed = typed_expr(source, source_type, "number")
     text = text_expr(source)
     marker = missing_marker(text)  # NA, N/A … are missing values, not text
-    filled, bad = staging.execute(
-        f"SELECT count(CASE WHEN NOT ({marker}) THEN {text} END), count(CASE WHEN {text} IS "
-        f"NOT NULL AND {typed} IS NULL AND NOT ({marker}) THEN 1 END) FROM raw"
+    bad_cell = f"{text} IS NOT NULL AND {typed} IS NULL AND NOT ({marker})"
+    filled, bad, comma = staging.execute(
+        f"SELECT count(CASE WHEN NOT ({marker}) THEN {text} END), "
+        f"count(CASE WHEN {bad_cell} THEN 1 END), "
+        f"count(CASE WHEN {bad_cell} AND regexp_matches({text}, '{DECIMAL_COMMA}') THEN 1 END) "
+        "FROM raw"
     ).rows[0]
-    return filled > 0 and bad <= NUMERIC_SHARE_TOLERATED * filled
+    if filled == 0:
+        return False
+    return bad == comma or (filled - bad) > NUMERIC_SHARE_NEEDED * filled
 
 
 def _build_clean(staging: Staging, fact: Fact, staged: StagedFile, types: dict) -> None:
@@ -162,16 +180,36 @@ def _build_clean(staging: Staging, fact: Fact, staged: StagedFile, types: dict) 
     staging.execute(f"CREATE TABLE clean AS SELECT {', '.join(parts)} FROM raw ORDER BY _line")
 
 
-def _check_has_metric(report: ValidationReport, staged: StagedFile) -> None:
+def _check_has_metric(staging: Staging, report: ValidationReport, staged: StagedFile) -> None:
+    """No numeric column: name, for each text column, its first cell that is not a number,
+    so the report says which cells to fix rather than only that something failed."""
     result = report.add(RuleResult("has_metric", "At least one numeric metric column"))
-    if not staged.number_extras:
-        result.failed_rows = -1
+    if staged.number_extras:
+        return
+    result.failed_rows = -1
+    for name in staged.text_extras:
+        raw = quote_identifier("__raw_" + name)
+        first = staging.execute(
+            f"SELECT _line, {raw} FROM clean WHERE {raw} IS NOT NULL AND "
+            f"TRY_CAST({raw} AS DOUBLE) IS NULL ORDER BY _line LIMIT 1"
+        ).rows
+        if first:
+            line, value = first[0]
+            result.failures.loc[len(result.failures)] = [
+                line,
+                name,
+                value,
+                f"no column besides unit_id and observed_at holds only numbers: {name} holds "
+                f"text such as {value!r} (line {line}), so it is a segment",
+            ]
+    if result.failures.empty:
         result.failures.loc[0] = [
             None,
             None,
             None,
             "no column besides unit_id and observed_at holds only numbers",
         ]
-        result.fix = (
-            "Add a numeric metric column (e.g. revenue); text columns are kept as segments."
-        )
+    result.fix = (
+        "Add a numeric metric column (e.g. revenue), or fix the cells named here if the "
+        "column is meant to hold numbers; text columns are kept as segments."
+    )

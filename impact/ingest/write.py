@@ -19,6 +19,7 @@ from impact.errors import DuplicateUpload, ValidationFailed
 from impact.ingest import existing
 from impact.ingest.report import FAILURES_KEPT, RuleResult, ValidationReport
 from impact.ingest.rules import StagedFile
+from impact.ingest.wording import say
 from impact.sql import quote_identifier
 from impact.vocabulary import OnExisting
 from impact.warehouse import Transaction, Warehouse
@@ -120,8 +121,9 @@ def _check_stored(
                     "key_not_stored",
                     f"{key} is not already stored",
                     fix="These rows were uploaded before; remove them from the file, or "
-                    "store only the rows not yet stored (on_existing='append_new') or replace "
-                    "the earlier upload of this dataset name (on_existing='replace').",
+                    f"store only the rows not yet stored ({say('append_new', report.where)}) "
+                    "or replace the earlier upload of this dataset name "
+                    f"({say('replace', report.where)}).",
                 )
             ),
             sql,
@@ -139,7 +141,7 @@ def _check_stored(
                 "known_units",
                 "Every unit is known (assigned, rolled out or predicted on)",
                 fix="Upload the assignments, rollouts or predictions for these units first, "
-                "check the unit_id format, or accept them with --allow-unknown-units.",
+                f"check the unit_id format, or {say('unknown_units', report.where)}.",
                 blocking=not allow_unknown_units,
             )
         )

@@ -238,7 +238,7 @@ case(
     "semicolon_decimal_comma.csv",
     "predictions",
     "ValidationFailed",
-    ["0,85 is not a number", "not a decimal comma"],
+    ["0,85 has a decimal comma; write 0.85", "not a decimal comma"],
     rows(P.replace(",", ";"), "q1;fraud;v2;u1;2026-03-01;0,85;12"),
     rule="type:score",
 )

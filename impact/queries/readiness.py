@@ -1,0 +1,198 @@
+"""Small summaries of one stored dataset (all uploads of a name and kind) for readiness:
+event days, rows and empty cells per period, when each segment value was seen, labels.
+
+`period` is bound as a parameter of date_trunc ('day' or 'week')."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from impact.warehouse import Warehouse
+
+TIME_COLUMN = {
+    "predictions": "predicted_at",
+    "outcomes": "observed_at",
+    "assignments": "assigned_at",
+    "rollouts": "treated_at",
+}
+IDS = "SELECT dataset_id FROM loads WHERE name = $name AND kind = $kind"
+# Prediction columns whose emptiness is watched (labels have their own rule: they come late).
+PREDICTION_COLUMNS = ("prediction", "latency_ms", "served")
+KNOWN_UNITS = (
+    "SELECT unit_id FROM assignments UNION SELECT unit_id FROM rollouts "
+    "UNION SELECT unit_id FROM predictions"
+)
+
+
+def _params(name: str, kind: str, **more) -> dict:
+    return {"name": name, "kind": kind, **more}
+
+
+def event_days(warehouse: Warehouse, name: str, kind: str) -> pd.DataFrame:
+    """Distinct UTC event days, and the latest event time (column `latest`, first row)."""
+    t = TIME_COLUMN[kind]
+    return warehouse.frame(
+        f"""
+        SELECT CAST(timezone('UTC', {t}) AS DATE) AS day, max({t}) AS latest
+        FROM {kind} WHERE dataset_id IN ({IDS}) AND {t} IS NOT NULL
+        GROUP BY 1 ORDER BY 1""",
+        _params(name, kind),
+    )
+
+
+def rows_per_period(warehouse: Warehouse, name: str, kind: str, period: str) -> pd.DataFrame:
+    """period, rows (outcomes: one row per unit and time, however many metrics)."""
+    t = TIME_COLUMN[kind]
+    source = kind
+    if kind == "outcomes":
+        source = f"(SELECT DISTINCT dataset_id, unit_id, {t} FROM outcomes)"
+    return warehouse.frame(
+        f"""
+        SELECT CAST(date_trunc($period, timezone('UTC', {t})) AS DATE) AS period,
+               count(*) AS rows
+        FROM {source} AS f WHERE dataset_id IN ({IDS}) AND {t} IS NOT NULL
+        GROUP BY 1 ORDER BY 1""",
+        _params(name, kind, period=period),
+    )
+
+
+def column_profile(warehouse: Warehouse, name: str, kind: str, period: str) -> pd.DataFrame:
+    """period, column, rows, filled, distinct: per metric (outcomes: a unit-time row
+    without the metric is an empty cell) or per watched prediction column and feature."""
+    p = _params(name, kind, period=period)
+    if kind == "outcomes":
+        # A metric's rows are the unit-time rows of the metrics it ever shares a row with
+        # (itself included): a file recording two metrics on rows of their own has no
+        # empty cells, while one leaving a metric blank on some rows has.
+        return warehouse.frame(
+            f"""
+            WITH o AS (SELECT unit_id, observed_at, metric, value,
+                              CAST(date_trunc($period, timezone('UTC', observed_at)) AS DATE)
+                              AS period
+                       FROM outcomes WHERE dataset_id IN ({IDS})),
+                 pairs AS (SELECT DISTINCT a.metric AS m, b.metric AS other
+                           FROM o a JOIN o b USING (unit_id, observed_at)),
+                 rows AS (SELECT p.m AS "column", o.period,
+                                 count(DISTINCT (o.unit_id, o.observed_at)) AS rows
+                          FROM o JOIN pairs p ON p.other = o.metric GROUP BY 1, 2),
+                 cells AS (SELECT period, metric AS "column", count(*) AS filled,
+                                  count(DISTINCT value) AS "distinct" FROM o GROUP BY 1, 2)
+            SELECT r.period, r."column", r.rows, coalesce(c.filled, 0) AS filled,
+                   coalesce(c."distinct", 0) AS "distinct"
+            FROM rows r LEFT JOIN cells c ON c.period = r.period AND c."column" = r."column"
+            ORDER BY 2, 1""",
+            p,
+        )
+    if kind != "predictions":
+        return pd.DataFrame(columns=["period", "column", "rows", "filled", "distinct"])
+    watched = " UNION ALL ".join(
+        f"""SELECT period, '{c}' AS "column", count(*) AS rows, count({c}) AS filled,
+                   count(DISTINCT {c}) AS "distinct" FROM p GROUP BY 1"""
+        for c in PREDICTION_COLUMNS
+    )
+    return warehouse.frame(
+        f"""
+        WITH p AS (SELECT *, CAST(date_trunc($period, timezone('UTC', predicted_at)) AS DATE)
+                          AS period FROM predictions WHERE dataset_id IN ({IDS})),
+             per AS (SELECT period, count(*) AS rows FROM p GROUP BY 1),
+             f AS (SELECT p.period, x.feature AS "column", count(*) AS filled,
+                          count(DISTINCT coalesce(CAST(x.number_value AS VARCHAR),
+                                                  x.text_value)) AS "distinct"
+                   FROM prediction_features x JOIN p USING (dataset_id, prediction_id)
+                   GROUP BY 1, 2),
+             names AS (SELECT DISTINCT "column" FROM f)
+        {watched}
+        UNION ALL
+        SELECT per.period, n."column", per.rows, coalesce(f.filled, 0),
+               coalesce(f."distinct", 0)
+        FROM per CROSS JOIN names n
+        LEFT JOIN f ON f.period = per.period AND f."column" = n."column"
+        ORDER BY 2, 1""",
+        p,
+    )
+
+
+def segment_seen(warehouse: Warehouse, name: str, kind: str, period: str) -> pd.DataFrame:
+    """column, value, first, last: the first and last period with a row holding the value.
+    Outcome segments are stored per unit (its latest value), so a value counts as seen
+    in the periods its units have outcome rows."""
+    p = _params(name, kind, period=period)
+    trunc = "CAST(date_trunc($period, timezone('UTC', {t})) AS DATE)"
+    if kind == "outcomes":
+        return warehouse.frame(
+            f"""
+            WITH ids AS ({IDS}),
+                 o AS (SELECT DISTINCT unit_id, {trunc.format(t="observed_at")} AS period
+                       FROM outcomes WHERE dataset_id IN (SELECT * FROM ids))
+            SELECT s.segment AS "column", s.value, min(o.period) AS first,
+                   max(o.period) AS last
+            FROM unit_segments s JOIN o USING (unit_id)
+            WHERE s.dataset_id IN (SELECT * FROM ids) GROUP BY 1, 2 ORDER BY 1, 2""",
+            p,
+        )
+    # Model versions replace one another by design, so only models and arms are watched.
+    columns = {"predictions": ("model",), "assignments": ("arm",)}.get(kind)
+    if not columns:
+        return pd.DataFrame(columns=["column", "value", "first", "last"])
+    t = TIME_COLUMN[kind]
+    parts = " UNION ALL ".join(
+        f"""SELECT '{c}' AS "column", CAST({c} AS VARCHAR) AS value,
+                   min({trunc.format(t=t)}) AS first, max({trunc.format(t=t)}) AS last
+            FROM {kind} WHERE dataset_id IN ({IDS}) GROUP BY 1, 2"""
+        for c in columns
+    )
+    return warehouse.frame(f"{parts} ORDER BY 1, 2", p)
+
+
+def labels(warehouse: Warehouse, name: str) -> dict:
+    """predictions, labeled, and the median and 90th-percentile label delay in hours."""
+    row = warehouse.execute(
+        f"""
+        WITH p AS (SELECT actual, labeled_at, predicted_at FROM predictions
+                   WHERE dataset_id IN ({IDS})),
+             d AS (SELECT epoch(labeled_at - predicted_at) / 3600.0 AS hours FROM p
+                   WHERE actual IS NOT NULL AND labeled_at IS NOT NULL)
+        SELECT (SELECT count(*) FROM p), (SELECT count(actual) FROM p),
+               (SELECT quantile_cont(hours, 0.5) FROM d),
+               (SELECT quantile_cont(hours, 0.9) FROM d)""",
+        _params(name, "predictions"),
+    ).rows[0]
+    keys = ("predictions", "labeled", "delay_p50_hours", "delay_p90_hours")
+    return dict(zip(keys, row, strict=True))
+
+
+def unknown_units(warehouse: Warehouse, name: str) -> tuple[int, int]:
+    """Outcome units of the dataset, and how many no assignment, rollout or prediction has."""
+    row = warehouse.execute(
+        f"""
+        WITH u AS (SELECT DISTINCT unit_id FROM outcomes WHERE dataset_id IN ({IDS}))
+        SELECT count(*), count(*) FILTER (WHERE unit_id NOT IN ({KNOWN_UNITS})) FROM u""",
+        _params(name, "outcomes"),
+    ).rows[0]
+    return int(row[0]), int(row[1])
+
+
+def datasets_of_study(warehouse: Warehouse, study: str, kind: str) -> list[tuple[str, str]]:
+    """(name, kind) of the uploads holding a study's assignments (ab) or rollouts (did)."""
+    table, column = ("assignments", "experiment") if kind == "ab" else ("rollouts", "study")
+    rows = warehouse.execute(
+        f"""SELECT DISTINCT l.name, l.kind FROM {table} f JOIN loads l USING (dataset_id)
+            WHERE f.{column} = ? ORDER BY 1""",
+        [study],
+    ).rows
+    return [(r[0], r[1]) for r in rows]
+
+
+def study_end(warehouse: Warehouse, study: str, kind: str):
+    """The last assignment of an experiment (ab) or adoption of a rollout study (did)."""
+    table, column, t = (
+        ("assignments", "experiment", "assigned_at")
+        if kind == "ab"
+        else ("rollouts", "study", "treated_at")
+    )
+    return warehouse.scalar(f"SELECT max({t}) FROM {table} WHERE {column} = ?", [study])
+
+
+def data_version(warehouse: Warehouse) -> str:
+    count, last = warehouse.execute("SELECT count(*), max(loaded_at) FROM loads").rows[0]
+    return f"{count}:{last}"

@@ -1,0 +1,248 @@
+"""Data readiness: each rule flags its broken fixture, a healthy dataset is flagged for
+nothing, the demo's datasets give what they should, and a readout says so."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from impact.analysis.ab import experiment_readout
+from impact.analysis.readiness import dataset_readiness, readiness, readiness_caveats
+from impact.catalog import MetricDefinitionBase, StudyBase
+from impact.cli import app
+from impact.ingest import ingest_file
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+DAYS = 30
+UNITS = 40
+LAST = START + timedelta(days=DAYS - 1)
+NOW = LAST + timedelta(hours=12)  # fresh: half a day after the last event
+
+
+def outcome_rows(**change) -> pd.DataFrame:
+    """UNITS units observed every day for DAYS days, revenue and nps always filled."""
+    rows = []
+    for day in range(DAYS):
+        for u in range(UNITS):
+            region = "north" if u % 2 else "south"
+            rows.append(
+                {
+                    "unit_id": f"u{u}",
+                    "observed_at": START + timedelta(days=day, hours=u % 12),
+                    "revenue": float(day + u),
+                    "nps": float(u % 10),
+                    "region": region,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def shop(store, tmp_path):
+    """Assignments for every unit (so no unit is unknown), a study and its metric."""
+    units = pd.DataFrame(
+        {
+            "experiment": "exp",
+            "unit_id": [f"u{u}" for u in range(UNITS + 10)],
+            "arm": ["control", "treatment"] * ((UNITS + 10) // 2),
+            "assigned_at": START,
+        }
+    )
+    units.to_parquet(tmp_path / "a.parquet")
+    ingest_file(store, tmp_path / "a.parquet", "assignments")
+    store.catalog.save_study(
+        StudyBase(
+            name="exp",
+            kind="ab",
+            arms=["control", "treatment"],
+            control_arm="control",
+            primary_metric="revenue",
+            analysis_window_days=DAYS,
+        )
+    )
+    store.catalog.save_metric(
+        MetricDefinitionBase(name="revenue", dataset="shop", column="revenue", aggregation="sum")
+    )
+    return store
+
+
+def stored(store, tmp_path, frame: pd.DataFrame, name: str = "shop"):
+    frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    ingest_file(store, tmp_path / f"{name}.parquet", "outcomes", dataset=name)
+    return dataset_readiness(store, name, "outcomes", now=NOW)
+
+
+def kinds(result) -> list[str]:
+    return [f.kind for f in result.findings]
+
+
+def test_a_healthy_dataset_is_flagged_for_nothing(shop, tmp_path):
+    result = stored(shop, tmp_path, outcome_rows())
+    assert result.passed, [f.message for f in result.findings]
+    assert result.cadence.days == 1 and "inferred" in result.cadence.source
+    assert result.period == "day" and len(result.volume) == DAYS
+    assert result.volume["rows"].tolist() == [UNITS] * DAYS
+    assert (result.columns["null_share"] == 0).all()
+    assert set(result.columns["column"]) == {"revenue", "nps"}
+    assert result.age_days == pytest.approx(1 / 24, abs=0.01)  # last event at 11:00, now 12:00
+    assert result.unknown_units == 0
+
+
+def test_a_stale_dataset_is_flagged_with_its_age_and_cadence(shop, tmp_path):
+    stored(shop, tmp_path, outcome_rows())
+    result = dataset_readiness(shop, "shop", "outcomes", now=LAST + timedelta(days=10))
+    assert kinds(result) == ["stale"]
+    [stale] = result.findings
+    assert stale.figure == pytest.approx(10 - 11 / 24, abs=0.1)  # the last event is at 11:00
+    assert "every 1 day(s)" in stale.message and "median gap" in stale.message
+
+
+def test_a_volume_drop_is_flagged(shop, tmp_path):
+    frame = outcome_rows()
+    last_day = frame["observed_at"] >= LAST
+    keep = ~last_day | frame["unit_id"].isin([f"u{u}" for u in range(10)])
+    result = stored(shop, tmp_path, frame[keep])
+    assert "volume_drop" in kinds(result)
+    [drop] = [f for f in result.findings if f.kind == "volume_drop"]
+    assert drop.figure == 10 and "below 50% of the median 40" in drop.message
+
+
+def test_a_null_spike_is_flagged_for_its_column_only(shop, tmp_path):
+    frame = outcome_rows()
+    frame.loc[frame["observed_at"] >= LAST - timedelta(days=2), "nps"] = None
+    result = stored(shop, tmp_path, frame)
+    spikes = [f for f in result.findings if f.kind == "null_spike"]
+    assert len(spikes) == 3 and all(s.message.startswith("nps is empty in 100%") for s in spikes)
+    assert kinds(result) == ["null_spike"] * 3
+
+
+def test_metrics_on_rows_of_their_own_are_no_null_spike(shop, tmp_path):
+    """A file that records a second metric on its own rows (the demo's `retained`) has no
+    empty cells: revenue is not 'empty' on the rows that hold only the other metric."""
+    frame = outcome_rows().drop(columns="nps")
+    extra = frame[frame["observed_at"] >= LAST - timedelta(days=2)].assign(
+        revenue=None, retained=1.0, observed_at=lambda f: f["observed_at"] + timedelta(minutes=1)
+    )
+    both = pd.concat([frame.assign(retained=None), extra]).astype(
+        {"revenue": float, "retained": float}
+    )
+    result = stored(shop, tmp_path, both)
+    assert "null_spike" not in kinds(result), [f.message for f in result.findings]
+
+
+def test_new_and_vanished_segment_values_are_flagged(shop, tmp_path):
+    frame = outcome_rows()
+    last_day = frame["observed_at"] >= LAST
+    frame = frame[~(last_day & (frame["region"] == "south"))]  # south's units stop
+    newcomers = pd.DataFrame(
+        {
+            "unit_id": [f"u{UNITS + i}" for i in range(10)],
+            "observed_at": LAST + timedelta(hours=1),
+            "revenue": 1.0,
+            "nps": 5.0,
+            "region": "west",
+        }
+    )
+    result = stored(shop, tmp_path, pd.concat([frame, newcomers]))
+    found = {f.kind: f for f in result.findings}
+    assert found["new_value"].message.endswith("never seen before: 'west'.")
+    assert "'south'" in found["vanished_value"].message
+    assert "'north'" not in found["vanished_value"].message
+
+
+def test_low_label_coverage_is_flagged_with_the_delay(store, tmp_path):
+    n = 24 * 8  # eight whole days
+    at = [START + timedelta(hours=i) for i in range(n)]
+    labeled = [i % 5 == 0 for i in range(n)]  # 20%
+    frame = pd.DataFrame(
+        {
+            "prediction_id": [f"p{i}" for i in range(n)],
+            "model": "m",
+            "model_version": "v1",
+            "unit_id": [f"u{i}" for i in range(n)],
+            "predicted_at": at,
+            "score": 0.5,
+            "actual": [1.0 if ok else None for ok in labeled],
+            "labeled_at": [
+                t + timedelta(hours=48) if ok else None for t, ok in zip(at, labeled, strict=True)
+            ],
+        }
+    )
+    frame.to_parquet(tmp_path / "p.parquet")
+    ingest_file(store, tmp_path / "p.parquet", "predictions", dataset="preds")
+    result = dataset_readiness(store, "preds", "predictions", now=at[-1])
+    assert kinds(result) == ["label_coverage"]
+    assert result.findings[0].figure == pytest.approx(39 / 192, abs=1e-4)
+    assert result.labels["delay_p50_hours"] == pytest.approx(48)
+    assert result.labels["delay_p90_hours"] == pytest.approx(48)
+
+
+def test_units_no_study_knows_are_flagged(shop, tmp_path):
+    frame = outcome_rows()
+    strangers = frame[frame["unit_id"] == "u0"].assign(unit_id="stranger")
+    (tmp_path / "o.csv").write_text(pd.concat([frame, strangers]).to_csv(index=False))
+    ingest_file(shop, tmp_path / "o.csv", "outcomes", dataset="shop", allow_unknown_units=True)
+    result = dataset_readiness(shop, "shop", "outcomes", now=NOW)
+    assert kinds(result) == ["unknown_units"] and result.findings[0].figure == 1
+
+
+def test_a_failing_dataset_is_a_caveat_on_the_readout_that_uses_it(shop, tmp_path):
+    frame = outcome_rows()
+    frame.loc[frame["observed_at"] >= LAST - timedelta(days=2), "revenue"] = None
+    stored(shop, tmp_path, frame)
+    caveats = readiness_caveats(shop, "exp", now=NOW)
+    assert caveats and {c.kind for c in caveats} == {"readiness"}
+    assert all("outcomes dataset 'shop'" in c and "revenue is empty" in c for c in caveats)
+    readout = experiment_readout(shop, "exp").readout
+    assert [w for w in readout.warnings if w.kind == "readiness"] == caveats
+
+
+def test_a_healthy_study_readout_has_no_readiness_caveat(shop, tmp_path):
+    stored(shop, tmp_path, outcome_rows())
+    assert readiness_caveats(shop, "exp", now=NOW) == []
+    # long after the window closed the data is old, but the finished experiment needs no more
+    assert readiness_caveats(shop, "exp", now=NOW + timedelta(days=90)) == []
+
+
+def test_the_demo_datasets_at_the_demo_end(demo_store):
+    """At the day after the demo ends, the only findings are streams that really stopped:
+    the churn model only scored units while the experiment enrolled them, its revenue
+    ends with the analysis window, and the triage data ends on the last full week."""
+    results = {r.name: r for r in readiness(demo_store, now=datetime(2026, 11, 1, tzinfo=UTC))}
+    findings = {name: kinds(r) for name, r in results.items()}
+    assert findings == {
+        "chargebacks": [],
+        "churn-model": ["stale"],
+        "churn-offer-test": [],
+        "customer-revenue": ["stale"],
+        "fraud-model": [],
+        "support-tickets": ["stale"],
+        "triage-model": ["stale"],
+        "triage-rollout": [],
+    }
+    assert results["churn-model"].latest.date().isoformat() == "2026-09-14"
+    assert 0.7 < results["fraud-model"].summary()["label_coverage"] < 0.85
+    # the churn experiment's data covers its window: its readout carries no readiness caveat
+    assert (
+        readiness_caveats(demo_store, "churn-offer-test", now=datetime(2026, 11, 1, tzinfo=UTC))
+        == []
+    )
+
+
+def test_cli_datasets_shows_readiness(shop, tmp_path):
+    frame = outcome_rows()
+    frame.loc[frame["observed_at"] >= LAST - timedelta(days=2), "nps"] = None
+    stored(shop, tmp_path, frame)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["datasets", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {r["name"]: r for r in json.loads(listed.stdout)}
+    ready = rows["shop"]["readiness"]
+    assert ready["passed"] is False and ready["cadence_days"] == 1
+    assert "null_spike" in [f["kind"] for f in ready["findings"]]
+    text = runner.invoke(app, ["datasets"])
+    assert "Readiness" in text.stdout and "FAILED" in text.stdout and "null_spike" in text.stdout
