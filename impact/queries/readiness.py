@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from impact.contract import AFTER_LATEST_TIME, EARLIEST_TIME
 from impact.warehouse import Warehouse
 
 TIME_COLUMN = {
@@ -28,15 +29,24 @@ def _params(name: str, kind: str, **more) -> dict:
     return {"name": name, "kind": kind, **more}
 
 
+# Only times in 1900–2100 count, as everywhere a stored time is read: a value stored before
+# that rule held (a BC date) must not break the summary.
+BOUNDS = {"earliest": EARLIEST_TIME, "after": AFTER_LATEST_TIME}
+
+
+def _in_range(column: str) -> str:
+    return f"{column} >= $earliest AND {column} < $after"
+
+
 def event_days(warehouse: Warehouse, name: str, kind: str) -> pd.DataFrame:
     """Distinct UTC event days, and the latest event time (column `latest`, first row)."""
     t = TIME_COLUMN[kind]
     return warehouse.frame(
         f"""
         SELECT CAST(timezone('UTC', {t}) AS DATE) AS day, max({t}) AS latest
-        FROM {kind} WHERE dataset_id IN ({IDS}) AND {t} IS NOT NULL
+        FROM {kind} WHERE dataset_id IN ({IDS}) AND {_in_range(t)}
         GROUP BY 1 ORDER BY 1""",
-        _params(name, kind),
+        _params(name, kind, **BOUNDS),
     )
 
 
@@ -50,16 +60,16 @@ def rows_per_period(warehouse: Warehouse, name: str, kind: str, period: str) -> 
         f"""
         SELECT CAST(date_trunc($period, timezone('UTC', {t})) AS DATE) AS period,
                count(*) AS rows
-        FROM {source} AS f WHERE dataset_id IN ({IDS}) AND {t} IS NOT NULL
+        FROM {source} AS f WHERE dataset_id IN ({IDS}) AND {_in_range(t)}
         GROUP BY 1 ORDER BY 1""",
-        _params(name, kind, period=period),
+        _params(name, kind, period=period, **BOUNDS),
     )
 
 
 def column_profile(warehouse: Warehouse, name: str, kind: str, period: str) -> pd.DataFrame:
     """period, column, rows, filled, distinct: per metric (outcomes: a unit-time row
     without the metric is an empty cell) or per watched prediction column and feature."""
-    p = _params(name, kind, period=period)
+    p = _params(name, kind, period=period, **BOUNDS)
     if kind == "outcomes":
         # A metric's rows are the unit-time rows of the metrics it ever shares a row with
         # (itself included): a file recording two metrics on rows of their own has no
@@ -69,7 +79,8 @@ def column_profile(warehouse: Warehouse, name: str, kind: str, period: str) -> p
             WITH o AS (SELECT unit_id, observed_at, metric, value,
                               CAST(date_trunc($period, timezone('UTC', observed_at)) AS DATE)
                               AS period
-                       FROM outcomes WHERE dataset_id IN ({IDS})),
+                       FROM outcomes WHERE dataset_id IN ({IDS})
+                       AND {_in_range("observed_at")}),
                  pairs AS (SELECT DISTINCT a.metric AS m, b.metric AS other
                            FROM o a JOIN o b USING (unit_id, observed_at)),
                  rows AS (SELECT p.m AS "column", o.period,
@@ -93,7 +104,8 @@ def column_profile(warehouse: Warehouse, name: str, kind: str, period: str) -> p
     return warehouse.frame(
         f"""
         WITH p AS (SELECT *, CAST(date_trunc($period, timezone('UTC', predicted_at)) AS DATE)
-                          AS period FROM predictions WHERE dataset_id IN ({IDS})),
+                          AS period FROM predictions WHERE dataset_id IN ({IDS})
+                          AND {_in_range("predicted_at")}),
              per AS (SELECT period, count(*) AS rows FROM p GROUP BY 1),
              f AS (SELECT p.period, x.feature AS "column", count(*) AS filled,
                           count(DISTINCT coalesce(CAST(x.number_value AS VARCHAR),
@@ -116,14 +128,15 @@ def segment_seen(warehouse: Warehouse, name: str, kind: str, period: str) -> pd.
     """column, value, first, last: the first and last period with a row holding the value.
     Outcome segments are stored per unit (its latest value), so a value counts as seen
     in the periods its units have outcome rows."""
-    p = _params(name, kind, period=period)
+    p = _params(name, kind, period=period, **BOUNDS)
     trunc = "CAST(date_trunc($period, timezone('UTC', {t})) AS DATE)"
     if kind == "outcomes":
         return warehouse.frame(
             f"""
             WITH ids AS ({IDS}),
                  o AS (SELECT DISTINCT unit_id, {trunc.format(t="observed_at")} AS period
-                       FROM outcomes WHERE dataset_id IN (SELECT * FROM ids))
+                       FROM outcomes WHERE dataset_id IN (SELECT * FROM ids)
+                       AND {_in_range("observed_at")})
             SELECT s.segment AS "column", s.value, min(o.period) AS first,
                    max(o.period) AS last
             FROM unit_segments s JOIN o USING (unit_id)
@@ -138,7 +151,7 @@ def segment_seen(warehouse: Warehouse, name: str, kind: str, period: str) -> pd.
     parts = " UNION ALL ".join(
         f"""SELECT '{c}' AS "column", CAST({c} AS VARCHAR) AS value,
                    min({trunc.format(t=t)}) AS first, max({trunc.format(t=t)}) AS last
-            FROM {kind} WHERE dataset_id IN ({IDS}) GROUP BY 1, 2"""
+            FROM {kind} WHERE dataset_id IN ({IDS}) AND {_in_range(t)} GROUP BY 1, 2"""
         for c in columns
     )
     return warehouse.frame(f"{parts} ORDER BY 1, 2", p)
@@ -151,11 +164,12 @@ def labels(warehouse: Warehouse, name: str) -> dict:
         WITH p AS (SELECT actual, labeled_at, predicted_at FROM predictions
                    WHERE dataset_id IN ({IDS})),
              d AS (SELECT epoch(labeled_at - predicted_at) / 3600.0 AS hours FROM p
-                   WHERE actual IS NOT NULL AND labeled_at IS NOT NULL)
+                   WHERE actual IS NOT NULL AND {_in_range("labeled_at")}
+                   AND {_in_range("predicted_at")})
         SELECT (SELECT count(*) FROM p), (SELECT count(actual) FROM p),
                (SELECT quantile_cont(hours, 0.5) FROM d),
                (SELECT quantile_cont(hours, 0.9) FROM d)""",
-        _params(name, "predictions"),
+        _params(name, "predictions", **BOUNDS),
     ).rows[0]
     keys = ("predictions", "labeled", "delay_p50_hours", "delay_p90_hours")
     return dict(zip(keys, row, strict=True))
