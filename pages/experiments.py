@@ -176,15 +176,14 @@ if not table.empty:
         shown,
         hide_index=True,
         column_config={
-            **{
-                c: st.column_config.NumberColumn(format="%.4f")
-                for c in ("control_mean", "treatment_mean", "p_value")
-            },
-            "interval_level": st.column_config.NumberColumn(format="percent"),
-            **{
-                c: st.column_config.NumberColumn(format=effect_format)
-                for c in ("effect", "ci_low", "ci_high")
-            },
+            "control_mean": st.column_config.NumberColumn("control mean", format="%.4f"),
+            "treatment_mean": st.column_config.NumberColumn("treatment mean", format="%.4f"),
+            # p-values span many magnitudes: %.2g shows 3e-12, not 0.0000
+            "p_value": st.column_config.NumberColumn("p-value", format="%.2g"),
+            "interval_level": st.column_config.NumberColumn("interval level", format="percent"),
+            "effect": st.column_config.NumberColumn("effect", format=effect_format),
+            "ci_low": st.column_config.NumberColumn("interval low", format=effect_format),
+            "ci_high": st.column_config.NumberColumn("interval high", format=effect_format),
         },
     )
     st.altair_chart(charts.forest(table[table["kind"] == "primary"], relative=relative))
@@ -250,11 +249,10 @@ if metrics and segments:
             column_config={
                 "n_control": ui.number("n control"),
                 "n_treatment": ui.number("n treatment"),
-                "p_value": st.column_config.NumberColumn("p_value (corrected)", format="%.4f"),
-                **{
-                    c: st.column_config.NumberColumn(format="%.4f")
-                    for c in ("effect", "ci_low", "ci_high")
-                },
+                "p_value": st.column_config.NumberColumn("p-value (corrected)", format="%.2g"),
+                "effect": st.column_config.NumberColumn("effect", format="%.4f"),
+                "ci_low": st.column_config.NumberColumn("interval low", format="%.4f"),
+                "ci_high": st.column_config.NumberColumn("interval high", format="%.4f"),
             },
         )
     except ImpactError as exc:
