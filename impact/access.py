@@ -2,8 +2,10 @@
 button is a convenience, never the protection.
 
 viewer  (executives): read only
-analyst: upload data, define metrics, edit value assumptions, repair interrupted uploads
-admin:   all of the above, plus delete uploads and manage studies and users
+analyst: upload data, define metrics and studies, edit value assumptions, repair interrupted
+         uploads
+admin:   all of the above, plus delete uploads, load the demo (it replaces studies) and
+         manage users
 
 Every function that writes calls `authorize` (through `Store.authorize` or the catalog's
 own check) before its first write, for every action it will take, so a refused call leaves
@@ -19,6 +21,7 @@ RANK = {"viewer": 0, "analyst": 1, "admin": 2}
 NEEDS: dict[str, Role] = {
     "upload": "analyst",
     "define_metric": "analyst",
+    "define_study": "analyst",
     "edit_assumption": "analyst",
     "delete_upload": "admin",
     "manage_study": "admin",
@@ -28,6 +31,7 @@ NEEDS: dict[str, Role] = {
 WHAT = {
     "upload": "upload data",
     "define_metric": "define metrics",
+    "define_study": "define or edit studies",
     "edit_assumption": "edit value assumptions",
     "delete_upload": "delete uploads",
     "manage_study": "manage studies",

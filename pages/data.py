@@ -6,8 +6,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from impact import charts, ui
+from impact import charts, forms, ui
 from impact.access import can
+from impact.analysis.definition_edits import choices as form_choices
 from impact.analysis.portfolio import audit_table, dataset_table, upload_dependents
 from impact.analysis.readiness import readiness, readiness_table
 from impact.config import settings
@@ -40,6 +41,13 @@ EXISTING = {
 REPORT = "data_report"  # the last refused upload's report: it survives every rerun
 PENDING_DELETE = "data_delete_pending"  # the upload whose deletion awaits confirmation
 FLASH = "data_flash"  # a message to show once, after the rerun a change causes
+DECLARED = "data_declared"  # studies this session's uploads declared: finish them here
+NEW_OUTCOMES = "data_new_outcomes"  # the outcomes dataset last uploaded: define a metric on it
+
+
+@st.cache_data(show_spinner=False)
+def load_choices(generation: str):
+    return form_choices(ui.store())
 
 
 def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str], **choices) -> None:
@@ -85,6 +93,40 @@ def upload(file, kind: str, dataset: str, sheet: str, mapping: dict[str, str], *
     )
     for note in result.notes:
         st.caption(ui.escape(note))
+    declared = st.session_state.setdefault(DECLARED, [])
+    declared += [n for n in result.declared if n not in declared]
+    if kind == "outcomes":
+        st.session_state[NEW_OUTCOMES] = result.dataset.name
+
+
+def next_steps() -> None:
+    """After an upload: define a metric on new outcomes, and finish each study the upload
+    declared (its control arm, window, primary metric), so no upload ends in a dead end."""
+    declared = st.session_state.get(DECLARED, [])
+    outcomes = st.session_state.get(NEW_OUTCOMES)
+    if not declared and not outcomes:
+        return
+    found = load_choices(ui.generation())
+    st.subheader("Next: finish the definitions")
+    forms.flash()
+    if outcomes and outcomes not in found.metric_datasets.values():
+        st.markdown(f"**Define a metric on {ui.escape(outcomes)}**")
+        forms.metric_editor(found, dataset=outcomes, key="data_metric")
+    for name in declared:
+        kind = found.unfinished.get(name)
+        if kind is None:
+            continue  # finished, or deleted since
+        title = "experiment" if kind == "ab" else "rollout"
+        with st.expander(f"Finish the {title} {ui.escape(name)}", expanded=True):
+            if kind == "ab":
+                forms.experiment_editor(name, found.metrics, key="data_study")
+            else:
+                forms.rollout_editor(name, found.metrics, found.segments, key="data_rollout")
+    for name in declared:
+        kind = found.study_kinds.get(name)
+        if kind and name not in found.unfinished:
+            page = "experiments" if kind == "ab" else "rollouts"
+            st.page_link(f"pages/{page}.py", label=f"See the readout of {ui.escape(name)}")
 
 
 def show_report(file_name: str, report) -> None:
@@ -216,6 +258,7 @@ else:
             upload(file, kind, dataset, sheet, mapping, **choices)
     if REPORT in st.session_state:
         show_report(*st.session_state[REPORT])
+    next_steps()
 
 st.subheader("Stored datasets")
 if FLASH in st.session_state:

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from impact import charts, ui
+from impact import charts, forms, ui
 from impact.analysis.ab import (
     experiment_readout,
     readout_frame,
@@ -12,6 +12,7 @@ from impact.analysis.ab import (
     segment_readout,
     tidy_frame,
 )
+from impact.analysis.definition_edits import choices
 from impact.analysis.portfolio import experiment_enrolment, studies, study
 from impact.errors import ImpactError
 from impact.options import DEFAULT_CAP, ReadoutOptions
@@ -44,6 +45,11 @@ def load_segments(generation: str, name: str, metric: str, segment: str, options
 
 
 @st.cache_data(show_spinner=False)
+def load_metric_names(generation: str) -> list[str]:
+    return choices(ui.store()).metrics
+
+
+@st.cache_data(show_spinner=False)
 def load_segment_names(generation: str, name: str) -> list[str]:
     return segment_names(ui.store(), name)
 
@@ -58,6 +64,14 @@ record = load_study(ui.generation(), name)
 settings = record.options
 stored = settings.readout
 st.caption(ui.escape(record.description or ""))
+forms.flash()
+with st.expander("Study definition", expanded=not record.primary_metric):
+    st.caption(
+        "Saved for every page, `impact ab` and the Overview, as a new version with your name. "
+        "The analysis options below change only what this page shows."
+    )
+    forms.experiment_editor(name, load_metric_names(ui.generation()))
+    forms.history_table("study", name)
 
 CORRECTIONS = {"holm": "Holm (family-wise)", "bh": "Benjamini–Hochberg (FDR)", "none": "None"}
 with st.expander("Analysis options"):

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from impact import charts, ui
+from impact import charts, forms, ui
 from impact.analysis.assumptions import STANDARD, assumption_names, change_assumption
+from impact.analysis.definition_edits import choices
 from impact.analysis.portfolio import (
     assumption_table,
     metric_table,
@@ -22,6 +23,11 @@ def load(generation: str):
     return *tables, assumption_names(store), model_names(store)
 
 
+@st.cache_data(show_spinner=False)
+def load_choices(generation: str):
+    return choices(ui.store())
+
+
 st.title("Metrics")
 definitions, assumptions, columns, names, models = load(ui.generation())
 st.subheader("Metric definitions")
@@ -29,6 +35,18 @@ if definitions.empty:
     st.info("No metric is defined yet.")
 else:
     st.dataframe(definitions, hide_index=True)
+
+st.subheader("Define or edit a metric")
+st.caption(
+    "Checked by the same rules as `impact define`; each save is a new version, with your name. "
+    "Studies pick their metrics on the Experiments and Rollouts pages."
+)
+forms.flash()
+editing = forms.metric_editor(load_choices(ui.generation()))
+if editing:
+    with st.expander(f"Versions of {ui.escape(editing)}"):
+        forms.history_table("metric", editing)
+
 st.subheader("Value assumptions")
 st.caption(
     "Rates, volumes and costs that turn effects into money. Each change is a new "

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from impact import charts, ui
+from impact import charts, forms, ui
+from impact.analysis.definition_edits import choices
 from impact.analysis.did import (
     aggregations_frame,
     checks_frame,
@@ -47,6 +48,11 @@ def load_clusters(generation: str, name: str) -> list[str]:
     return cluster_choices(ui.store(), name)
 
 
+@st.cache_data(show_spinner=False)
+def load_metric_names(generation: str) -> list[str]:
+    return choices(ui.store()).metrics
+
+
 st.title("Rollouts")
 names = [s.name for s in ui.store().catalog.studies("did")]
 if not names:
@@ -59,6 +65,15 @@ except ImpactError as exc:
     st.error(ui.escape(exc))
     st.stop()
 st.caption(ui.escape(overview.study.description or ""))
+forms.flash()
+with st.expander("Study definition", expanded=not overview.metric):
+    st.caption(
+        "Saved for every page, `impact did` and the Overview, as a new version with your name. "
+        "The choices under the effect change only what this page shows."
+    )
+    segments = [c for c in load_clusters(ui.generation(), name) if c != "unit"]
+    forms.rollout_editor(name, load_metric_names(ui.generation()), segments)
+    forms.history_table("study", name)
 
 cols = st.columns(4)
 cols[0].metric("Units", ui.count(len(overview.units)))

@@ -108,15 +108,16 @@ def test_with_sign_in_configured_nothing_shows_before_login(store):
     assert not at.dataframe and not at.metric
 
 
-def test_only_admins_manage_studies_and_it_is_audited(store):
+def test_analysts_define_studies_viewers_cannot_and_it_is_audited(store):
     from impact.analysis.assumptions import define_study
     from impact.catalog import StudyBase
     from impact.errors import InvalidInput
 
     study = StudyBase(name="s", kind="ab", arms=["control", "v1"], control_arm="control")
-    with pytest.raises(PermissionDenied, match="cannot manage studies"):
-        define_study(as_role(store, "ana@corp", "analyst"), study)
-    admin = as_role(store, "root@corp", "admin")
+    with pytest.raises(PermissionDenied, match="cannot define or edit studies"):
+        define_study(as_role(store, "exec@corp", "viewer"), study)
+    assert store.catalog.find_study("s") is None
+    admin = as_role(store, "root@corp", "analyst")
     with pytest.raises(InvalidInput, match="control arm 'ctl'"):
         define_study(admin, StudyBase(name="s", kind="ab", arms=["a"], control_arm="ctl"))
     with pytest.raises(InvalidInput, match="Define the metric"):
@@ -124,4 +125,4 @@ def test_only_admins_manage_studies_and_it_is_audited(store):
     define_study(admin, study)
     assert store.catalog.study("s").arms == ["control", "v1"]
     [event] = store.catalog.audit_log()
-    assert (event.user, event.action, event.target) == ("root@corp", "manage_study", "s")
+    assert (event.user, event.action, event.target) == ("root@corp", "define_study", "s")

@@ -130,8 +130,8 @@ def define_metric(store: Store, metric: MetricDefinitionBase) -> MetricDefinitio
 
 
 def define_study(store: Store, study: StudyBase) -> Study:
-    """Create or change a study: arms, split, metrics, windows (admins only)."""
-    store.authorize("manage_study")
+    """Create or change a study: arms, split, metrics, windows (analysts and admins)."""
+    store.authorize("define_study")
     check_choice("kind", study.kind, StudyKind)
     StudySettings.parse(study.settings, strict=True)  # unknown or ill-typed settings are refused
     if study.kind == "ab" and study.arms and study.control_arm not in study.arms:

@@ -142,6 +142,7 @@ def metric_table(store: Store) -> pd.DataFrame:
             "rate assumption": m.rate_assumption or "",
             "owner": m.owner,
             "description": m.description,
+            "version": m.version or 1,
         }
         for m in store.catalog.metrics()
     ]

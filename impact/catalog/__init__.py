@@ -45,7 +45,7 @@ __all__ = [
 
 # What each kind of definition is, and the action that writes it.
 _TABLES = {"metric": (MetricDefinition, MetricDefinitionBase), "study": (Study, StudyBase)}
-ACTIONS = {"metric": "define_metric", "study": "manage_study", "assumption": "edit_assumption"}
+ACTIONS = {"metric": "define_metric", "study": "define_study", "assumption": "edit_assumption"}
 ASSUMPTION_FIELDS = ("value", "se", "text", "unit", "note")
 
 
@@ -201,11 +201,12 @@ class Catalog:
 
     def save_study(self, study: StudyBase, *, action: str = "manage_study") -> Study:
         """Insert, or update the study with the same name (an upload only declares new ones)."""
-        self._authorize(action, ("manage_study", "upload", "repair"))
+        self._authorize(action, ("manage_study", "define_study", "upload", "repair"))
         with session(self.url) as s:
             row = s.exec(select(Study).where(Study.name == study.name)).first()
-            if row is not None and action != "manage_study":
-                self._authorize("manage_study", ("manage_study",))  # changing one is admin's
+            if row is not None and action in ("upload", "repair"):
+                # an upload only declares new studies; changing one is a definition's job
+                self._authorize("define_study", ("define_study",))
             self._put_definition(s, "study", study)
             s.commit()
         return self.study(study.name)

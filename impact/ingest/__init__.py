@@ -50,6 +50,7 @@ class IngestResult:
     dataset: Dataset
     report: ValidationReport
     notes: list[str] = field(default_factory=list)
+    declared: list[str] = field(default_factory=list)  # studies this upload declared
 
 
 def ingest_file(
@@ -142,7 +143,8 @@ def ingest_file(
     notes += _existing_notes(report.rows, record.rows, replaced, on_existing)
     step(0.9, "Recording the upload in the catalog")
     try:
-        saved = record_in_catalog(store, record, entities, notes)
+        declared: list[str] = []
+        saved = record_in_catalog(store, record, entities, notes, declared=declared)
     except Exception:
         _remove_rows(store, record.dataset_id)  # keep the two databases in agreement
         raise
@@ -161,7 +163,7 @@ def ingest_file(
         notes=notes,
     )
     step(1.0, f"Stored {report.rows:,} rows")
-    return IngestResult(saved, report, notes)
+    return IngestResult(saved, report, notes, declared)
 
 
 @contextmanager

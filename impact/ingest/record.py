@@ -38,9 +38,16 @@ def entities_in(session: Any, kind: str, source: str, params: list | None = None
 
 
 def record_in_catalog(
-    store: Store, record: LoadRecord, entities: dict, notes: list[str], action: str = "upload"
+    store: Store,
+    record: LoadRecord,
+    entities: dict,
+    notes: list[str],
+    action: str = "upload",
+    declared: list[str] | None = None,
 ) -> Dataset:
-    """`action` is "upload", or "repair" when reconcile finishes an interrupted upload."""
+    """`action` is "upload", or "repair" when reconcile finishes an interrupted upload.
+    The names of studies it declares are added to `declared`."""
+    declared = [] if declared is None else declared
     store.authorize(action)
     catalog = store.catalog
     for model, versions in entities.get("models", []):
@@ -64,10 +71,12 @@ def record_in_catalog(
                 f"Declared experiment {experiment!r} with arms {', '.join(arms)} "
                 f"(control: {control}, equal split); edit it if that is wrong."
             )
+            declared.append(experiment)
     for (study,) in entities.get("studies", []):
         if catalog.find_study(study) is None:
             catalog.save_study(StudyBase(name=study, kind="did", unit="unit"), action=action)
             notes.append(f"Declared rollout study {study!r}.")
+            declared.append(study)
     return catalog.add_dataset(
         Dataset(
             id=record.dataset_id,
