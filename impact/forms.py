@@ -26,6 +26,15 @@ KINDS = {"revenue": "revenue", "cost": "cost avoided", "time": "time saved", "co
 CORRECTIONS = {"holm": "Holm (family-wise)", "bh": "Benjamini–Hochberg (FDR)", "none": "None"}
 
 
+@st.cache_data(show_spinner="Reading which money the Overview's total counts …")
+def _counted(generation: str) -> set[str]:
+    return edits.counted_lines(ui.store())
+
+
+def _counted_now() -> set[str]:
+    return _counted(ui.generation())
+
+
 def flash() -> None:
     """The message of a save made on the previous run (a save reruns the page)."""
     if message := st.session_state.pop(FLASH, None):
@@ -175,6 +184,7 @@ def metric_editor(
                 owner=owner,
                 description=description,
             ),
+            counted=_counted_now,
         ),
         "define_metric",
         key,
@@ -307,6 +317,7 @@ def experiment_editor(name: str, metrics: list[str], key: str = "study_edit") ->
                 sequential=sequential,
                 cuped=cuped,
             ),
+            counted=_counted_now,
         ),
         "define_study",
         key,
@@ -388,6 +399,7 @@ def rollout_editor(
                 estimator=estimator,
                 alpha=alpha,
             ),
+            counted=_counted_now,
         ),
         "define_study",
         key,

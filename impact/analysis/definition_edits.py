@@ -9,6 +9,7 @@ role and audits it; an unchanged save makes no version).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -173,22 +174,38 @@ def edited(spec: Any, **changes: Any) -> Any:
         raise InvalidInput(f"{where or 'A field'} has a value that cannot be used: {exc}") from exc
 
 
-def propose_metric(store: Store, name: str, spec: MetricSpec) -> Proposal:
+Counted = Callable[[], set[str]]  # the lines the portfolio total counts as sure
+
+
+def counted_lines(store: Store) -> set[str]:
+    """Names of the money lines the portfolio total adds up (not harmful or unreliable)."""
+    from impact.analysis.portfolio_value import portfolio_total
+
+    return {line.name for line in portfolio_total(store).lines if line.sure}
+
+
+def propose_metric(
+    store: Store, name: str, spec: MetricSpec, counted: Counted | None = None
+) -> Proposal:
+    """`counted` (default: computed) tells which studies' money is in the total; a page
+    passes its cached answer."""
     name = name.strip()
     found = Definitions(metrics={name: spec})
     problems = _problems(found, store, name)
     if not name:
         problems.insert(0, "Name: give the metric a name.")
     change = _plan(found, store)
-    return Proposal("metric", name, change, problems, _metric_figures(store, name, change))
+    figures = _metric_figures(store, name, change, counted or (lambda: counted_lines(store)))
+    return Proposal("metric", name, change, problems, figures)
 
 
-def propose_study(store: Store, name: str, spec: StudySpec) -> Proposal:
+def propose_study(
+    store: Store, name: str, spec: StudySpec, counted: Counted | None = None
+) -> Proposal:
     found = Definitions(studies={name: spec})
     change = _plan(found, store)
-    return Proposal(
-        "study", name, change, _problems(found, store, name), _study_figures(store, name, change)
-    )
+    figures = _study_figures(store, name, change, counted or (lambda: counted_lines(store)))
+    return Proposal("study", name, change, _problems(found, store, name), figures)
 
 
 def save(store: Store, proposal: Proposal) -> plan_apply.Change:
@@ -232,9 +249,12 @@ def _value_kind(store: Store, metric: str) -> str | None:
     return m.value_kind if m is not None and m.value_kind in TILES else None
 
 
-def _totals(kinds: list[str | None]) -> list[str]:
+def _totals(kinds: list[str | None], studies: list[str], counted: Counted) -> list[str]:
+    """The total and its tiles, when one of `studies` is counted in them."""
     tiles = [f"the {TILES[k]} tile" for k in dict.fromkeys(kinds) if k]
-    return ["the portfolio's value per year", *tiles] if tiles else []
+    if not tiles or not set(studies) & counted():
+        return []
+    return ["the portfolio's value per year", *tiles]
 
 
 def _study_figures_for(study: str, verdict: bool, money: bool) -> list[str]:
@@ -246,24 +266,28 @@ def _study_figures_for(study: str, verdict: bool, money: bool) -> list[str]:
     return out
 
 
-def _metric_figures(store: Store, name: str, change: plan_apply.Change) -> list[str]:
+def _metric_figures(
+    store: Store, name: str, change: plan_apply.Change, counted: Counted
+) -> list[str]:
     keys = set(change.fields)
     old_kind = _value_kind(store, name)
     new_kind = change.fields.get("kind", (None, old_kind))[1]
     kinds = [old_kind, new_kind if new_kind in TILES else None]
     figures: list[str] = []
-    money_changed = False
+    valued: list[str] = []
     for s in store.catalog.studies():
         if s.primary_metric == name:
             money = bool(keys & _METRIC_MONEY) and any(kinds)
             figures += _study_figures_for(s.name, bool(keys & _METRIC_VERDICT), money)
-            money_changed |= money
+            valued += [s.name] if money else []
         elif name in s.guardrail_metrics and keys & _METRIC_VERDICT:
             figures.append(f"{s.name}'s verdict (a guardrail)")
-    return figures + (_totals(kinds) if money_changed else [])
+    return figures + (_totals(kinds, valued, counted) if valued else [])
 
 
-def _study_figures(store: Store, name: str, change: plan_apply.Change) -> list[str]:
+def _study_figures(
+    store: Store, name: str, change: plan_apply.Change, counted: Counted
+) -> list[str]:
     keys = set(change.fields) - _STUDY_QUIET
     if not keys:
         return []
@@ -278,7 +302,8 @@ def _study_figures(store: Store, name: str, change: plan_apply.Change) -> list[s
         return [] if "metric" not in keys else [f"{name}'s verdict"]
     only_verdict = keys <= {"guardrails", "secondary_metrics", "targets", "power"}
     money = not only_verdict and any(kinds)
-    return _study_figures_for(name, True, money) + (_totals(kinds) if money else [])
+    totals = _totals(kinds, [name], counted) if money else []
+    return _study_figures_for(name, True, money) + totals
 
 
 def history(store: Store, kind: str, name: str) -> list[dict[str, Any]]:
