@@ -29,4 +29,5 @@ with ui.retry_when_unreadable():  # a page never shows a traceback for a busy wa
     page = st.navigation(pages)
     ui.sidebar()
     ui.identity_caption()
-    page.run()
+    with ui.routed():
+        page.run()

@@ -83,7 +83,7 @@ def metric_editor(
     outcomes column; returns the stored metric being edited (None for a new one)."""
     store = ui.store()
     metrics, columns, assumptions = choices.metrics, choices.columns, choices.rates
-    new = "➕ New metric"
+    new = "New metric …"  # plain text: no emoji font on many servers
     chosen = st.selectbox("Metric", [new, *metrics], key=f"{key}_pick")
     if not columns:
         st.info("No outcomes dataset is stored yet: upload an outcomes file on the Data page.")
@@ -406,7 +406,11 @@ def rollout_editor(
     )
 
 
-def history_table(kind: str, name: str) -> None:
+def history_table(kind: str, name: str, key: str) -> None:
+    """The definition's versions (who, when, old → new), behind a checkbox so the page's
+    own tables stay first."""
+    if not st.checkbox("Show its versions", key=f"{key}_versions"):
+        return
     rows = edits.history(ui.store(), kind, name)
     if rows:
         st.dataframe(rows, hide_index=True, column_config={"changed at": ui.when("changed at")})

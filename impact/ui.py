@@ -7,11 +7,14 @@ Pages call these helpers so they stay thin. Cached loaders take `_store` (unhash
 from __future__ import annotations
 
 import re
+import runpy
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -33,6 +36,7 @@ _AUTOLINKS = re.compile(r"(?i)(?<=:)(?=//)|(?<=\bwww)(?=\.)|(?<=@)(?=[\w-])")
 STUDY_KEY = "impact_study"
 RANGE_KEY = "impact_range"
 RANGE_WIDGET = "impact_range_widget"
+RANGE_RESETS = "impact_range_resets"  # data changes so far: part of the widget's key
 
 
 @st.cache_resource
@@ -106,10 +110,40 @@ def require_sign_in() -> None:
     """The first line of every page: refuse to render for a visitor who is not signed in,
     however the page is reached (through app.py's navigation, or run directly, as Streamlit
     does with files in pages/ when the router has not run yet)."""
+    _through_the_router()
     if signed_in():
         return
     sign_in_page()  # also replaces any list of pages the browser was sent
     sign_in_screen()
+    st.stop()
+
+
+_ROUTE = threading.local()  # per script thread: is app.py's router running this page?
+APP = Path(__file__).parents[1] / "app.py"
+
+
+@contextmanager
+def routed() -> Iterator[None]:
+    """app.py runs the chosen page inside this."""
+    _ROUTE.active = True
+    try:
+        yield
+    finally:
+        _ROUTE.active = False
+
+
+def _through_the_router() -> None:
+    """A fresh server whose first visitor opens a page's address runs that page file
+    directly (Streamlit's older pages/ mode, which app.py's st.navigation switches off on
+    its first run): no page config, no sidebar, raw page names. Then run app.py here
+    instead, which routes this address like any other and runs this page inside it."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    main = Path(ctx.main_script_path).resolve() if ctx is not None else None
+    if getattr(_ROUTE, "active", False) or main != APP.resolve():
+        return  # routed already, or this page is the script being run (a page's own test)
+    runpy.run_path(str(APP), run_name="impact_app")
     st.stop()
 
 
@@ -156,8 +190,10 @@ def data_changed() -> None:
     new span of the data on the next run."""
     st.cache_data.clear()
     st.session_state["impact_generation"] = st.session_state.get("impact_generation", 0) + 1
-    for key in (RANGE_KEY, RANGE_WIDGET):
-        st.session_state.pop(key, None)
+    # A new key gives the date widget a new default; popping a widget's own key breaks
+    # a rerun that still holds the widget.
+    st.session_state.pop(RANGE_KEY, None)
+    st.session_state[RANGE_RESETS] = st.session_state.get(RANGE_RESETS, 0) + 1
 
 
 @st.cache_data(show_spinner=False)
@@ -180,7 +216,8 @@ def sidebar() -> None:
         default = st.session_state.get(RANGE_KEY) or span
         if default is None:
             default = (date.today() - timedelta(days=90), date.today())
-        chosen = st.date_input("Date range", value=default, key=RANGE_WIDGET)
+        widget = f"{RANGE_WIDGET}_{st.session_state.get(RANGE_RESETS, 0)}"
+        chosen = st.date_input("Date range", value=default, key=widget)
         if isinstance(chosen, tuple | list) and len(chosen) == 2:
             st.session_state[RANGE_KEY] = (chosen[0], chosen[1])
         st.caption("The date range filters the time series on every page.")

@@ -12,7 +12,7 @@ from impact.analysis.ab import (
     segment_readout,
     tidy_frame,
 )
-from impact.analysis.definition_edits import choices
+from impact.analysis.definition_edits import choices as definition_choices
 from impact.analysis.portfolio import experiment_enrolment, studies, study
 from impact.errors import ImpactError
 from impact.options import DEFAULT_CAP, ReadoutOptions
@@ -46,7 +46,7 @@ def load_segments(generation: str, name: str, metric: str, segment: str, options
 
 @st.cache_data(show_spinner=False)
 def load_metric_names(generation: str) -> list[str]:
-    return choices(ui.store()).metrics
+    return definition_choices(ui.store()).metrics
 
 
 @st.cache_data(show_spinner=False)
@@ -64,14 +64,19 @@ record = load_study(ui.generation(), name)
 settings = record.options
 stored = settings.readout
 st.caption(ui.escape(record.description or ""))
-forms.flash()
-with st.expander("Study definition", expanded=not record.primary_metric):
-    st.caption(
-        "Saved for every page, `impact ab` and the Overview, as a new version with your name. "
-        "The analysis options below change only what this page shows."
-    )
-    forms.experiment_editor(name, load_metric_names(ui.generation()))
-    forms.history_table("study", name)
+
+
+def definition_section(expanded: bool) -> None:
+    """The study's saved definition, editable; first when there is no readout without it."""
+    forms.flash()
+    with st.expander("Study definition", expanded=expanded):
+        st.caption(
+            "Saved for every page, `impact ab` and the Overview, as a new version with your "
+            "name. The analysis options above change only what this page shows."
+        )
+        forms.experiment_editor(name, load_metric_names(ui.generation()))
+        forms.history_table("study", name, key="study_history")
+
 
 CORRECTIONS = {"holm": "Holm (family-wise)", "bh": "Benjamini–Hochberg (FDR)", "none": "None"}
 with st.expander("Analysis options"):
@@ -120,6 +125,7 @@ try:
     result, table, enrolment = load(ui.generation(), name, options, target or None)
 except ImpactError as exc:
     st.error(ui.escape(exc))
+    definition_section(expanded=True)  # the fix is often here: a primary metric, a window
     st.stop()
 readout = result.readout
 used = ", ".join(f"metric {m} v{v}" for m, v in result.metric_versions.items())
@@ -271,3 +277,5 @@ if metrics and segments:
         )
     except ImpactError as exc:
         st.info(ui.escape(exc))
+
+definition_section(expanded=False)

@@ -36,17 +36,6 @@ if definitions.empty:
 else:
     st.dataframe(definitions, hide_index=True)
 
-st.subheader("Define or edit a metric")
-st.caption(
-    "Checked by the same rules as `impact define`; each save is a new version, with your name. "
-    "Studies pick their metrics on the Experiments and Rollouts pages."
-)
-forms.flash()
-editing = forms.metric_editor(load_choices(ui.generation()))
-if editing:
-    with st.expander(f"Versions of {ui.escape(editing)}"):
-        forms.history_table("metric", editing)
-
 st.subheader("Value assumptions")
 st.caption(
     "Rates, volumes and costs that turn effects into money. Each change is a new "
@@ -107,6 +96,16 @@ with st.form("assumption", clear_on_submit=False):
                 f"{ui.escape(saved.unit)} "
                 f"(version {saved.version}). Money figures that use it are updated."
             )
+st.subheader("Define or edit a metric")
+st.caption(
+    "Checked by the same rules as `impact define`; each save is a new version, with your name. "
+    "Studies pick their metrics on the Experiments and Rollouts pages."
+)
+forms.flash()
+editing = forms.metric_editor(load_choices(ui.generation()))
+if editing:
+    forms.history_table("metric", editing, key="metric_history")
+
 st.subheader("Outcome columns in the warehouse")
 if columns.empty:
     st.info("No outcome rows yet: upload an outcomes file on the **Data** page.")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from impact import charts, forms, ui
-from impact.analysis.definition_edits import choices
+from impact.analysis.definition_edits import choices as definition_choices
 from impact.analysis.did import (
     aggregations_frame,
     checks_frame,
@@ -50,7 +50,7 @@ def load_clusters(generation: str, name: str) -> list[str]:
 
 @st.cache_data(show_spinner=False)
 def load_metric_names(generation: str) -> list[str]:
-    return choices(ui.store()).metrics
+    return definition_choices(ui.store()).metrics
 
 
 st.title("Rollouts")
@@ -65,15 +65,23 @@ except ImpactError as exc:
     st.error(ui.escape(exc))
     st.stop()
 st.caption(ui.escape(overview.study.description or ""))
-forms.flash()
-with st.expander("Study definition", expanded=not overview.metric):
-    st.caption(
-        "Saved for every page, `impact did` and the Overview, as a new version with your name. "
-        "The choices under the effect change only what this page shows."
-    )
-    segments = [c for c in load_clusters(ui.generation(), name) if c != "unit"]
-    forms.rollout_editor(name, load_metric_names(ui.generation()), segments)
-    forms.history_table("study", name)
+
+
+def definition_section() -> None:
+    """The study's saved definition, editable; first while it names no metric."""
+    forms.flash()
+    with st.expander("Study definition", expanded=not overview.metric):
+        st.caption(
+            "Saved for every page, `impact did` and the Overview, as a new version with your "
+            "name. The choices under the effect change only what this page shows."
+        )
+        segments = [c for c in load_clusters(ui.generation(), name) if c != "unit"]
+        forms.rollout_editor(name, load_metric_names(ui.generation()), segments)
+        forms.history_table("study", name, key="study_history")
+
+
+if not overview.metric:
+    definition_section()
 
 cols = st.columns(4)
 cols[0].metric("Units", ui.count(len(overview.units)))
@@ -241,3 +249,6 @@ st.dataframe(
     hide_index=True,
     column_config={"unit_id": "unit", "treated_at": "model switched on"},
 )
+
+if overview.metric:
+    definition_section()

@@ -57,8 +57,7 @@ def test_the_date_range_starts_as_the_span_of_the_data(app, demo_store):
 
 def test_a_narrower_range_filters_the_charts_on_every_page(app, demo_store):
     start, end = date(2026, 9, 7), date(2026, 9, 27)  # Monday to Sunday: three weeks
-    app.session_state[ui.RANGE_KEY] = (start, end)
-    app.run()
+    app.sidebar.date_input[0].set_value((start, end)).run()  # as a visitor picks it
     weeks = chart_data(app)
     assert sorted(weeks["week"].dt.date.unique()) == [
         date(2026, 9, 7),

@@ -149,6 +149,7 @@ def test_the_metrics_page_edits_saves_and_lists_versions(demo, monkeypatch):
     at.button(key=f"metric_edit_{name}_save").click().run()
     assert [s.value for s in at.success] == [f"Saved metric {name} as version 2."]
     assert demo.catalog.metric(name).direction == "lower"
+    at.checkbox(key="metric_history_versions").check().run()
     history = next(d.value for d in at.dataframe if "what changed" in d.value.columns)
     assert list(history["what changed"]) == ["direction: higher → lower", "created"]
 
