@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+from test_evidence_studies import copy  # noqa: F401  (fixture)
 from typer.testing import CliRunner
 
 from impact.analysis.ab import experiment_readout
@@ -236,6 +237,21 @@ def test_the_demo_datasets_at_the_demo_end(demo_store):
     # each study's data covers its window or its end: no readout carries a readiness caveat
     for study in ("churn-offer-test", "homepage-recs-test", "triage-rollout"):
         assert readiness_caveats(demo_store, study, now=datetime(2026, 11, 1, tzinfo=UTC)) == []
+
+
+def test_a_rollout_still_running_says_its_data_stopped(copy):  # noqa: F811
+    """Only a rollout whose declared end the data reaches is exempt from staleness: one
+    that runs on (a later end, or none) is told its data stopped arriving."""
+    from impact.demo import truth as T
+
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    study = copy.catalog.study(T.ROLLOUT_STUDY)
+    assert readiness_caveats(copy, T.ROLLOUT_STUDY, now=now) == []
+    for end in (datetime(2026, 12, 31, tzinfo=UTC), None):
+        copy.catalog.save_study(study.model_copy(update={"end": end}))
+        caveats = readiness_caveats(copy, T.ROLLOUT_STUDY, now=now)
+        assert [c.kind for c in caveats] == ["readiness"]
+        assert "support-tickets" in caveats[0] and "stopped arriving" in caveats[0]
 
 
 def test_cli_datasets_shows_readiness(shop, tmp_path):
