@@ -70,7 +70,10 @@ def test_overview_shows_the_portfolio_and_the_verdict(app, demo_store):
 def test_experiments_page_shows_arms_checks_and_the_readout(app, demo_store):
     at = open_page(app, "experiments")
     counts = dict(
-        demo_store.warehouse.execute("SELECT arm, count(*) FROM assignments GROUP BY arm").rows
+        demo_store.warehouse.execute(
+            "SELECT arm, count(*) FROM assignments WHERE experiment = ? GROUP BY arm",
+            [T.EXPERIMENT],
+        ).rows
     )
     tiles = metrics(at)
     for arm in T.ARMS:
@@ -129,7 +132,7 @@ def test_model_health_page_matches_sql(app, demo_store):
 def test_data_page_lists_every_upload(app, demo_store):
     at = open_page(app, "data")
     table = stored_datasets(at)
-    assert len(table) == demo_store.warehouse.scalar("SELECT count(*) FROM loads") == 8
+    assert len(table) == demo_store.warehouse.scalar("SELECT count(*) FROM loads") == 11
     assert set(table["kind"]) == {"predictions", "outcomes", "assignments", "rollouts"}
     [button] = [b for b in at.button if b.label == "Validate and store"]
     assert button.disabled  # nothing to store until a file is chosen

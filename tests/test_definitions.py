@@ -50,7 +50,7 @@ def test_every_problem_is_reported_with_its_place_and_nothing_changes(small_demo
         DEMO_FILE.read_text()
         .replace("column: revenue\n", "column: revenu\n")
         .replace("      retention: 0.0", "      retention: null")
-        .replace("control_arm: control", "control_arm: ctl")
+        .replace("control_arm: control", "control_arm: ctl", 1)  # churn-offer-test's
         .replace(
             "aggregation: sum\n    direction: lower", "aggregation: ratio\n    direction: lower"
         )

@@ -46,7 +46,8 @@ def test_row_counts_follow_the_predictions_parameter(tmp_path, predictions):
     customers = round(predictions / 6)
     assert rows[("assignments", T.EXPERIMENT)] == rows[("predictions", T.CHURN_MODEL)] == customers
     rest = predictions - customers  # 3/5 to triage, 1/5 to recommendations, the rest fraud
-    assert rows[("predictions", T.TRIAGE_MODEL)] == rest * 3 // 5
+    fraud = max(rest - rest * 3 // 5 - rest // 5, 400)  # at least 400, taken from triage
+    assert rows[("predictions", T.FRAUD_MODEL)] == fraud
     assert rows[("predictions", T.RECS_MODEL)] == rest // 5
     # only the recs arm is scored: as many shoppers again are in control
     assert rows[("assignments", T.RECS_EXPERIMENT)] == 2 * rows[("predictions", T.RECS_MODEL)]

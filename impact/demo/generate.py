@@ -25,6 +25,8 @@ MIN_PREDICTIONS = 1_000
 # (enough tickets for every region to have some each day), 1/5 recommendations and 1/5
 # fraud: 8,000 · 24,000 · 8,000 · 8,000 by default.
 CHURN_SHARE = 1 / 6
+# Fewer transactions may hold no missed fraud, and so no chargeback to upload.
+MIN_TRANSACTIONS = 400
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,10 @@ def sizes(predictions: int = DEFAULT_PREDICTIONS, customers: int | None = None) 
             f"{predictions - MIN_PREDICTIONS // 2:,}."
         )
     triage, recs = rest * 3 // 5, rest // 5
-    return Sizes(churned, triage, rest - triage - recs, recs)
+    fraud = rest - triage - recs
+    if fraud < MIN_TRANSACTIONS:  # a small demo: fraud takes its floor from triage
+        triage, fraud = triage - (MIN_TRANSACTIONS - fraud), MIN_TRANSACTIONS
+    return Sizes(churned, triage, fraud, recs)
 
 
 def build(
