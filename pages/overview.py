@@ -68,7 +68,8 @@ if total.total is not None:
         )
 
 c = summary.counts
-cols = st.columns(5)
+# Three tiles a row: five in a row cut six-figure counts ("223,…") at 1024 px.
+cols = [*st.columns(3), *st.columns(3)]
 cols[0].metric("Models", ui.count(c["models"]))
 cols[1].metric("Studies", ui.count(c["studies"]))
 cols[2].metric("Predictions logged", ui.count(c["predictions"]))

@@ -90,3 +90,35 @@ def test_readout_options_switch_methods(demo_store):
     s = sequential.readout.estimates[0]
     assert s.effect == pytest.approx(fixed.effect, rel=1e-12)  # parallel sums: last bits vary
     assert s.ci_high - s.ci_low > fixed.ci_high - fixed.ci_low
+
+
+def test_recs_readout_covers_the_truth_and_its_guardrail_fails(demo_store):
+    """The recommendations test: the true lift in order value inside its interval, which
+    holds 0 (no clear effect); CUPED's effect and se are OLS with the pre-period value on
+    the stored rows; returns rise beyond the one point tolerated, so the guardrail fails."""
+    import statsmodels.formula.api as smf
+
+    readout = experiment_readout(demo_store, T.RECS_EXPERIMENT).readout
+    [order] = [e for e in readout.estimates if e.metric == "order_value_28d"]
+    assert order.ci_low < T.ORDER_EFFECT["recs-v1"] < order.ci_high
+    assert order.ci_low < 0 < order.ci_high and not order.significant
+    units = demo_store.warehouse.frame(
+        """SELECT a.unit_id, a.arm,
+             coalesce(sum(o.value) FILTER (WHERE o.observed_at >= a.assigned_at), 0) AS y,
+             coalesce(sum(o.value) FILTER (WHERE o.observed_at < a.assigned_at), 0) AS x
+           FROM assignments a LEFT JOIN outcomes o ON o.unit_id = a.unit_id
+             AND o.metric = 'order_value'
+             AND o.observed_at >= a.assigned_at - INTERVAL 28 DAY
+             AND o.observed_at < a.assigned_at + INTERVAL 28 DAY
+           WHERE a.experiment = ? GROUP BY a.unit_id, a.arm""",
+        [T.RECS_EXPERIMENT],
+    )
+    units["treated"] = (units["arm"] == "recs-v1").astype(float)
+    units["x_centred"] = units["x"] - units["x"].mean()
+    fit = smf.ols("y ~ treated + x_centred", units).fit(cov_type="HC1")
+    assert order.effect == pytest.approx(fit.params["treated"], abs=1e-6)
+    assert order.se == pytest.approx(fit.bse["treated"], rel=2e-3)
+    [returns] = [g for g in readout.guardrails if g.metric == "returns"]
+    assert returns.ci_low < T.RETURN_EFFECT["recs-v1"] < returns.ci_high
+    assert returns.ci_low > T.RETURN_TOLERANCE and not returns.details["guardrail_passed"]
+    assert not readout.srm.mismatch

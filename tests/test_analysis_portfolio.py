@@ -39,8 +39,8 @@ def test_counts_match_the_raw_facts(demo_store, raw):
         "rollouts": len(raw["rollouts"]),
         "uploads": len(raw["loads"]),
         "units": units.nunique(),
-        "models": 3,
-        "studies": 2,
+        "models": 4,
+        "studies": 3,
     }
     assert not summary.empty
 
@@ -56,7 +56,7 @@ def test_model_activity_matches_pandas(demo_store, raw):
         assert got["first_prediction"] == rows["predicted_at"].min()
         assert got["last_prediction"] == rows["predicted_at"].max()
         assert got["label_coverage"] == pytest.approx(rows["actual"].notna().mean(), abs=1e-12)
-    assert set(models.index) == {T.CHURN_MODEL, T.TRIAGE_MODEL, T.FRAUD_MODEL}
+    assert set(models.index) == {T.CHURN_MODEL, T.TRIAGE_MODEL, T.FRAUD_MODEL, T.RECS_MODEL}
     assert models.loc[T.FRAUD_MODEL, "label_coverage"] < 1.0  # late labels
 
 
@@ -190,7 +190,8 @@ def test_metric_and_assumption_tables_cover_the_catalog(demo_store):
     assert sorted(metrics["metric"]) == sorted(m.name for m in demo_store.catalog.metrics())
     assumptions = pf.assumption_table(demo_store)
     assert len(assumptions) == len(demo_store.catalog.assumptions())
-    assert set(pf.study_table(demo_store)["study"]) == {T.EXPERIMENT, T.ROLLOUT_STUDY}
+    studies = {T.EXPERIMENT, T.RECS_EXPERIMENT, T.ROLLOUT_STUDY}
+    assert set(pf.study_table(demo_store)["study"]) == studies
 
 
 def test_an_empty_store_answers_with_empty_tables(store):

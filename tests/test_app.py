@@ -46,28 +46,34 @@ def test_overview_shows_the_portfolio_and_the_verdict(app, demo_store):
     tiles = metrics(app)
     assert tiles["Predictions logged"] == f"{wh.scalar('SELECT count(*) FROM predictions'):,}"
     assert tiles["Outcome rows"] == f"{wh.scalar('SELECT count(*) FROM outcomes'):,}"
-    assert tiles["Models"] == "3" and tiles["Studies"] == "2"
+    assert tiles["Models"] == "4" and tiles["Studies"] == "3"
     best = max(
         experiment_readout(demo_store, T.EXPERIMENT).readout.estimates, key=lambda e: e.effect
     )
-    # Each verdict starts with its evidence strength; the rollout's checks weaken it.
-    [verdict] = [s.value for s in app.success if s.value.startswith("Conclusive")]
-    [rollout] = [s.value for s in app.info if s.value.startswith("Suggestive")]
+    # Each verdict starts with its evidence strength: two conclusive, the recs test harmful.
+    verdict, rollout = [s.value for s in app.success if s.value.startswith("Conclusive")]
     assert escape(T.ROLLOUT_STUDY) in rollout and "lowered handling_minutes" in rollout
-    assert escape("Why suggestive: ") in rollout and "Only 8 clusters" in rollout
+    assert "Why" not in rollout and "by region" in rollout
+    [harmful] = [w.value for w in app.warning if w.value.startswith("Harmful")]
+    assert escape(T.RECS_EXPERIMENT) in harmful
+    assert "guardrail returns degraded beyond its tolerance" in harmful
     # pages show names and messages as text: Markdown characters come escaped
     assert verdict.startswith(
         escape(f"Conclusive — {T.EXPERIMENT}: model-v2 raises revenue_28d by {best.effect:,.2f}")
     )
     assert f"{best.ci_low:+,.2f} to {best.ci_high:+,.2f}" in verdict
     models = app.dataframe[0].value
-    assert sorted(models["model"]) == sorted([T.CHURN_MODEL, T.TRIAGE_MODEL, T.FRAUD_MODEL])
+    names = [T.CHURN_MODEL, T.TRIAGE_MODEL, T.FRAUD_MODEL, T.RECS_MODEL]
+    assert sorted(models["model"]) == sorted(names)
 
 
 def test_experiments_page_shows_arms_checks_and_the_readout(app, demo_store):
     at = open_page(app, "experiments")
     counts = dict(
-        demo_store.warehouse.execute("SELECT arm, count(*) FROM assignments GROUP BY arm").rows
+        demo_store.warehouse.execute(
+            "SELECT arm, count(*) FROM assignments WHERE experiment = ? GROUP BY arm",
+            [T.EXPERIMENT],
+        ).rows
     )
     tiles = metrics(at)
     for arm in T.ARMS:
@@ -126,7 +132,7 @@ def test_model_health_page_matches_sql(app, demo_store):
 def test_data_page_lists_every_upload(app, demo_store):
     at = open_page(app, "data")
     table = stored_datasets(at)
-    assert len(table) == demo_store.warehouse.scalar("SELECT count(*) FROM loads") == 8
+    assert len(table) == demo_store.warehouse.scalar("SELECT count(*) FROM loads") == 11
     assert set(table["kind"]) == {"predictions", "outcomes", "assignments", "rollouts"}
     [button] = [b for b in at.button if b.label == "Validate and store"]
     assert button.disabled  # nothing to store until a file is chosen
@@ -261,15 +267,18 @@ def test_rollouts_page_shows_the_staggered_estimate_and_event_study(app, demo_st
     expected = rollout_readout(demo_store, T.ROLLOUT_STUDY, RolloutOptions("cs")).estimate
     tiles = metrics(at)
     assert tiles["Change in handling_minutes since adoption"] == f"{expected.effect:+,.2f}"
-    assert expected.ci_low <= -4.334 <= expected.ci_high  # the generator's simple ATT
-    assert any("single unit" in w.value for w in at.warning)
+    weeks = [w for w in T.ADOPTION_WEEK.values() if w is not None]
+    truth = sum(T.att(g, t) for g in weeks for t in range(g, T.WEEKS))  # the simple ATT
+    assert expected.ci_low <= truth / sum(T.WEEKS - g for g in weeks) <= expected.ci_high
+    assert not any("single unit" in w.value or "Only" in w.value for w in at.warning)
     att = next(
         d.value
         for d in at.dataframe
         if "cohort" in " ".join(d.value.columns) or "group" in " ".join(d.value.columns)
     )
     assert len(att) > 0
-    assert next(b for b in at.selectbox if b.label.startswith("Cluster")).options == ["unit"]
+    cluster = next(b for b in at.selectbox if b.label.startswith("Cluster"))
+    assert cluster.options == ["unit", "region"] and cluster.value == "region"  # the study's
     next(b for b in at.selectbox if b.label == "Estimator").set_value("twfe").run()
     assert not at.exception
     assert "two-way fixed effects" in " ".join(c.value for c in at.caption)

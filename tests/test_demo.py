@@ -40,26 +40,36 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path):
 def test_row_counts_follow_the_predictions_parameter(tmp_path, predictions):
     demo = generate(tmp_path, predictions, seed=1)
     rows = {(f.kind, f.dataset): f.rows for f in demo.files}
-    predicted = sum(
-        rows[("predictions", m)] for m in (T.CHURN_MODEL, T.TRIAGE_MODEL, T.FRAUD_MODEL)
-    )
+    models = (T.CHURN_MODEL, T.TRIAGE_MODEL, T.FRAUD_MODEL, T.RECS_MODEL)
+    predicted = sum(rows[("predictions", m)] for m in models)
     assert predicted == predictions
-    customers = round(0.4 * predictions)
+    customers = round(predictions / 6)
     assert rows[("assignments", T.EXPERIMENT)] == rows[("predictions", T.CHURN_MODEL)] == customers
-    rest = predictions - customers  # a third to triage, the rest to fraud
-    assert rows[("predictions", T.TRIAGE_MODEL)] == rest // 3
-    assert rows[("rollouts", T.ROLLOUT_STUDY)] == len(T.REGIONS)
+    rest = predictions - customers  # 3/5 to triage, 1/5 to recommendations, the rest fraud
+    fraud = max(rest - rest * 3 // 5 - rest // 5, 400)  # at least 400, taken from triage
+    assert rows[("predictions", T.FRAUD_MODEL)] == fraud
+    assert rows[("predictions", T.RECS_MODEL)] == rest // 5
+    # only the recs arm is scored: as many shoppers again are in control
+    assert rows[("assignments", T.RECS_EXPERIMENT)] == 2 * rows[("predictions", T.RECS_MODEL)]
+    assert rows[("rollouts", T.ROLLOUT_STUDY)] == len(T.SITES)
     revenue = pd.read_parquet(demo.path("outcomes", T.REVENUE_DATASET))
     assert revenue["retained"].notna().sum() == customers  # one retention row per customer
     assert revenue["revenue"].notna().sum() >= 2 * customers  # ≥ 1 transaction pre and post
-    # Untreated region-weeks carry about 1.5 tickets per scored (treated) ticket.
+    # Untreated site-weeks get tickets at the treated ones' volume: tickets per scored
+    # ticket are about site-weeks over treated site-weeks (site volumes vary a little).
     tickets = rows[("outcomes", T.TICKETS_DATASET)] / rows[("predictions", T.TRIAGE_MODEL)]
-    assert 2.2 < tickets < 2.8
+    treated = sum(T.WEEKS - w for w in T.ADOPTION_WEEK.values() if w is not None)
+    assert abs(tickets - len(T.SITES) * T.WEEKS / treated) < 0.1
 
 
 def test_customers_override_and_too_small_sizes():
     size = sizes(100_000, customers=40_000)
-    assert (size.customers, size.tickets_scored, size.transactions) == (40_000, 20_000, 40_000)
+    assert (size.customers, size.tickets_scored, size.transactions, size.shoppers_scored) == (
+        40_000,
+        36_000,
+        12_000,
+        12_000,
+    )
     assert size.predictions == 100_000
     with pytest.raises(InvalidInput, match="at least 1,000"):
         sizes(999)
@@ -98,6 +108,33 @@ def test_ab_effects_on_revenue_and_retention_match_the_truth(frames):
     # Planned equal split, and a pre-period strong enough for CUPED to matter.
     assert stats.n.min() / stats.n.max() > 0.95
     assert np.corrcoef(units.x, units.y)[0, 1] > 0.85
+
+
+def test_recs_effects_on_order_value_and_returns_match_the_truth(frames):
+    """Raw rows, by hand: the lift in order value is small beside its noise, the rise in
+    returns is three times what the guardrail tolerates."""
+    assigned = frames[("assignments", T.RECS_EXPERIMENT)]
+    rows = frames[("outcomes", T.ORDERS_DATASET)].merge(assigned, on="unit_id")
+    days = (rows["observed_at"] - rows["assigned_at"]).dt.total_seconds() / 86_400
+    post = rows[(days >= 0) & (days < T.RECS_WINDOW_DAYS)]
+    assert ((days >= -T.RECS_WINDOW_DAYS) & (days < T.RECS_WINDOW_DAYS)).all()
+    assert rows.loc[days < 0, "returned"].isna().all()  # returns follow a post order
+    units = assigned.set_index("unit_id")[["arm"]]
+    units["y"] = post.groupby("unit_id")["order_value"].sum().reindex(units.index, fill_value=0)
+    units["r"] = post.groupby("unit_id")["returned"].max().reindex(units.index).fillna(0)
+    stats = units.groupby("arm").agg(
+        y=("y", "mean"), v=("y", "var"), r=("r", "mean"), n=("y", "size")
+    )
+    control, recs = stats.loc["control"], stats.loc["recs-v1"]
+    assert control.n == recs.n  # exactly half each
+    se = np.sqrt(recs.v / recs.n + control.v / control.n)
+    assert abs(recs.y - control.y - T.ORDER_EFFECT["recs-v1"]) < 4 * se
+    assert T.ORDER_EFFECT["recs-v1"] < se  # smaller than the raw difference's standard error
+    assert abs(control.r - T.RETURN_CONTROL) < 4 * np.sqrt(control.r * (1 - control.r) / control.n)
+    se_r = np.sqrt(recs.r * (1 - recs.r) / recs.n + control.r * (1 - control.r) / control.n)
+    assert abs(recs.r - control.r - T.RETURN_EFFECT["recs-v1"]) < 4 * se_r
+    scored = frames[("predictions", T.RECS_MODEL)].merge(assigned, on="unit_id")
+    assert (scored["arm"] == "recs-v1").all() and len(scored) == recs.n
 
 
 def test_churn_predictions_follow_the_arms(frames):
@@ -157,28 +194,34 @@ def test_chargebacks_are_the_missed_frauds(frames):
     assert caught.sum() > len(charges)  # the model blocks most fraud
 
 
-def test_rollout_is_staggered_with_never_treated_regions(frames):
+def test_rollout_is_staggered_in_waves_of_whole_regions(frames):
     rollouts = frames[("rollouts", T.ROLLOUT_STUDY)]
-    assert rollouts["treated_at"].isna().sum() >= 1
-    assert rollouts["treated_at"].dropna().nunique() >= 3
-    pred = frames[("predictions", T.TRIAGE_MODEL)].merge(
-        rollouts, left_on="region", right_on="unit_id", suffixes=("", "_region")
-    )
-    assert pred["treated_at"].notna().all()
-    assert (pred["predicted_at"] >= pred["treated_at"]).all()
+    rollouts["region"] = rollouts["unit_id"].map(T.SITE_REGION)
+    assert rollouts["region"].nunique() == len(T.TRIAGE_REGIONS) >= 30  # FEW_CLUSTERS
+    # a region's sites adopt together; several waves, each of several sites
+    assert (rollouts.groupby("region")["treated_at"].nunique(dropna=False) == 1).all()
+    waves = rollouts["treated_at"].value_counts(dropna=False)
+    assert len(waves) >= 5 and waves.min() >= 5 and rollouts["treated_at"].isna().sum() >= 5
+    tickets = frames[("outcomes", T.TICKETS_DATASET)]
+    assert (tickets["unit_id"].map(T.SITE_REGION) == tickets["region"]).all()
+    adopted = rollouts.groupby("region")["treated_at"].first()
+    pred = frames[("predictions", T.TRIAGE_MODEL)]
+    at = pred["region"].map(adopted)
+    assert at.notna().all() and (pred["predicted_at"] >= at).all()
 
 
 def test_group_time_effects_match_the_truth(frames):
     tickets = frames[("outcomes", T.TICKETS_DATASET)]
     week = (tickets["observed_at"] - T.WEEK0).dt.days // 7
     cell = tickets.groupby([tickets["unit_id"], week])["handling_minutes"].mean().unstack()
-    never = [r for r, w in T.ADOPTION_WEEK.items() if w is None]
+    never = [s for s, w in T.ADOPTION_WEEK.items() if w is None]
+    assert not cell.isna().any().any()  # every site-week has tickets: a balanced panel
     errors = []
-    for region, g in T.ADOPTION_WEEK.items():
+    for site, g in T.ADOPTION_WEEK.items():
         if g is None:
             continue
         for t in range(g, T.WEEKS):  # 2×2 against never-treated, base period g − 1
-            treated = cell.loc[region, t] - cell.loc[region, g - 1]
+            treated = cell.loc[site, t] - cell.loc[site, g - 1]
             control = cell.loc[never, t].mean() - cell.loc[never, g - 1].mean()
             errors.append(treated - control - T.att(g, t))
     assert abs(np.mean(errors)) < 0.6
@@ -195,13 +238,18 @@ def test_load_demo_registers_the_catalog_and_stores_every_file(demo_store):
         T.CHURN_MODEL: ["v1", "v2"],
         T.FRAUD_MODEL: ["v3", "v4"],
         T.TRIAGE_MODEL: ["v1"],
+        T.RECS_MODEL: ["v1"],
     }
     ab = catalog.study(T.EXPERIMENT)
     assert (ab.kind, ab.arms, ab.control_arm) == ("ab", list(T.ARMS), T.CONTROL)
     assert ab.planned_split == pytest.approx({a: 1 / 3 for a in T.ARMS})
     assert (ab.primary_metric, ab.guardrail_metrics) == ("revenue_28d", ["retention"])
+    recs = catalog.study(T.RECS_EXPERIMENT)
+    assert (recs.primary_metric, recs.guardrail_metrics) == ("order_value_28d", ["returns"])
+    assert recs.options.guardrail_tolerance == {"returns": T.RETURN_TOLERANCE}
     did = catalog.study(T.ROLLOUT_STUDY)
-    assert (did.kind, did.period, did.unit) == ("did", "week", "region")
+    assert (did.kind, did.period, did.unit) == ("did", "week", "site")
+    assert did.options.rollout.cluster == "region"
     assert {m.name for m in catalog.metrics()} == {m.name for m in METRICS}
     minutes = catalog.metric("handling_minutes")
     assert (minutes.direction, minutes.value_kind, minutes.rate_assumption) == (
@@ -215,15 +263,16 @@ def test_load_demo_registers_the_catalog_and_stores_every_file(demo_store):
     for model, volume in YEARLY_VOLUME.items():
         assert assumptions[("yearly_volume", model)].value == volume
         assert ("running_cost", model) in assumptions
-    assert len(catalog.datasets()) == 8
+    assert len(catalog.datasets()) == 11
 
 
 def test_load_demo_row_counts(demo_store):
     size = sizes()
     count = demo_store.warehouse.scalar
     assert count("SELECT count(*) FROM predictions") == size.predictions
-    assert count("SELECT count(*) FROM assignments") == size.customers
-    assert count("SELECT count(*) FROM rollouts WHERE treated_at IS NULL") == 2
+    assert count("SELECT count(*) FROM assignments") == size.customers + 2 * size.shoppers_scored
+    never = sum(w is None for w in T.ADOPTION_WEEK.values())
+    assert count("SELECT count(*) FROM rollouts WHERE treated_at IS NULL") == never
     assert count("SELECT count(*) FROM outcomes WHERE metric = 'retained'") == size.customers
     segments = (
         "SELECT count(DISTINCT unit_id) FROM unit_segments WHERE segment = ? AND dataset_id IN "

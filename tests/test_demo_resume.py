@@ -44,7 +44,7 @@ def fingerprint(store: Store) -> dict:
 
 def catalog_once(store: Store) -> None:
     names = sorted((d.kind, d.name) for d in store.catalog.datasets())
-    assert names == sorted(FILE_ORDER)  # all 8, each once
+    assert names == sorted(FILE_ORDER)  # all 11, each once
 
 
 def test_a_demo_killed_after_five_uploads_is_completed_by_the_next_run(
@@ -66,13 +66,13 @@ def test_a_demo_killed_after_five_uploads_is_completed_by_the_next_run(
     monkeypatch.setattr(load_module, "ingest_file", real)
     result = runner.invoke(app, ["demo", "--if-empty"])  # make run's call completes it too
     assert result.exit_code == 0, result.output
-    assert "5 of 8 demo datasets were already loaded; loaded the other 3." in result.stdout
+    assert "5 of 11 demo datasets were already loaded; loaded the other 6." in result.stdout
     catalog_once(store)
     assert fingerprint(store) == fingerprint(demo_store)
     # The catalog records were all there: not registered again (no new assumption versions).
     assert len(store.catalog.assumption_history("loaded_hourly_rate")) == assumptions
     again = runner.invoke(app, ["demo"])
-    assert again.exit_code == 0 and "All 8 demo datasets were already loaded" in again.stdout
+    assert again.exit_code == 0 and "All 11 demo datasets were already loaded" in again.stdout
     assert fingerprint(store) == fingerprint(demo_store)
     skipped = runner.invoke(app, ["demo", "--if-empty"])
     assert "already holds data; demo not loaded" in skipped.stdout
@@ -105,17 +105,17 @@ def test_sigkilled_demo_run_is_completed_and_checks_clean(store, demo_store, tmp
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
     stored = len(catalog.datasets())
-    assert 3 <= stored < 8
+    assert 3 <= stored < len(FILE_ORDER)
     assert list(tmp.glob(f"impact-*-{child.pid}-*"))  # its demo (and staging) folders
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
     said = re.search(
-        r"(\d) of 8 demo datasets were already loaded; loaded the other (\d)\.", result.stdout
+        r"(\d+) of 11 demo datasets were already loaded; loaded the other (\d+)\.", result.stdout
     )
     assert said, result.stdout
     # An upload the kill caught after its commit is recorded on restart, and counts as loaded.
-    assert int(said[1]) + int(said[2]) == 8 and int(said[1]) in (stored, stored + 1)
+    assert int(said[1]) + int(said[2]) == len(FILE_ORDER) and int(said[1]) in (stored, stored + 1)
     catalog_once(store)
     assert fingerprint(store) == fingerprint(demo_store)
     check = runner.invoke(app, ["check", "--no-repair"])

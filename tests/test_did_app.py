@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from impact.analysis.did import rollout_readout
+from impact.analysis.did import rollout_options, rollout_readout
 from impact.demo import truth as T
-from impact.options import RolloutOptions
 from impact.ui import escape
 
 TILE = "Change in handling_minutes since adoption"
@@ -27,13 +26,18 @@ def _tile(at):
     return next(m.value for m in at.metric if m.label == TILE)
 
 
+def _options(store, **changes):
+    return rollout_options(store, T.ROLLOUT_STUDY, estimator="cs", **changes)
+
+
 def _captions(at):
     return " ".join(c.value for c in at.caption)
 
 
 def test_rollouts_page_shows_every_check_and_the_four_aggregations(demo_app, demo_store):
     at = _open(demo_app)
-    readout = rollout_readout(demo_store, T.ROLLOUT_STUDY, RolloutOptions("cs"))
+    # the page reads the study's own options (clustered by region), changed by its widgets
+    readout = rollout_readout(demo_store, T.ROLLOUT_STUDY, _options(demo_store))
     checks = _table(at, "null hypothesis")
     assert list(checks["check"]) == [c.name for c in readout.checks]
     assert len(checks) == 3  # pre-trends, the Callaway–Sant'Anna pre-test, the placebo
@@ -41,7 +45,7 @@ def test_rollouts_page_shows_every_check_and_the_four_aggregations(demo_app, dem
     assert set(checks["result"]) <= {"passed", "failed", "not run"}
     for shown, check in zip(checks["p_value"], readout.checks, strict=True):
         assert shown == pytest.approx(check.p_value, nan_ok=True)
-    # The demo's 8 units cannot separate its many pre-adoption cells: not run, and why.
+    # The demo's 32 regions cannot separate its 55 pre-adoption cells: not run, and why.
     pretest = checks.iloc[1]
     assert pretest["result"] == "not run" and "singular" in pretest["note"]
     aggregations = _table(at, "aggregation")
@@ -52,7 +56,7 @@ def test_rollouts_page_shows_every_check_and_the_four_aggregations(demo_app, dem
     next(b for b in at.selectbox if b.label == "Headline aggregation").set_value("dynamic").run()
     assert not at.exception, [e.value for e in at.exception]
     dynamic = rollout_readout(
-        demo_store, T.ROLLOUT_STUDY, RolloutOptions("cs", aggregate="dynamic")
+        demo_store, T.ROLLOUT_STUDY, _options(demo_store, aggregate="dynamic")
     ).estimate
     assert _tile(at) == f"{dynamic.effect:+,.2f}" != f"{readout.estimate.effect:+,.2f}"
     assert "Callaway–Sant'Anna (dynamic" in _captions(at)
@@ -66,7 +70,7 @@ def test_rollouts_page_follows_the_confidence_level_and_event_window(demo_app, d
     [lags] = [n for n in at.number_input if n.label.endswith("after adoption")]
     lags.set_value(1).run()
     assert not at.exception, [e.value for e in at.exception]
-    options = RolloutOptions("cs", alpha=0.1, leads=2, lags=1)
+    options = _options(demo_store, alpha=0.1, leads=2, lags=1)
     readout = rollout_readout(demo_store, T.ROLLOUT_STUDY, options)
     e = readout.estimate
     assert f"90% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}" in _captions(at)

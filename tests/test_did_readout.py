@@ -12,7 +12,7 @@ from scipy import stats as sps
 from test_did_panel import load, make_rollout
 from typer.testing import CliRunner
 
-from impact.analysis.did import rollout_readout
+from impact.analysis.did import rollout_options, rollout_readout
 from impact.catalog import MetricDefinitionBase, StudyBase
 from impact.cli import app
 from impact.demo import truth as T
@@ -25,15 +25,21 @@ def test_demo_readout_defaults_to_callaway_santanna_and_covers_the_truth(demo_st
     result = rollout_readout(demo_store, T.ROLLOUT_STUDY)
     e = result.estimate
     assert e.method.startswith("Callaway–Sant'Anna (simple")
-    sizes = {g: list(T.ADOPTION_WEEK.values()).count(g) for g in (8, 12, 16, 20)}
+    weeks = list(T.ADOPTION_WEEK.values())
+    sizes = {g: weeks.count(g) for g in set(weeks) - {None}}
     num = sum(n * T.att(g, t) for g, n in sizes.items() for t in range(g, T.WEEKS))
     den = sum(n * (T.WEEKS - g) for g, n in sizes.items())
     assert e.ci_low < num / den < e.ci_high
-    assert any("single unit" in w.message for w in e.warnings)
-    assert any("Only 8 clusters (units)" in w.message for w in e.warnings)
+    # 88 sites in 32 regions, clustered by region; cohorts of several sites each
+    assert e.clusters == len(T.TRIAGE_REGIONS) >= 30 and min(sizes.values()) > 1
+    kinds = {w.kind for w in e.warnings}
+    assert not kinds & {"few_clusters", "single_unit_cohort", "few_treated", "readiness"}
+    assert "by region" in e.method
     assert set(result.event_time.event_time) >= {-1, 0, 8}
-    twfe = rollout_readout(demo_store, T.ROLLOUT_STUDY, RolloutOptions(estimator="twfe")).estimate
-    assert "wild cluster bootstrap" in twfe.method
+    options = rollout_options(demo_store, T.ROLLOUT_STUDY, estimator="twfe")  # by region
+    twfe = rollout_readout(demo_store, T.ROLLOUT_STUDY, options).estimate
+    # enough clusters for the cluster-robust t: no bootstrap is needed
+    assert "wild cluster bootstrap" not in twfe.method and twfe.clusters == e.clusters
     assert any("Adoption dates differ" in w.message for w in twfe.warnings)
 
 

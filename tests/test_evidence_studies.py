@@ -40,10 +40,20 @@ def test_the_demo_verdicts_and_the_checks_behind_them(demo_store):
     assert checks["power"].passed and "the interval lies beyond" in checks["power"].message
     assert "best of 2 arms" in " ".join(line.evidence.notes)
     [rollout] = rollout_headlines(demo_store)
-    # The triage rollout was a green box beside the Rollouts page's warnings about 8
-    # clusters and single-unit cohorts; now those weaken it and are named.
-    assert rollout.strength == "suggestive"
-    assert "Only 8 clusters" in rollout.said and "hold a single unit" in rollout.said
+    # The triage rollout once had 8 clusters and single-unit cohorts, which weakened it;
+    # at 88 sites in 32 regions (clustered by region) every check behind it passes.
+    assert rollout.strength == "conclusive" and rollout.positive
+    assert not rollout.evidence.reasons
+    checks = {f.check: f for f in rollout.evidence.findings}
+    assert checks["pre-trends (event-study leads)"].passed and checks["placebo adoption"].passed
+    assert checks["model health"].passed  # its region drift is feature drift, by design
+    # The recommendations test: no clear lift in order value, and a returns guardrail that
+    # fails: harmful, whatever the primary metric says.
+    recs = next(h for h in headlines(demo_store) if h.study == T.RECS_EXPERIMENT)
+    assert recs.evidence.start == "inconclusive" and recs.strength == "harmful"
+    assert "no arm shows a clear effect on order_value_28d" in recs.text
+    assert "guardrail returns degraded beyond its tolerance" in recs.said
+    assert not recs.positive and not recs.evidence.sure
 
 
 def test_a_failed_guardrail_makes_the_verdict_harmful(copy):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+from test_evidence_studies import copy  # noqa: F401  (fixture)
 from typer.testing import CliRunner
 
 from impact.analysis.ab import experiment_readout
@@ -210,8 +211,9 @@ def test_a_healthy_study_readout_has_no_readiness_caveat(shop, tmp_path):
 
 def test_the_demo_datasets_at_the_demo_end(demo_store):
     """At the day after the demo ends, the only findings are streams that really stopped:
-    the churn model only scored units while the experiment enrolled them, its revenue
-    ends with the analysis window, and the triage data ends on the last full week."""
+    the churn and recs models only scored units while their experiments enrolled them,
+    their outcomes end (and, for orders, thin out day by day) as the analysis windows
+    close, and the triage data ends on the last full week."""
     results = {r.name: r for r in readiness(demo_store, now=datetime(2026, 11, 1, tzinfo=UTC))}
     findings = {name: kinds(r) for name, r in results.items()}
     assert findings == {
@@ -220,17 +222,36 @@ def test_the_demo_datasets_at_the_demo_end(demo_store):
         "churn-offer-test": [],
         "customer-revenue": ["stale"],
         "fraud-model": [],
+        "homepage-recs-test": [],
+        "orders": ["stale", "volume_drop", "volume_drop"],
+        "recs-model": ["stale"],
         "support-tickets": ["stale"],
         "triage-model": ["stale"],
         "triage-rollout": [],
     }
     assert results["churn-model"].latest.date().isoformat() == "2026-09-14"
+    last_assigned = results["homepage-recs-test"].latest.date()
+    drops = [f.at for f in results["orders"].findings if f.kind == "volume_drop"]
+    assert all(day > last_assigned for day in drops)  # windows closing, not missing data
     assert 0.7 < results["fraud-model"].summary()["label_coverage"] < 0.85
-    # the churn experiment's data covers its window: its readout carries no readiness caveat
-    assert (
-        readiness_caveats(demo_store, "churn-offer-test", now=datetime(2026, 11, 1, tzinfo=UTC))
-        == []
-    )
+    # each study's data covers its window or its end: no readout carries a readiness caveat
+    for study in ("churn-offer-test", "homepage-recs-test", "triage-rollout"):
+        assert readiness_caveats(demo_store, study, now=datetime(2026, 11, 1, tzinfo=UTC)) == []
+
+
+def test_a_rollout_still_running_says_its_data_stopped(copy):  # noqa: F811
+    """Only a rollout whose declared end the data reaches is exempt from staleness: one
+    that runs on (a later end, or none) is told its data stopped arriving."""
+    from impact.demo import truth as T
+
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    study = copy.catalog.study(T.ROLLOUT_STUDY)
+    assert readiness_caveats(copy, T.ROLLOUT_STUDY, now=now) == []
+    for end in (datetime(2026, 12, 31, tzinfo=UTC), None):
+        copy.catalog.save_study(study.model_copy(update={"end": end}))
+        caveats = readiness_caveats(copy, T.ROLLOUT_STUDY, now=now)
+        assert [c.kind for c in caveats] == ["readiness"]
+        assert "support-tickets" in caveats[0] and "stopped arriving" in caveats[0]
 
 
 def test_cli_datasets_shows_readiness(shop, tmp_path):

@@ -159,6 +159,8 @@ def readiness_caveats(
     last_assigned = needed_end = _utc(q.study_end(store.warehouse, record.name, record.kind))
     if needed_end is not None and record.kind == "ab":
         needed_end = needed_end + timedelta(days=record.analysis_window_days)
+    elif record.kind == "did":
+        needed_end = _utc(record.end)  # a rollout needs data up to its declared end, if any
     version = q.data_version(store.warehouse)
     caveats = []
     for name, kind in study_datasets(store, record):
@@ -168,8 +170,8 @@ def readiness_caveats(
             _MEMO[key] = dataset_readiness(store, name, kind, now)
         result = _MEMO[key]
         for finding in result.findings:
-            if finding.kind == "stale" and _covers(result, needed_end, record.kind):
-                continue  # a finished experiment needs no data after its window
+            if finding.kind == "stale" and _covers(result, needed_end):
+                continue  # a finished study needs no data after its window or its end
             if _closing_window(finding, last_assigned, record.kind):
                 continue  # after the last assignment, windows close one by one
             caveats.append(
@@ -184,9 +186,10 @@ def readiness_caveats(
 _MEMO: dict[tuple, DatasetReadiness] = {}  # per warehouse version: readouts ask often
 
 
-def _covers(result: DatasetReadiness, needed_end: datetime | None, kind: str) -> bool:
-    """The data reaches as far as an A/B study's analysis window needs."""
-    if kind != "ab" or needed_end is None or result.latest is None:
+def _covers(result: DatasetReadiness, needed_end: datetime | None) -> bool:
+    """The data reaches as far as the study needs: an A/B study's last analysis window, a
+    rollout study's declared end (a rollout without one is still running)."""
+    if needed_end is None or result.latest is None:
         return False
     return result.latest >= needed_end - timedelta(days=result.cadence.days + 1)
 

@@ -16,6 +16,7 @@ from impact.demo.generate import DEFAULT_PREDICTIONS, DEFAULT_SEED, DemoFiles, g
 from impact.demo.resume import registered, stored_files
 from impact.ingest import IngestResult, ingest_file
 from impact.ingest.reconcile import reconcile
+from impact.options import StudySettings
 from impact.scratch import scratch_dir
 from impact.store import Store
 
@@ -40,10 +41,26 @@ MODELS = {
         owner="risk-ml",
         decision_threshold=T.FRAUD_THRESHOLD,
     ),
+    T.RECS_MODEL: dict(
+        versions=["v1"],
+        description="Picks the products a shopper sees on the home page, instead of bestsellers.",
+        owner="shop-ml",
+        decision_threshold=T.RECS_THRESHOLD,
+    ),
 }
 # Yearly prediction volume and yearly running cost (USD) per model, for annualised value.
-YEARLY_VOLUME = {T.CHURN_MODEL: 240_000, T.TRIAGE_MODEL: 180_000, T.FRAUD_MODEL: 3_000_000}
-RUNNING_COST = {T.CHURN_MODEL: 60_000, T.TRIAGE_MODEL: 45_000, T.FRAUD_MODEL: 150_000}
+YEARLY_VOLUME = {
+    T.CHURN_MODEL: 240_000,
+    T.TRIAGE_MODEL: 180_000,
+    T.FRAUD_MODEL: 3_000_000,
+    T.RECS_MODEL: 400_000,
+}
+RUNNING_COST = {
+    T.CHURN_MODEL: 60_000,
+    T.TRIAGE_MODEL: 45_000,
+    T.FRAUD_MODEL: 150_000,
+    T.RECS_MODEL: 80_000,
+}
 LOADED_HOURLY_RATE = 48.0
 # Money per fraud decision relative to no model: a blocked fraud saves the expected
 # chargeback (mean fraud amount 180·e^0.32 ≈ 248, plus the 15 fee); a blocked legitimate
@@ -93,12 +110,33 @@ METRICS = (
         unit="currency",
         description="Amount plus fee lost on each fraudulent transaction that was not blocked.",
     ),
+    MetricDefinitionBase(
+        name="order_value_28d",
+        dataset=T.ORDERS_DATASET,
+        column="order_value",
+        aggregation="sum",
+        direction="higher",
+        value_kind="revenue",
+        unit="currency",
+        description="Order value per shopper in the 28 days after assignment.",
+    ),
+    MetricDefinitionBase(
+        name="returns",
+        dataset=T.ORDERS_DATASET,
+        column="returned",
+        aggregation="proportion",
+        direction="lower",
+        value_kind="count",
+        unit="shoppers",
+        description="Share of shoppers who sent an order back within the 28-day window.",
+    ),
 )
 
 
 def studies() -> list[StudyBase]:
     window = timedelta(days=T.WINDOW_DAYS)
     assign_end = T.ASSIGN_START + timedelta(days=T.ASSIGN_DAYS)
+    recs_end = T.RECS_START + timedelta(days=T.RECS_ASSIGN_DAYS)
     return [
         StudyBase(
             name=T.EXPERIMENT,
@@ -116,15 +154,35 @@ def studies() -> list[StudyBase]:
             guardrail_metrics=["retention"],
         ),
         StudyBase(
+            name=T.RECS_EXPERIMENT,
+            kind="ab",
+            model=T.RECS_MODEL,
+            description="Home-page picks by recs-model v1 against the bestsellers list.",
+            unit="shopper",
+            start=T.RECS_START,
+            end=recs_end + timedelta(days=T.RECS_WINDOW_DAYS),
+            analysis_window_days=T.RECS_WINDOW_DAYS,
+            arms=list(T.RECS_ARMS),
+            control_arm="control",
+            planned_split={arm: 1 / len(T.RECS_ARMS) for arm in T.RECS_ARMS},
+            primary_metric="order_value_28d",
+            guardrail_metrics=["returns"],
+            settings=StudySettings(guardrail_tolerance={"returns": T.RETURN_TOLERANCE}).to_json(),
+        ),
+        StudyBase(
             name=T.ROLLOUT_STUDY,
             kind="did",
             model=T.TRIAGE_MODEL,
-            description="Ticket triage switched on region by region, a few regions at a time.",
-            unit="region",
+            description=(
+                f"Ticket triage switched on at {len(T.SITES)} support sites in waves of whole "
+                f"regions ({len(T.TRIAGE_REGIONS)} regions, standard errors clustered by region)."
+            ),
+            unit="site",
             start=T.WEEK0,
             end=T.WEEK0 + timedelta(weeks=T.WEEKS),
             primary_metric="handling_minutes",
             period="week",
+            settings=StudySettings().with_rollout(cluster="region").to_json(),
         ),
     ]
 

@@ -1,4 +1,5 @@
-"""Support-ticket triage rolled out region by region: rollouts, tickets, triage scores."""
+"""Support-ticket triage switched on site by site, in waves of whole regions: rollouts,
+tickets, triage scores."""
 
 from __future__ import annotations
 
@@ -24,23 +25,28 @@ URGENT_BETA = (2.0, 3.0)  # triage scores; a ticket is urgent with probability =
 
 
 def build(rng: np.random.Generator, scored_tickets: int) -> dict[str, pa.Table]:
-    """`scored_tickets` tickets fall in treated region-weeks (each gets one prediction);
-    untreated region-weeks get tickets at the same volume per region."""
-    regions, weeks = len(T.REGIONS), T.WEEKS
-    region = np.repeat(np.arange(regions), weeks)
-    week = np.tile(np.arange(weeks), regions)
-    adoption = np.array([_week_or_never(T.ADOPTION_WEEK[r]) for r in T.REGIONS])[region]
+    """`scored_tickets` tickets fall in treated site-weeks (each gets one prediction);
+    untreated site-weeks get tickets at the same volume per site. Every site-week gets at
+    least one ticket when there are enough, so the panel is balanced."""
+    sites, weeks, regions = len(T.SITES), T.WEEKS, len(T.TRIAGE_REGIONS)
+    region_of = np.array([T.TRIAGE_REGIONS.index(T.SITE_REGION[s]) for s in T.SITES])
+    site = np.repeat(np.arange(sites), weeks)
+    week = np.tile(np.arange(weeks), sites)
+    region = region_of[site]
+    adoption = np.array([_week_or_never(T.ADOPTION_WEEK[s]) for s in T.SITES])[site]
     treated = week >= adoption
-    volume = np.array([T.REGION_VOLUME[r] for r in T.REGIONS])[region]
+    volume = rng.uniform(*T.SITE_VOLUME, size=sites)[site]
 
-    counts = np.zeros(len(region), dtype=np.int64)
-    counts[treated] = rng.multinomial(scored_tickets, volume[treated] / volume[treated].sum())
+    counts = np.zeros(len(site), dtype=np.int64)
+    counts[treated] = _counts(rng, scored_tickets, volume[treated])
     untreated_total = round(scored_tickets * volume[~treated].sum() / volume[treated].sum())
-    counts[~treated] = rng.multinomial(untreated_total, volume[~treated] / volume[~treated].sum())
+    counts[~treated] = _counts(rng, untreated_total, volume[~treated])
 
-    cell = np.repeat(np.arange(len(region)), counts)
-    n = len(cell)
-    opened = micros(T.WEEK0) + week[cell] * WEEK_US + rng.integers(0, WEEK_US, size=n)
+    # Site and region levels are fixed (the unit effects absorb them); the region-week
+    # shock is what makes a region's sites move together, hence clustering by region.
+    region_level = rng.uniform(-T.REGION_EFFECT_RANGE, T.REGION_EFFECT_RANGE, size=regions)
+    site_level = rng.uniform(-T.SITE_EFFECT_RANGE, T.SITE_EFFECT_RANGE, size=sites)
+    shock = rng.normal(0.0, T.REGION_WEEK_SD, size=(regions, weeks))
     effect = np.array(
         [
             T.triage_effect(w - a) if t else 0.0
@@ -49,10 +55,16 @@ def build(rng: np.random.Generator, scored_tickets: int) -> dict[str, pa.Table]:
     )
     mean = (
         T.BASE_MINUTES
-        + np.array([T.REGION_EFFECT[r] for r in T.REGIONS])[region]
+        + region_level[region]
+        + site_level[site]
         + np.array([T.week_effect(w) for w in range(weeks)])[week]
+        + shock[region, week]
         + effect
     )
+
+    cell = np.repeat(np.arange(len(site)), counts)
+    n = len(cell)
+    opened = micros(T.WEEK0) + week[cell] * WEEK_US + rng.integers(0, WEEK_US, size=n)
     shape, scale = T.TICKET_NOISE
     minutes = mean[cell] + rng.gamma(shape, scale, size=n) - shape * scale
     minutes = np.round(minutes, 2)
@@ -60,17 +72,18 @@ def build(rng: np.random.Generator, scored_tickets: int) -> dict[str, pa.Table]:
 
     outcomes = pa.table(
         {
-            "unit_id": labels(T.REGIONS, region[cell]),
+            "unit_id": labels(T.SITES, site[cell]),
             "observed_at": timestamps(opened),
             "handling_minutes": numbers(minutes),
+            "region": labels(T.TRIAGE_REGIONS, region[cell]),
         }
     )
     rollouts = pa.table(
         {
-            "study": constant(T.ROLLOUT_STUDY, regions),
-            "unit_id": pa.array(list(T.REGIONS), pa.string()),
+            "study": constant(T.ROLLOUT_STUDY, sites),
+            "unit_id": pa.array(list(T.SITES), pa.string()),
             "treated_at": pa.array(
-                [T.adoption_date(r) for r in T.REGIONS], pa.timestamp("us", tz="UTC")
+                [T.adoption_date(s) for s in T.SITES], pa.timestamp("us", tz="UTC")
             ),
         }
     )
@@ -86,6 +99,13 @@ def build(rng: np.random.Generator, scored_tickets: int) -> dict[str, pa.Table]:
             region[cell][scored],
         ),
     }
+
+
+def _counts(rng: np.random.Generator, total: int, weights: np.ndarray) -> np.ndarray:
+    """`total` tickets over cells in proportion to `weights`, one each first if possible."""
+    floor = 1 if total >= len(weights) else 0
+    rest = total - floor * len(weights)
+    return floor + rng.multinomial(rest, weights / weights.sum())
 
 
 def _week_or_never(week: int | None) -> int:
@@ -112,6 +132,6 @@ def _predictions(rng, ticket, opened, minutes, region) -> pa.Table:
             "labeled_at": timestamps(resolved),
             "latency_ms": numbers(latency),
             "served": booleans(latency < T.TIMEOUT_MS),
-            "region": labels(T.REGIONS, region),
+            "region": labels(T.TRIAGE_REGIONS, region),
         }
     )
