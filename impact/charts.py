@@ -266,3 +266,56 @@ def event_study(frame: pd.DataFrame, metric: str) -> alt.Chart:
         .encode(x="x:Q")
     )
     return (rules + points + zero + start).properties(height=280)
+
+
+STRENGTH_SHAPES = {
+    "conclusive": "circle",
+    "suggestive": "diamond",
+    "inconclusive": "square",
+    "harmful": "triangle-down",
+    "unreliable": "cross",
+}
+
+
+def value_per_year(frame: pd.DataFrame, currency: str) -> alt.Chart:
+    """Each line's money per year with its interval (error bar); evidence strength by the
+    point's shape and its written name, not by colour alone. Columns: line, strength,
+    effect, ci_low, ci_high, counted."""
+    data = frame.copy()
+    data["label"] = [
+        f"{s}" if c else f"{s}, not counted"
+        for s, c in zip(frame["strength"], frame["counted"], strict=True)
+    ]
+    fmt = ",.3~s"
+    base = alt.Chart(data).encode(
+        y=alt.Y("line:N", title=None, sort=None, axis=alt.Axis(labelLimit=260))
+    )
+    bars = base.mark_rule(strokeWidth=3, color="#1f5fa8").encode(
+        x=alt.X(
+            "ci_low:Q", title=f"{currency} per year, with its interval", axis=alt.Axis(format=fmt)
+        ),
+        x2="ci_high:Q",
+    )
+    shapes = list(STRENGTH_SHAPES)
+    points = base.mark_point(filled=True, size=120, color="black").encode(
+        x="effect:Q",
+        shape=alt.Shape(
+            "strength:N",
+            title="evidence",
+            scale=alt.Scale(domain=shapes, range=[STRENGTH_SHAPES[s] for s in shapes]),
+        ),
+        tooltip=[
+            alt.Tooltip("line:N", title="line"),
+            alt.Tooltip("strength:N", title="evidence"),
+            alt.Tooltip("effect:Q", title="per year", format=",.0f"),
+            alt.Tooltip("ci_low:Q", title="interval low", format=",.0f"),
+            alt.Tooltip("ci_high:Q", title="interval high", format=",.0f"),
+        ],
+    )
+    text = base.mark_text(align="left", dx=8, dy=-12, fontSize=12).encode(
+        x="effect:Q", text="label:N"
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return (bars + points + text + zero).properties(
+        height=alt.Step(56), title="Value per year of each line, with its interval"
+    )

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from impact.analysis.portfolio import data_span, data_version, studies
+from impact.formats import money, money_short, p_text  # noqa: F401  (pages format through ui)
 from impact.store import Store, open_store
 
 # What gives user text a meaning in Markdown (with GFM and Streamlit's extensions): links and
@@ -250,19 +251,6 @@ def day(label: str | None = None):
 def number(label: str | None = None):
     """Column format for counts: thousands separators."""
     return st.column_config.NumberColumn(label, format="localized")
-
-
-def money(value: float, currency: str = "USD") -> str:
-    return f"{currency} {value:,.0f}"
-
-
-def money_short(value: float, currency: str = "USD") -> str:
-    """USD 739k, USD 11.5M: fits a tile at 1024 px, where "USD 739,220" was cut."""
-    size = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if size >= limit:
-            return f"{currency} {value / limit:,.{1 if size < 100 * limit else 0}f}{suffix}"
-    return f"{currency} {value:,.0f}"
 
 
 def count(value: float) -> str:

@@ -55,6 +55,10 @@ models = load_models(ui.generation())
 if not models:
     ui.empty_warehouse_notice()
     st.stop()
+asked = st.query_params.get("model")  # from an Overview card's link
+if asked in models:
+    st.session_state["health_model"] = asked
+    del st.query_params["model"]  # once: the picker is the visitor's from here on
 c1, c2 = st.columns([3, 1])
 model = c1.selectbox("Model", models, key="health_model")
 period = c2.radio("Period", ["week", "day"], horizontal=True)

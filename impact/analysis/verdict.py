@@ -13,6 +13,7 @@ from impact.analysis.ab import experiment_readout
 from impact.analysis.did import rollout_readout
 from impact.analysis.evidence import ab_evidence, rollout_evidence
 from impact.errors import ImpactError
+from impact.formats import p_text
 from impact.stats.estimate import Estimate
 from impact.stats.evidence import MEANING, Evidence
 from impact.stats.experiment import Readout
@@ -115,10 +116,6 @@ def interval_name(e: Estimate) -> str:
     level = f"{interval_level(e) * 100:.3g}% CI"
     method = e.details.get("correction_method")
     return f"{level}, {method}-adjusted" if e.correction and method else level
-
-
-def p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def rollout_headlines(store: Store) -> list[Headline]:
