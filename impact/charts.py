@@ -106,9 +106,11 @@ def rollout_trends(trends: pd.DataFrame, units: pd.DataFrame, metric: str) -> al
     return (lines + rules).properties(height=300)
 
 
-def score_band(frame: pd.DataFrame) -> alt.Chart:
-    base = alt.Chart(frame, title="Score distribution per week (median, 25–75%)").encode(
-        x=alt.X("week:T", title=None)
+def score_band(frame: pd.DataFrame, period: str = "week") -> alt.Chart:
+    """Score quartiles per `period` (column "period", or "week" for weekly frames)."""
+    x = "period" if "period" in frame.columns else "week"
+    base = alt.Chart(frame, title=f"Score distribution per {period} (median, 25–75%)").encode(
+        x=alt.X(f"{x}:T", title=None)
     )
     band = base.mark_area(opacity=0.3).encode(
         y=alt.Y("score_p25:Q", title="score"), y2="score_p75:Q"
@@ -116,9 +118,9 @@ def score_band(frame: pd.DataFrame) -> alt.Chart:
     line = base.mark_line(point=True).encode(
         y="score_p50:Q",
         tooltip=[
-            alt.Tooltip("week:T"),
-            alt.Tooltip("score_p50:Q", format=".3f"),
-            alt.Tooltip("score_mean:Q", format=".3f"),
+            alt.Tooltip(f"{x}:T", title=period),
+            alt.Tooltip("score_p50:Q", title="median", format=".3f"),
+            alt.Tooltip("score_mean:Q", title="mean", format=".3f"),
             alt.Tooltip("predictions:Q", format=","),
         ],
     )

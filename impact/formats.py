@@ -42,3 +42,8 @@ def amount(value: float, unit: str, currency: str = "USD", *, signed: bool = Fal
     if unit == "proportion":
         return f"{sign}{value * 100:,.2f} percentage points"
     return f"{sign}{value:,.2f} {unit}"
+
+
+def p_cell(p: float) -> str:
+    """A p-value in a table: never 0.0000 (nor 0.000000000000 overflowing its column)."""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"

@@ -7,6 +7,7 @@ from impact import charts, ui
 from impact.analysis.model_cards import model_cards, selection
 from impact.analysis.portfolio import portfolio
 from impact.analysis.verdict import MEANING, interval_name
+from impact.glossary import explain_check
 
 ui.require_sign_in()  # before anything else, however this page is reached
 
@@ -157,7 +158,7 @@ def show_card(card) -> None:
                 )
             realised = card.realised_between(start, end)
             money_cols[2].metric(
-                "Realised in the date range" if start else "Realised so far",
+                "Realised",
                 ui.money_short(realised, cur) if realised is not None else "–",
                 help=f"{ui.money(realised, cur)} {period}"
                 if realised is not None
@@ -170,7 +171,8 @@ def show_card(card) -> None:
                 for check in card.checks:
                     st.markdown(
                         f"{MARKS[check.status]} — **{ui.escape(check.name)}**: "
-                        f"{ui.escape(check.why)}"
+                        f"{ui.escape(check.why)}",
+                        help=explain_check(check.name),
                     )
         if card.value is not None:
             used = "; ".join(a.describe() for a in card.value.assumptions)
@@ -186,12 +188,12 @@ def show_card(card) -> None:
             )
         health = card.health
         mark = {"ok": "✓ Health", "alert": "⚠ Health alert", "unknown": "– Health"}
-        h1, h2 = st.columns([4, 1], vertical_alignment="center")
-        h1.caption(f"{mark[health.status]}: {ui.escape(health.text)}")
-        h2.page_link(
+        st.caption(f"{mark[health.status]}: {ui.escape(health.text)}")
+        st.page_link(
             "pages/model_health.py",
             label="Model health",
             icon=":material/monitor_heart:",
+            help=f"Open Model health on {card.model}",
             query_params={"model": card.model},
         )
 
@@ -212,7 +214,7 @@ c = summary.counts
 cols = st.columns(5)
 cols[0].metric("Models", ui.count(c["models"]))
 cols[1].metric("Studies", ui.count(c["studies"]))
-cols[2].metric("Predictions logged", ui.count(c["predictions"]))
+cols[2].metric("Predictions", ui.count(c["predictions"]), help="Predictions logged")
 cols[3].metric(
     "Units",
     ui.count(c["units"]),
@@ -224,7 +226,7 @@ st.subheader("Models")
 if summary.models.empty:
     st.info("No predictions logged yet: upload a predictions file on the **Data** page.")
 else:
-    st.dataframe(
+    ui.table(
         summary.models,
         hide_index=True,
         column_order=[
@@ -251,11 +253,11 @@ else:
         empty="No predictions in the chosen date range.",
     )
 
-left, right = st.columns(2)
-left.subheader("Studies")
-left.dataframe(summary.studies, hide_index=True)
-right.subheader("Latest uploads")
-right.dataframe(
+# One under the other: side by side, both tables were cut at 1024 px.
+st.subheader("Studies")
+ui.table(summary.studies, hide_index=True)
+st.subheader("Latest uploads")
+ui.table(
     summary.recent_uploads[["dataset", "kind", "rows", "uploaded_at"]],
     hide_index=True,
     column_config={"rows": ui.number(), "uploaded_at": ui.when("uploaded")},
