@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from impact.tables import label
+
 
 def weekly_predictions(frame: pd.DataFrame) -> alt.Chart:
     return (
@@ -191,7 +193,7 @@ def metric_over_time(frame: pd.DataFrame, metric: str, title: str) -> alt.Chart:
         .mark_line(point=True)
         .encode(
             x=alt.X("period:T", title=None),
-            y=alt.Y(f"{metric}:Q", title=metric.replace("_", " "), scale=alt.Scale(zero=False)),
+            y=alt.Y(f"{metric}:Q", title=label(metric), scale=alt.Scale(zero=False)),
             color=alt.Color("version:N", title="version"),
             tooltip=[
                 alt.Tooltip("period:T"),

@@ -19,6 +19,7 @@ import streamlit as st
 from impact.analysis.portfolio import data_span, data_version
 from impact.formats import money, money_short, p_text  # noqa: F401  (pages format through ui)
 from impact.store import Store, open_store
+from impact.tables import label as header  # noqa: F401  (a column's name in words)
 
 # What gives user text a meaning in Markdown (with GFM and Streamlit's extensions): links and
 # images ([), HTML and autolinks (<), e-mail autolinks (@), LaTeX

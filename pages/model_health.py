@@ -92,7 +92,8 @@ ops = overview.operations
 total = overview.predictions
 weights = ops["predictions"] / total if total else ops["predictions"]
 latest = ops.iloc[-1]
-cols = st.columns(6)
+# Two rows of three: six in a row cut the figures ("77.…", "30 …") at 1024 px.
+cols = [*st.columns(3), *st.columns(3)]
 cols[0].metric("Predictions", ui.count(total))
 cols[1].metric("Labels arrived", f"{(ops['label_coverage'] * weights).sum():.1%}")
 cols[2].metric("Fell back (not served)", f"{(ops['fallback_share'] * weights).sum():.1%}")
@@ -106,12 +107,12 @@ left, right = st.columns(2)
 with left:
     choices = [m for m in QUALITY.get(health.task, []) if m in health.performance.columns]
     if choices:
-        metric = st.selectbox("Quality metric", choices)
+        metric = st.selectbox("Quality metric", choices, format_func=ui.header)
         ui.chart(
             ui.in_range(health.performance, "period"),
             charts.metric_over_time,
             metric,
-            f"{metric} per {period} (labelled predictions)",
+            f"{ui.header(metric)} per {period} (labelled predictions)",
         )
 with right:
     st.caption(ui.escape(view.money_source))
@@ -129,6 +130,11 @@ ui.table(
         "labeled": ui.number("labelled"),
         "label_coverage": st.column_config.NumberColumn("labels arrived", format="percent"),
         "fallback_share": st.column_config.NumberColumn("fell back", format="percent"),
+        **{
+            f"latency_{p}": st.column_config.NumberColumn(f"latency {p} (ms)", format="%.0f")
+            for p in ("p50", "p95", "p99")
+        },
+        "label_delay_days": st.column_config.NumberColumn("label delay (days)", format="%.1f"),
         **{
             c: st.column_config.NumberColumn(format="%.3f")
             for c in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "ece")

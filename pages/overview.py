@@ -19,6 +19,7 @@ BOXES = {
     "harmful": (st.warning, ":material/trending_down:"),
     "unreliable": (st.error, ":material/block:"),
 }
+SOURCES = {"decisions": "valued through its labelled decisions"}
 MARKS = {"passed": "✓ passed", "failed": "✗ failed", "not run": "– not run", "note": "· note"}
 
 
@@ -126,12 +127,15 @@ if valued:
 def show_card(card) -> None:
     box, icon = BOXES[card.strength]
     with st.container(border=True):
-        st.markdown(
-            f"**{ui.escape(card.name)}** · model {ui.escape(card.model)} "
-            f"{ui.escape(card.version)} · {ui.escape(card.business_unit)}"
-            + (f" · {card.source}" if card.source else "")
+        model = f"model {ui.escape(card.model)} {ui.escape(card.version)}"
+        title = (
+            f"**{model}**" if card.name == card.model else f"**{ui.escape(card.name)}** · {model}"
         )
-        reasons = "; ".join(r.rstrip(". ") for r in card.line.reasons) if card.line else ""
+        st.markdown(
+            f"{title} · {ui.escape(card.business_unit)}"
+            + (f" · {SOURCES.get(card.source, card.source)}" if card.source else "")
+        )
+        reasons = "; ".join(r.rstrip(". ") for r in card.reasons)
         why = f" Why {card.strength}: {reasons}." if reasons else ""
         box(f"**{card.strength.capitalize()}** — {ui.escape(card.sentence + why)}", icon=icon)
         if card.line is not None:

@@ -64,6 +64,11 @@ class ModelCard:
         return MEANING[self.strength]
 
     @property
+    def reasons(self) -> tuple[str, ...]:
+        """Why the verdict is below where the estimate put it (the failed checks' words)."""
+        return tuple(c.why for c in self.checks if c.status == "failed")
+
+    @property
     def counted(self) -> bool:
         return self.line is not None and self.line.sure
 
@@ -129,43 +134,107 @@ def selection(
 
 
 def model_cards(store: Store) -> Portfolio:
+    """Every portfolio line, then every graded study without money (its verdict and why it
+    is not valued), then every model with neither (its health alone), by model."""
     total = portfolio_total(store)
-    verdicts = {h.study: h for h in total.verdicts}
+    verdicts = {h.study: h for h in total.verdicts if h.study}
     values = {v.study: v.value for v in total.values if v.value is not None}
+    problems = {p.study: p.problem for p in total.problems}
     studies = {s.name: s for s in store.catalog.studies()}
     models = {m.name: m for m in store.catalog.models()}
-    healths, lines_of = {}, {}
-    for line in total.lines:
-        lines_of.setdefault(line.model, []).append(line)
-    cards = []
-    for name, model in sorted(models.items()):
-        health = _health(store, name)
-        healths[name] = health
-        hline = health_line(store, name, health) if health else health_line(store, name)
-        model_unit = model.business_unit or NO_UNIT
-        for line in lines_of.get(name, []):
-            study = studies.get(line.name)
-            unit = (study.business_unit if study else None) or model_unit
-            headline = verdicts.get(line.name)
-            cards.append(
-                ModelCard(
-                    name,
-                    hline.version,
-                    unit,
-                    line.name,
-                    line.source,
-                    _sentence(store, line, values.get(line.name), headline, total.currency),
-                    line.strength,
-                    _checks(headline, line),
-                    line,
-                    hline,
-                    _realised_series(store, line, values.get(line.name), health),
-                    values.get(line.name),
-                )
+    healths: dict[str, tuple] = {}
+
+    def health_of(model: str):
+        if model not in healths:
+            found = _health(store, model) if model in models else None
+            line = (
+                health_line(store, model, found)
+                if found
+                else HealthLine(model, "", _no_health(model, models), "unknown")
             )
-        if name not in lines_of:
-            cards.append(_unvalued(name, model_unit, hline, total, studies))
+            healths[model] = (found, line)
+        return healths[model]
+
+    def unit_of(study_name: str, model: str) -> str:
+        study = studies.get(study_name)
+        own = study.business_unit if study else None
+        record = models.get(model)
+        return own or (record.business_unit if record else None) or NO_UNIT
+
+    cards = []
+    for line in total.lines:
+        health, hline = health_of(line.model)
+        headline, value = verdicts.get(line.name), values.get(line.name)
+        cards.append(
+            ModelCard(
+                line.model,
+                hline.version,
+                unit_of(line.name, line.model),
+                line.name,
+                line.source,
+                _sentence(store, line, value, headline, total.currency),
+                line.strength,
+                _checks(headline, line),
+                line,
+                hline,
+                _realised_series(store, line, value, health),
+                value,
+            )
+        )
+    named = {c.name for c in cards}
+    for name, headline in verdicts.items():
+        if name in named:
+            continue
+        model = studies[name].model if name in studies else ""
+        why = problems.get(name)
+        said = f"{headline.text} Not valued yet: {why}" if why else headline.text
+        cards.append(
+            ModelCard(
+                model,
+                health_of(model)[1].version,
+                unit_of(name, model),
+                name,
+                "A/B test" if studies.get(name) and studies[name].kind == "ab" else "rollout",
+                said,
+                headline.strength,
+                _checks(headline, None),
+                None,
+                health_of(model)[1],
+                _EMPTY.copy(),
+            )
+        )
+    shown = {c.model for c in cards}
+    for name in sorted(set(models) - shown):
+        sentence = f"{name}: no study or value matrix gives it a money value yet."
+        hline = health_of(name)[1]
+        cards.append(
+            ModelCard(
+                name,
+                hline.version,
+                unit_of("", name),
+                name,
+                "",
+                sentence,
+                "inconclusive",
+                (),
+                None,
+                hline,
+                _EMPTY.copy(),
+            )
+        )
+    cards.sort(key=lambda c: (c.model, c.name))
     return Portfolio(cards, total)
+
+
+_EMPTY = pd.DataFrame(columns=["day", "cumulative"])
+
+
+def _no_health(model: str, models: dict) -> str:
+    if not model:
+        return "No model is named for this study, so there is no model health to show."
+    if model not in models:
+        return f"Model {model} is not in the catalog yet: upload its predictions."
+    return f"Model {model} has no stored predictions yet."
 
 
 def _health(store: Store, model: str):
@@ -173,28 +242,6 @@ def _health(store: Store, model: str):
         return model_health(store, model, "week")
     except ImpactError:
         return None
-
-
-def _unvalued(name, unit, hline, total, studies) -> ModelCard:
-    why = [p for p in total.problems if (s := studies.get(p.study)) and s.model == name]
-    sentence = (
-        f"{name}: not valued yet — {why[0].problem}"
-        if why
-        else f"{name}: no study or value matrix gives it a money value yet."
-    )
-    return ModelCard(
-        name,
-        hline.version,
-        unit,
-        why[0].study if why else name,
-        "",
-        sentence,
-        "inconclusive",
-        (),
-        None,
-        hline,
-        pd.DataFrame(columns=["day", "cumulative"]),
-    )
 
 
 def _sentence(
@@ -235,9 +282,9 @@ def _sentence(
     return f"{line.name}: {said}: {worth}."
 
 
-def _checks(headline: Headline | None, line: PortfolioLine) -> tuple[Check, ...]:
+def _checks(headline: Headline | None, line: PortfolioLine | None) -> tuple[Check, ...]:
     if headline is None or headline.evidence is None:
-        if line.source == "decisions":
+        if line is not None and line.source == "decisions":
             return (
                 Check(
                     "interval",

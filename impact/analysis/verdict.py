@@ -67,7 +67,7 @@ def headlines(store: Store) -> list[Headline]:
             wanted = [study.primary_metric, *study.guardrail_metrics]
             result = experiment_readout(store, study, metrics=wanted)
         except ImpactError as exc:
-            lines.append(Headline(f"{study.name}: no readout yet ({exc})", False))
+            lines.append(Headline(f"{study.name}: no readout yet ({exc})", False, study=study.name))
             continue
         readout = result.readout
         direction = directions[study.primary_metric]
@@ -127,7 +127,7 @@ def rollout_headlines(store: Store) -> list[Headline]:
         try:
             readout = rollout_readout(store, study)
         except ImpactError as exc:
-            lines.append(Headline(f"{study.name}: no readout yet ({exc})", False))
+            lines.append(Headline(f"{study.name}: no readout yet ({exc})", False, study=study.name))
             continue
         e = readout.estimate
         direction = store.catalog.metric(study.primary_metric).direction

@@ -69,7 +69,7 @@ def overview(
         "not_valued": [
             {"study": p.study, "why": p.problem}
             for p in cards.total.problems
-            if not model or any(c.name == p.study for c in shown)
+            if not (model or unit) or any(c.name == p.study for c in shown)
         ],
     }
     if as_json:
