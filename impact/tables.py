@@ -68,8 +68,8 @@ def label(column: object) -> str:
 
 def cell(value: object, fmt: str | None = None, column: str = "") -> str:
     """One cell as text, in its column's format ("%.4f", "percent", "localized")."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-        return EMPTY
+    if value is None or (not isinstance(value, list | tuple | dict) and pd.isna(value)):
+        return EMPTY  # None, NaN, NaT and pandas' NA
     if isinstance(value, bool):
         return "yes" if value else "no"
     if not isinstance(value, int | float):
@@ -108,7 +108,9 @@ def readable(frame: pd.DataFrame, config: dict | None = None) -> tuple[pd.DataFr
         if kind in _KEEP or pd.api.types.is_datetime64_any_dtype(values):
             shown = {**given, "label": name}
         elif not numeric or values.isna().any() or p_plain:
-            frame[column] = [cell(v, fmt, str(column)) for v in values]
+            frame[column] = pd.Series(
+                [cell(v, fmt, str(column)) for v in values], index=frame.index, dtype=object
+            )
             shown = {**_text(name), **({"help": given["help"]} if "help" in given else {})}
         elif str(column) in PERCENT and not kind:
             shown = {"label": name, "type_config": {"type": "number", "format": "percent"}}

@@ -56,22 +56,29 @@ def test_no_table_on_any_page_has_snake_case_headers_or_empty_none_cells(demo_ap
             empty = [c for c in cells.columns if cells[c].isna().any()]
             assert not empty, (page, empty)
             for column in cells.columns:
-                assert not cells[column].astype(str).str.fullmatch(r"None|nan|NaT").any()
+                assert not cells[column].astype(str).str.fullmatch(r"None|nan|NaT|<NA>").any()
     assert seen >= 15  # every page's tables were read
 
 
 def test_p_values_and_empty_cells_read_as_words():
     frame = pd.DataFrame(
-        {"p_value": [3e-12, 0.4567], "guardrail_passed": [True, None], "ci_low": [1.5, None]}
+        {
+            "p_value": [3e-12, 0.4567],
+            "guardrail_passed": [True, None],
+            "ci_low": [1.5, None],
+            "failed_rows": pd.array([pd.NA, "3"], dtype="string"),
+        }
     )
     shown, config = readable(frame, {"ci_low": {"type_config": {"format": "%.2f"}}})
     assert shown["p_value"].tolist() == ["< 0.001", "0.457"]  # never 0.0000 nor 3e-12
     assert shown["guardrail_passed"].tolist() == ["yes", "–"]
     assert shown["ci_low"].tolist() == ["1.50", "–"]
+    assert shown["failed_rows"].tolist() == ["–", "3"]  # pandas' NA too
     assert [config[c]["label"] for c in frame.columns] == [
         "p-value",
         "guardrail held",
         "interval low",
+        "failed rows",
     ]
     # A header longer than its cells is widened so it is not cut ("target e…").
     _, config = readable(pd.DataFrame({"target effect": [1.0]}))
