@@ -16,6 +16,7 @@ def weekly_predictions(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("week:T", title=None),
             y=alt.Y("predictions:Q", title="predictions"),
             color=alt.Color("model:N", title="model"),
+            strokeDash=alt.StrokeDash("model:N", title="model"),  # not colour alone
             tooltip=["model:N", alt.Tooltip("week:T"), alt.Tooltip("predictions:Q", format=",")],
         )
         .properties(height=260)
@@ -195,6 +196,7 @@ def metric_over_time(frame: pd.DataFrame, metric: str, title: str) -> alt.Chart:
             x=alt.X("period:T", title=None),
             y=alt.Y(f"{metric}:Q", title=label(metric), scale=alt.Scale(zero=False)),
             color=alt.Color("version:N", title="version"),
+            strokeDash=alt.StrokeDash("version:N", title="version"),  # not colour alone
             tooltip=[
                 alt.Tooltip("period:T"),
                 alt.Tooltip("version:N"),
@@ -232,6 +234,7 @@ def reliability(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("mean_score:Q", title="mean score in bin", scale=alt.Scale(domain=[0, 1])),
             y=alt.Y("mean_label:Q", title="share positive", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("version:N", title="version"),
+            strokeDash=alt.StrokeDash("version:N", title="version"),  # not colour alone
             tooltip=[
                 alt.Tooltip("version:N"),
                 alt.Tooltip("bin:Q"),

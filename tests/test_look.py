@@ -98,3 +98,28 @@ def test_the_score_band_is_titled_with_the_period_it_shows():
     )
     spec = json.dumps(score_band(frame, "day").to_dict())
     assert "Score distribution per day" in spec and "per week" not in spec
+
+
+def test_charts_do_not_rely_on_colour_alone():
+    from impact.charts import value_per_year, weekly_predictions
+
+    lines = pd.DataFrame(
+        {
+            "line": ["a", "b"],
+            "strength": ["conclusive", "harmful"],
+            "effect": [10.0, -5.0],
+            "ci_low": [5.0, -9.0],
+            "ci_high": [15.0, -1.0],
+            "counted": [True, False],
+        }
+    )
+    spec = value_per_year(lines, "USD").to_dict()
+    layers = spec["layer"]
+    assert any(layer["encoding"].get("shape", {}).get("field") == "strength" for layer in layers)
+    texts = [layer for layer in layers if layer["mark"]["type"] == "text"]
+    assert texts and texts[0]["encoding"]["text"]["field"] == "label"  # the strength, written
+    assert "x2" in json.dumps(spec)  # the interval is drawn, not only printed
+    weekly = pd.DataFrame(
+        {"week": pd.to_datetime(["2026-09-07"] * 2), "model": ["m1", "m2"], "predictions": [1, 2]}
+    )
+    assert weekly_predictions(weekly).to_dict()["encoding"]["strokeDash"]["field"] == "model"
