@@ -39,14 +39,15 @@ def overview(
     from impact.store import open_store
 
     cards = model_cards(open_store())
-    for name, asked, known in (
-        ("model", model, cards.models),
-        ("business unit", unit, cards.business_units),
+    for name, flag, asked, known in (
+        ("model", "--model", model, cards.models),
+        ("business unit", "--unit", unit, cards.business_units),
     ):
         unknown = [a for a in asked or [] if a not in known]
         if unknown:
             raise InvalidInput(
-                f"No {name} {', '.join(map(repr, unknown))}. Known: {', '.join(known) or 'none'}."
+                f"No {name} {', '.join(map(repr, unknown))}. Known: {', '.join(known) or 'none'}; "
+                f"pass one of them to {flag}, or leave {flag} out for all."
             )
     start, end = (d.date() if d else None for d in (since, until))
     if start and end and start > end:
@@ -89,7 +90,7 @@ def _record(card, start, end) -> dict:
         "strength": card.strength,
         "counted": card.counted,
         "verdict": card.sentence,
-        "reasons": list(line.reasons) if line else [],
+        "reasons": list(card.reasons),
         "checks": [
             {"name": c.name, "status": c.status, "effect": c.effect, "why": c.why}
             for c in card.checks
