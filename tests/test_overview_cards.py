@@ -236,3 +236,25 @@ def test_a_study_without_a_model_or_money_keeps_its_verdict_card(store, tmp_path
     assert any("Sample ratio mismatch" in r for r in card.reasons)
     assert card.health.status == "unknown" and "No model is named" in card.health.text
     assert selection([card]).total is None
+
+
+def test_a_study_s_business_unit_is_set_in_the_definitions_file(store, tmp_path):
+    from impact.analysis.definitions import define_file, export_definitions
+    from impact.ingest import ingest_file
+
+    (tmp_path / "o.csv").write_text("unit_id,observed_at,revenue\nu1,2026-03-01,2.5\n")
+    ingest_file(store, tmp_path / "o.csv", "outcomes", allow_unknown_units=True)
+    path = tmp_path / "defs.yaml"
+    path.write_text(
+        "metrics:\n  revenue:\n    dataset: o\n    column: revenue\n"
+        "studies:\n  pricing:\n    kind: ab\n    arms: [control, treatment]\n"
+        "    control_arm: control\n    primary_metric: revenue\n    business_unit: Sales\n"
+    )
+    define_file(store, path)
+    assert store.catalog.study("pricing").business_unit == "Sales"
+    exported = export_definitions(store)
+    assert "business_unit: Sales" in exported
+    path.write_text(exported)
+    assert store.catalog.study("pricing").version == 1
+    define_file(store, path)  # the export defines nothing new
+    assert store.catalog.study("pricing").version == 1
