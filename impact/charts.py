@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from impact.tables import label
+
 
 def weekly_predictions(frame: pd.DataFrame) -> alt.Chart:
     return (
@@ -14,6 +16,7 @@ def weekly_predictions(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("week:T", title=None),
             y=alt.Y("predictions:Q", title="predictions"),
             color=alt.Color("model:N", title="model"),
+            strokeDash=alt.StrokeDash("model:N", title="model"),  # not colour alone
             tooltip=["model:N", alt.Tooltip("week:T"), alt.Tooltip("predictions:Q", format=",")],
         )
         .properties(height=260)
@@ -106,9 +109,11 @@ def rollout_trends(trends: pd.DataFrame, units: pd.DataFrame, metric: str) -> al
     return (lines + rules).properties(height=300)
 
 
-def score_band(frame: pd.DataFrame) -> alt.Chart:
-    base = alt.Chart(frame, title="Score distribution per week (median, 25–75%)").encode(
-        x=alt.X("week:T", title=None)
+def score_band(frame: pd.DataFrame, period: str = "week") -> alt.Chart:
+    """Score quartiles per `period` (column "period", or "week" for weekly frames)."""
+    x = "period" if "period" in frame.columns else "week"
+    base = alt.Chart(frame, title=f"Score distribution per {period} (median, 25–75%)").encode(
+        x=alt.X(f"{x}:T", title=None)
     )
     band = base.mark_area(opacity=0.3).encode(
         y=alt.Y("score_p25:Q", title="score"), y2="score_p75:Q"
@@ -116,9 +121,9 @@ def score_band(frame: pd.DataFrame) -> alt.Chart:
     line = base.mark_line(point=True).encode(
         y="score_p50:Q",
         tooltip=[
-            alt.Tooltip("week:T"),
-            alt.Tooltip("score_p50:Q", format=".3f"),
-            alt.Tooltip("score_mean:Q", format=".3f"),
+            alt.Tooltip(f"{x}:T", title=period),
+            alt.Tooltip("score_p50:Q", title="median", format=".3f"),
+            alt.Tooltip("score_mean:Q", title="mean", format=".3f"),
             alt.Tooltip("predictions:Q", format=","),
         ],
     )
@@ -189,8 +194,9 @@ def metric_over_time(frame: pd.DataFrame, metric: str, title: str) -> alt.Chart:
         .mark_line(point=True)
         .encode(
             x=alt.X("period:T", title=None),
-            y=alt.Y(f"{metric}:Q", title=metric.replace("_", " "), scale=alt.Scale(zero=False)),
+            y=alt.Y(f"{metric}:Q", title=label(metric), scale=alt.Scale(zero=False)),
             color=alt.Color("version:N", title="version"),
+            strokeDash=alt.StrokeDash("version:N", title="version"),  # not colour alone
             tooltip=[
                 alt.Tooltip("period:T"),
                 alt.Tooltip("version:N"),
@@ -228,6 +234,7 @@ def reliability(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("mean_score:Q", title="mean score in bin", scale=alt.Scale(domain=[0, 1])),
             y=alt.Y("mean_label:Q", title="share positive", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("version:N", title="version"),
+            strokeDash=alt.StrokeDash("version:N", title="version"),  # not colour alone
             tooltip=[
                 alt.Tooltip("version:N"),
                 alt.Tooltip("bin:Q"),
@@ -266,3 +273,56 @@ def event_study(frame: pd.DataFrame, metric: str) -> alt.Chart:
         .encode(x="x:Q")
     )
     return (rules + points + zero + start).properties(height=280)
+
+
+STRENGTH_SHAPES = {
+    "conclusive": "circle",
+    "suggestive": "diamond",
+    "inconclusive": "square",
+    "harmful": "triangle-down",
+    "unreliable": "cross",
+}
+
+
+def value_per_year(frame: pd.DataFrame, currency: str) -> alt.Chart:
+    """Each line's money per year with its interval (error bar); evidence strength by the
+    point's shape and its written name, not by colour alone. Columns: line, strength,
+    effect, ci_low, ci_high, counted."""
+    data = frame.copy()
+    data["label"] = [
+        f"{s}" if c else f"{s}, not counted"
+        for s, c in zip(frame["strength"], frame["counted"], strict=True)
+    ]
+    fmt = ",.3~s"
+    base = alt.Chart(data).encode(
+        y=alt.Y("line:N", title=None, sort=None, axis=alt.Axis(labelLimit=260))
+    )
+    bars = base.mark_rule(strokeWidth=3, color="#1f5fa8").encode(
+        x=alt.X(
+            "ci_low:Q", title=f"{currency} per year, with its interval", axis=alt.Axis(format=fmt)
+        ),
+        x2="ci_high:Q",
+    )
+    shapes = list(STRENGTH_SHAPES)
+    points = base.mark_point(filled=True, size=120, color="black").encode(
+        x="effect:Q",
+        shape=alt.Shape(
+            "strength:N",
+            title="evidence",
+            scale=alt.Scale(domain=shapes, range=[STRENGTH_SHAPES[s] for s in shapes]),
+        ),
+        tooltip=[
+            alt.Tooltip("line:N", title="line"),
+            alt.Tooltip("strength:N", title="evidence"),
+            alt.Tooltip("effect:Q", title="per year", format=",.0f"),
+            alt.Tooltip("ci_low:Q", title="interval low", format=",.0f"),
+            alt.Tooltip("ci_high:Q", title="interval high", format=",.0f"),
+        ],
+    )
+    text = base.mark_text(align="left", dx=8, dy=-12, fontSize=12).encode(
+        x="effect:Q", text="label:N"
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return (bars + points + text + zero).properties(
+        height=alt.Step(56), title="Value per year of each line, with its interval"
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 
 from impact import ui
@@ -56,7 +57,7 @@ def review(proposal: edits.Proposal, action: str, key: str) -> None:
         for problem in proposal.problems:
             st.error(ui.escape(problem))
     elif not proposal.unchanged:
-        st.dataframe(proposal.rows(), hide_index=True)
+        ui.table(pd.DataFrame(proposal.rows()), hide_index=True)
     if proposal.unchanged:
         st.caption("No change yet: edit a field above to see what saving would alter.")
     else:
@@ -413,4 +414,6 @@ def history_table(kind: str, name: str, key: str) -> None:
         return
     rows = edits.history(ui.store(), kind, name)
     if rows:
-        st.dataframe(rows, hide_index=True, column_config={"changed at": ui.when("changed at")})
+        ui.table(
+            pd.DataFrame(rows), hide_index=True, column_config={"changed at": ui.when("changed at")}
+        )

@@ -19,8 +19,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from impact.analysis.portfolio import data_span, data_version, studies
+from impact.analysis.portfolio import data_span, data_version
+from impact.formats import money, money_short, p_text  # noqa: F401  (pages format through ui)
 from impact.store import Store, open_store
+from impact.tables import label as header  # noqa: F401  (a column's name in words)
 
 # What gives user text a meaning in Markdown (with GFM and Streamlit's extensions): links and
 # images ([), HTML and autolinks (<), e-mail autolinks (@), LaTeX
@@ -197,22 +199,17 @@ def data_changed() -> None:
 
 
 @st.cache_data(show_spinner=False)
-def _sidebar_data(generation: str) -> tuple[list[str], tuple[date, date] | None]:
-    return [s.name for s in studies(store())], data_span(store())
+def _sidebar_data(generation: str) -> tuple[date, date] | None:
+    return data_span(store())
 
 
 def sidebar() -> None:
-    """Study and date range, shared by every page through session state.
-
-    The range starts as the span of the stored facts, so nothing is hidden by default.
+    """The date range, shared by every page through session state. It starts as the span
+    of the stored facts, so nothing is hidden by default. (A study or model is chosen on
+    its page, which remembers it: a second picker here only disagreed with the page's.)
     """
-    study_names, span = _sidebar_data(generation())
+    span = _sidebar_data(generation())
     with st.sidebar:
-        st.markdown("### Filters")
-        if study_names:
-            current = st.session_state.get(STUDY_KEY)
-            index = study_names.index(current) if current in study_names else 0
-            st.session_state[STUDY_KEY] = st.selectbox("Study", study_names, index=index)
         default = st.session_state.get(RANGE_KEY) or span
         if default is None:
             default = (date.today() - timedelta(days=90), date.today())
@@ -220,7 +217,7 @@ def sidebar() -> None:
         chosen = st.date_input("Date range", value=default, key=widget)
         if isinstance(chosen, tuple | list) and len(chosen) == 2:
             st.session_state[RANGE_KEY] = (chosen[0], chosen[1])
-        st.caption("The date range filters the time series on every page.")
+        st.caption("Filters the time series on every page and the realised money on the Overview.")
 
 
 RETRY_KEY = "impact_read_retries"
@@ -251,9 +248,19 @@ def retry_when_unreadable() -> Iterator[None]:
 
 
 def selected_study(candidates: list[str]) -> str | None:
-    """The sidebar's study if it fits this page, else the first candidate."""
+    """The study asked for by a link (?study=…), else the one last chosen on a page, if it
+    fits this page, else the first candidate."""
+    asked = st.query_params.get("study")
+    if asked in candidates:
+        st.session_state[STUDY_KEY] = asked
+        del st.query_params["study"]  # once: the page's picker is the visitor's from here
     chosen = st.session_state.get(STUDY_KEY)
     return chosen if chosen in candidates else (candidates[0] if candidates else None)
+
+
+def remember_study(name: str) -> None:
+    """A page's study picker calls this with its choice, so the page reopens on it."""
+    st.session_state[STUDY_KEY] = name
 
 
 def in_range(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -289,17 +296,13 @@ def number(label: str | None = None):
     return st.column_config.NumberColumn(label, format="localized")
 
 
-def money(value: float, currency: str = "USD") -> str:
-    return f"{currency} {value:,.0f}"
+def table(frame, column_config: dict | None = None, **kwargs) -> None:
+    """Every table on a page: headers in words, readable p-values, "–" in empty cells
+    (impact.tables)."""
+    from impact.tables import readable
 
-
-def money_short(value: float, currency: str = "USD") -> str:
-    """USD 739k, USD 11.5M: fits a tile at 1024 px, where "USD 739,220" was cut."""
-    size = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if size >= limit:
-            return f"{currency} {value / limit:,.{1 if size < 100 * limit else 0}f}{suffix}"
-    return f"{currency} {value:,.0f}"
+    shown, config = readable(frame, column_config)
+    st.dataframe(shown, column_config=config, **kwargs)
 
 
 def count(value: float) -> str:

@@ -137,7 +137,7 @@ def show_report(file_name: str, report) -> None:
     )
     rules = report.rules_frame()
     order = {"failed": 0, "warning": 1, "passed": 2}
-    st.dataframe(
+    ui.table(
         rules.sort_values("status", key=lambda s: s.map(order), kind="stable"),
         hide_index=True,
         column_order=["check", "status", "failed", "fix"],
@@ -147,7 +147,7 @@ def show_report(file_name: str, report) -> None:
         },
     )
     failures = report.failures_frame()
-    st.dataframe(failures.head(200), hide_index=True)
+    ui.table(failures.head(200), hide_index=True)
     ui.download_csv(
         "Download the failing rows (CSV)", failures, f"{Path(file_name).stem}-validation.csv"
     )
@@ -267,7 +267,7 @@ datasets = load(ui.generation())
 if datasets.empty:
     ui.empty_warehouse_notice()
 else:
-    st.dataframe(
+    ui.table(
         datasets,
         hide_index=True,
         column_config={
@@ -286,7 +286,7 @@ else:
         "50%) and delay, and outcome units no study knows. A failed dataset's findings are "
         "shown on every readout that uses it."
     )
-    st.dataframe(
+    ui.table(
         load_readiness(ui.generation()),
         hide_index=True,
         column_config={
@@ -304,4 +304,4 @@ log = audit_table(ui.store())
 if log.empty:
     st.caption("No changes recorded yet.")
 else:
-    st.dataframe(log, hide_index=True, column_config={"when": ui.when()})
+    ui.table(log, hide_index=True, column_config={"when": ui.when()})

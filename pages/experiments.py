@@ -15,6 +15,7 @@ from impact.analysis.ab import (
 from impact.analysis.definition_edits import choices as definition_choices
 from impact.analysis.portfolio import experiment_enrolment, studies, study
 from impact.errors import ImpactError
+from impact.glossary import TERMS
 from impact.options import DEFAULT_CAP, ReadoutOptions
 
 ui.require_sign_in()  # before anything else, however this page is reached
@@ -60,6 +61,7 @@ if not names:
     ui.empty_warehouse_notice()
     st.stop()
 name = st.selectbox("Experiment", names, index=names.index(ui.selected_study(names)))
+ui.remember_study(name)
 record = load_study(ui.generation(), name)
 settings = record.options
 stored = settings.readout
@@ -82,14 +84,19 @@ CORRECTIONS = {"holm": "Holm (family-wise)", "bh": "Benjamini–Hochberg (FDR)",
 with st.expander("Analysis options"):
     c1, c2, c3 = st.columns(3)
     relative = c1.toggle("Relative lift (%)", value=stored.relative)
-    cuped = c1.toggle("CUPED (pre-period adjustment)", value=stored.cuped)
-    sequential = c2.toggle("Always-valid intervals (peeking allowed)", value=stored.sequential)
+    cuped = c1.toggle("CUPED (pre-period adjustment)", value=stored.cuped, help=TERMS["cuped"])
+    sequential = c2.toggle(
+        "Always-valid intervals (peeking allowed)",
+        value=stored.sequential,
+        help=TERMS["always_valid"],
+    )
     pairwise = c2.toggle("Also compare treatment arms pairwise", value=stored.pairwise)
     correction = c3.selectbox(
         "Multiple-comparison correction",
         list(CORRECTIONS),
         index=list(CORRECTIONS).index(stored.correction),
         format_func=CORRECTIONS.get,
+        help=TERMS["correction"],
     )
     capping = c3.toggle("Cap outliers (1st–99th percentile)", value=stored.cap is not None)
     target = c3.number_input(
@@ -147,7 +154,7 @@ for col, (arm, n) in zip(cols, readout.counts.items(), strict=False):
     col.caption(f"{n / total:.1%} of units{planned}")
 srm_failed = readout.srm is not None and readout.srm.mismatch
 srm_state = "failed" if srm_failed else ("passed" if readout.srm else "no planned split")
-cols[-1].metric("Sample ratio check", srm_state)
+cols[-1].metric("Sample ratio check", srm_state, help=TERMS["srm"])
 if readout.srm:
     cols[-1].caption(f"χ² p = {readout.srm.p_value:.3f}; flagged below 0.001")
 
@@ -192,7 +199,7 @@ if not table.empty:
     if relative:  # show lifts in percent
         shown[["effect", "ci_low", "ci_high"]] *= 100
         effect_format = "%.2f%%"
-    st.dataframe(
+    ui.table(
         shown,
         hide_index=True,
         column_config={
@@ -204,6 +211,7 @@ if not table.empty:
             "effect": st.column_config.NumberColumn("effect", format=effect_format),
             "ci_low": st.column_config.NumberColumn("interval low", format=effect_format),
             "ci_high": st.column_config.NumberColumn("interval high", format=effect_format),
+            "guardrail_passed": st.column_config.Column("guardrail held", help=TERMS["guardrail"]),
         },
     )
     st.altair_chart(charts.forest(table[table["kind"] == "primary"], relative=relative))
@@ -217,7 +225,7 @@ with left:
     if readout.power:
         scale = 100 if relative else 1
         unit = "%" if relative else ""
-        st.dataframe(
+        ui.table(
             [
                 {
                     "metric": p.metric,
@@ -261,7 +269,7 @@ if metrics and segments:
     segment = s2.selectbox("Segment", segments)
     try:
         parts = load_segments(ui.generation(), name, metric, segment, options)
-        st.dataframe(
+        ui.table(
             parts.assign(comparison=parts.treatment_arm + " vs " + parts.control_arm),
             hide_index=True,
             column_order=["segment", "comparison", "n_control", "n_treatment", "effect"]

@@ -34,7 +34,7 @@ st.subheader("Metric definitions")
 if definitions.empty:
     st.info("No metric is defined yet.")
 else:
-    st.dataframe(definitions, hide_index=True)
+    ui.table(definitions, hide_index=True)
 
 st.subheader("Value assumptions")
 st.caption(
@@ -44,7 +44,7 @@ st.caption(
 if assumptions.empty:
     st.info("No value assumption is set yet.")
 else:
-    st.dataframe(assumptions, hide_index=True, column_config={"changed at": ui.when()})
+    ui.table(assumptions, hide_index=True, column_config={"changed at": ui.when()})
 
 with st.form("assumption", clear_on_submit=False):
     st.markdown("**Change an assumption** (recorded as a new version, with your name)")
@@ -110,7 +110,7 @@ st.subheader("Outcome columns in the warehouse")
 if columns.empty:
     st.info("No outcome rows yet: upload an outcomes file on the **Data** page.")
 else:
-    st.dataframe(
+    ui.table(
         columns,
         hide_index=True,
         column_config={

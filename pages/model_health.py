@@ -23,8 +23,8 @@ def load_models(generation: str) -> list[str]:
 
 
 @st.cache_data(show_spinner=False)
-def load(generation: str, model: str):
-    return model_overview(ui.store(), model)
+def load(generation: str, model: str, period: str):
+    return model_overview(ui.store(), model, period)
 
 
 @st.cache_data(show_spinner=False)
@@ -55,10 +55,14 @@ models = load_models(ui.generation())
 if not models:
     ui.empty_warehouse_notice()
     st.stop()
+asked = st.query_params.get("model")  # from an Overview card's link
+if asked in models:
+    st.session_state["health_model"] = asked
+    del st.query_params["model"]  # once: the picker is the visitor's from here on
 c1, c2 = st.columns([3, 1])
 model = c1.selectbox("Model", models, key="health_model")
 period = c2.radio("Period", ["week", "day"], horizontal=True)
-overview = load(ui.generation(), model)
+overview = load(ui.generation(), model, period)
 reference = chosen_reference(model)
 try:
     view = load_health(ui.generation(), model, period, reference)
@@ -88,7 +92,8 @@ ops = overview.operations
 total = overview.predictions
 weights = ops["predictions"] / total if total else ops["predictions"]
 latest = ops.iloc[-1]
-cols = st.columns(6)
+# Two rows of three: six in a row cut the figures ("77.…", "30 …") at 1024 px.
+cols = [*st.columns(3), *st.columns(3)]
 cols[0].metric("Predictions", ui.count(total))
 cols[1].metric("Labels arrived", f"{(ops['label_coverage'] * weights).sum():.1%}")
 cols[2].metric("Fell back (not served)", f"{(ops['fallback_share'] * weights).sum():.1%}")
@@ -102,22 +107,44 @@ left, right = st.columns(2)
 with left:
     choices = [m for m in QUALITY.get(health.task, []) if m in health.performance.columns]
     if choices:
-        metric = st.selectbox("Quality metric", choices)
+        metric = st.selectbox("Quality metric", choices, format_func=ui.header)
         ui.chart(
             ui.in_range(health.performance, "period"),
             charts.metric_over_time,
             metric,
-            f"{metric} per {period} (labelled predictions)",
+            f"{ui.header(metric)} per {period} (labelled predictions)",
         )
 with right:
     st.caption(ui.escape(view.money_source))
     if not view.money.empty:
         ui.chart(ui.in_range(view.money, "period"), charts.money_over_time, "Cumulative value")
-ui.chart(ui.in_range(overview.weekly_scores, "week"), charts.score_band)
+ui.chart(ui.in_range(overview.scores, "period"), charts.score_band, period)
 st.caption("A band that moves while the business did not is drift: the inputs changed.")
 
 st.subheader("Versions compared")
-st.dataframe(view.comparison, hide_index=True)
+ui.table(
+    view.comparison,
+    hide_index=True,
+    column_config={
+        "n": ui.number("predictions"),
+        "labeled": ui.number("labelled"),
+        "label_coverage": st.column_config.NumberColumn("labels arrived", format="percent"),
+        "fallback_share": st.column_config.NumberColumn("fell back", format="percent"),
+        **{
+            f"latency_{p}": st.column_config.NumberColumn(f"latency {p} (ms)", format="%.0f")
+            for p in ("p50", "p95", "p99")
+        },
+        "label_delay_days": st.column_config.NumberColumn("label delay (days)", format="%.1f"),
+        **{
+            c: st.column_config.NumberColumn(format="%.3f")
+            for c in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "ece")
+        },
+    },
+)
+st.caption(
+    "One row per version over all its predictions and labels; score drift of its monitored "
+    "weeks against the reference window."
+)
 d1, d2 = st.columns(2)
 with d1:
     ui.chart(view.reliability, charts.reliability)
@@ -130,7 +157,7 @@ st.markdown(
     f"{period} per version"
 )
 latest = health.drift.sort_values("period").groupby(["version", "column"]).tail(1)
-st.dataframe(
+ui.table(
     latest[
         [
             "version",
@@ -146,23 +173,5 @@ st.dataframe(
     ],
     hide_index=True,
     column_config={"period": ui.day(period)},
-)
-st.subheader("By version")
-latency_ms = {
-    f"latency_{p}": st.column_config.NumberColumn(f"latency {p} (ms)", format="%.0f")
-    for p in ("p50", "p95", "p99")
-}
-st.dataframe(
-    ops,
-    hide_index=True,
-    column_config={
-        "predictions": ui.number(),
-        **latency_ms,
-        "label_coverage": st.column_config.ProgressColumn(
-            "labels", format="percent", min_value=0, max_value=1
-        ),
-        "fallback_share": st.column_config.NumberColumn("fell back", format="percent"),
-        "label_delay_days": st.column_config.NumberColumn("label delay (days)", format="%.1f"),
-    },
 )
 st.altair_chart(charts.latency(ops))

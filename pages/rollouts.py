@@ -15,6 +15,7 @@ from impact.analysis.did import (
 )
 from impact.analysis.portfolio import rollout_overview
 from impact.errors import ImpactError
+from impact.glossary import TERMS
 
 ui.require_sign_in()  # before anything else, however this page is reached
 
@@ -59,6 +60,7 @@ if not names:
     ui.empty_warehouse_notice()
     st.stop()
 name = st.selectbox("Rollout study", names, index=names.index(ui.selected_study(names)))
+ui.remember_study(name)
 try:
     overview = load(ui.generation(), name)
 except ImpactError as exc:
@@ -205,10 +207,15 @@ if overview.metric:
         for warning in e.warnings:
             st.warning(ui.escape(warning.message))
         st.markdown("**Checks** (shown every time, passed or not)")
-        st.dataframe(
+        ui.table(
             checks_frame(readout),
             hide_index=True,
-            column_config={"p_value": st.column_config.NumberColumn("p-value", format="%.3g")},
+            column_config={
+                "p_value": st.column_config.NumberColumn("p-value", format="%.3g"),
+                "check": st.column_config.Column(
+                    "check", help=f"{TERMS['pre-trend']} {TERMS['placebo']}"
+                ),
+            },
         )
         st.caption(
             f"A check fails when its p-value is below {e.alpha:g} (the confidence level "
@@ -218,7 +225,7 @@ if overview.metric:
         aggregations = aggregations_frame(readout)
         if not aggregations.empty:
             st.markdown(f"**Callaway–Sant'Anna aggregations** ({1 - e.alpha:.0%} intervals)")
-            st.dataframe(aggregations, hide_index=True)
+            ui.table(aggregations, hide_index=True)
         events = event_table(readout)
         if not events.empty:
             st.altair_chart(charts.event_study(events, overview.metric))
@@ -227,7 +234,7 @@ if overview.metric:
             )
         if readout.group_time is not None and not readout.group_time.empty:
             st.markdown("**Group-time effects ATT(g, t)**")
-            st.dataframe(
+            ui.table(
                 readout.group_time,
                 hide_index=True,
                 column_order=["group", "period", "event_time", "att", "se", "ci_low", "ci_high"]
@@ -242,7 +249,7 @@ if overview.metric:
             )
 
 st.subheader("Units and adoption dates")
-st.dataframe(
+ui.table(
     overview.units.assign(
         treated_at=overview.units["treated_at"].dt.strftime("%Y-%m-%d").fillna("never")
     ),

@@ -44,24 +44,27 @@ def metrics(at: AppTest) -> dict[str, str]:
 def test_overview_shows_the_portfolio_and_the_verdict(app, demo_store):
     wh = demo_store.warehouse
     tiles = metrics(app)
-    assert tiles["Predictions logged"] == f"{wh.scalar('SELECT count(*) FROM predictions'):,}"
+    assert tiles["Predictions"] == f"{wh.scalar('SELECT count(*) FROM predictions'):,}"
     assert tiles["Outcome rows"] == f"{wh.scalar('SELECT count(*) FROM outcomes'):,}"
     assert tiles["Models"] == "4" and tiles["Studies"] == "3"
     best = max(
         experiment_readout(demo_store, T.EXPERIMENT).readout.estimates, key=lambda e: e.effect
     )
     # Each verdict starts with its evidence strength: two conclusive, the recs test harmful.
-    verdict, rollout = [s.value for s in app.success if s.value.startswith("Conclusive")]
+    [verdict] = [s.value for s in app.success if escape(T.EXPERIMENT) in s.value]
+    [rollout] = [s.value for s in app.success if escape(T.ROLLOUT_STUDY) in s.value]
+    assert rollout.startswith("**Conclusive**")
     assert escape(T.ROLLOUT_STUDY) in rollout and "lowered handling_minutes" in rollout
     assert "Why" not in rollout and "by region" in rollout
-    [harmful] = [w.value for w in app.warning if w.value.startswith("Harmful")]
+    [harmful] = [w.value for w in app.warning if w.value.startswith("**Harmful**")]
     assert escape(T.RECS_EXPERIMENT) in harmful
     assert "guardrail returns degraded beyond its tolerance" in harmful
     # pages show names and messages as text: Markdown characters come escaped
     assert verdict.startswith(
-        escape(f"Conclusive — {T.EXPERIMENT}: model-v2 raises revenue_28d by {best.effect:,.2f}")
+        "**Conclusive** — "
+        + escape(f"{T.EXPERIMENT}: model-v2 raised revenue_28d by USD {best.effect:,.2f}")
     )
-    assert f"{best.ci_low:+,.2f} to {best.ci_high:+,.2f}" in verdict
+    assert f"+USD {best.ci_low:,.2f} to +USD {best.ci_high:,.2f}" in verdict
     models = app.dataframe[0].value
     names = [T.CHURN_MODEL, T.TRIAGE_MODEL, T.FRAUD_MODEL, T.RECS_MODEL]
     assert sorted(models["model"]) == sorted(names)
@@ -159,8 +162,8 @@ def test_overview_shows_money_with_its_interval_and_assumptions(app, demo_store)
     from impact.analysis.value import study_value
 
     v = study_value(demo_store, T.EXPERIMENT)
-    tiles = {m.label: m.value for m in app.metric}
-    assert tiles[f"{T.EXPERIMENT} · model-v2: value per year"] == money_short(v.annual.effect)
+    values = [m.value for m in app.metric if m.label == "Value per year"]
+    assert money_short(v.annual.effect) in values  # on the study's card
     rois = [m.value for m in app.metric if m.label == "ROI on running cost"]
     assert f"{v.returns.roi:,.0%}" in rois  # one tile per valued study
     captions = " ".join(c.value for c in app.caption)

@@ -62,7 +62,7 @@ def test_file_level_rules_say_what_failed_instead_of_minus_one(app):
     rules, _ = report_frames(at)
     failed = rules[rules["status"] == "failed"]
     assert failed["failed"].tolist() == ["missing column(s): treated_at"]
-    assert failed["failed_rows"].isna().all()
+    assert (failed["failed_rows"] == "–").all()  # an empty cell, not Streamlit's "None"
     fix = failed["fix"].iloc[0]
     assert "column mapping table" in fix and "--map" not in fix  # the page's own words
 

@@ -211,20 +211,25 @@ class ModelOverview:
     threshold: float
     operations: pd.DataFrame  # per version
     weekly_scores: pd.DataFrame
+    scores: pd.DataFrame  # score quartiles per `period` (day or week), column "period"
 
     @property
     def predictions(self) -> int:
         return int(self.operations["predictions"].sum())
 
 
-def model_overview(store: Store, model: str) -> ModelOverview:
+def model_overview(store: Store, model: str, period: str = "week") -> ModelOverview:
     record = next((m for m in store.catalog.models() if m.name == model), None)
+    weekly = q.weekly_scores(store.warehouse, model)
     return ModelOverview(
         model,
         record.description if record else "",
         record.decision_threshold if record else 0.5,
         q.model_operations(store.warehouse, model),
-        q.weekly_scores(store.warehouse, model),
+        weekly,
+        weekly.rename(columns={"week": "period"})
+        if period == "week"
+        else q.score_quartiles(store.warehouse, model, period),
     )
 
 

@@ -40,6 +40,7 @@ class PortfolioLine:
     hours: Estimate | None  # time saved per year, for time metrics
     strength: str
     reasons: tuple[str, ...] = ()
+    version: str = ""  # decisions: the version whose labelled decisions are valued
 
     @property
     def sure(self) -> bool:
@@ -91,19 +92,22 @@ def portfolio_total(store: Store) -> PortfolioTotal:
             )
         )
     lines += decision_lines(store)
+    return PortfolioTotal(lines, currency, *totals(lines), problems, graded, values)
+
+
+def totals(
+    lines: list[PortfolioLine],
+) -> tuple[Estimate | None, dict[str, Estimate], Estimate | None, float]:
+    """Total, split by value kind, hours and realised money of the sure lines among `lines`
+    (the whole portfolio, or the Overview's filtered part of it)."""
     sure = [line for line in lines if line.sure]
     kinds = sorted({line.value_kind for line in sure})
     hours = [line.hours for line in sure if line.hours is not None]
-    return PortfolioTotal(
-        lines,
-        currency,
+    return (
         _sum([line.annual for line in sure], "portfolio: value per year"),
         {k: _sum([x.annual for x in sure if x.value_kind == k], k) for k in kinds},
         _sum(hours, "time saved: hours per year") if hours else None,
         sum(line.realised or 0.0 for line in sure),
-        problems,
-        graded,
-        values,
     )
 
 
@@ -141,6 +145,7 @@ def decision_lines(store: Store) -> list[PortfolioLine]:
                 None,
                 "conclusive" if annual.ci_low > 0 else "inconclusive",
                 (),
+                n_version,
             )
         )
     return out

@@ -13,6 +13,7 @@ from impact.analysis.ab import experiment_readout
 from impact.analysis.did import rollout_readout
 from impact.analysis.evidence import ab_evidence, rollout_evidence
 from impact.errors import ImpactError
+from impact.formats import p_text
 from impact.stats.estimate import Estimate
 from impact.stats.evidence import MEANING, Evidence
 from impact.stats.experiment import Readout
@@ -66,7 +67,7 @@ def headlines(store: Store) -> list[Headline]:
             wanted = [study.primary_metric, *study.guardrail_metrics]
             result = experiment_readout(store, study, metrics=wanted)
         except ImpactError as exc:
-            lines.append(Headline(f"{study.name}: no readout yet ({exc})", False))
+            lines.append(Headline(f"{study.name}: no readout yet ({exc})", False, study=study.name))
             continue
         readout = result.readout
         direction = directions[study.primary_metric]
@@ -117,10 +118,6 @@ def interval_name(e: Estimate) -> str:
     return f"{level}, {method}-adjusted" if e.correction and method else level
 
 
-def p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
 def rollout_headlines(store: Store) -> list[Headline]:
     """One plain sentence per rollout study: the model's effect since adoption."""
     lines = []
@@ -130,7 +127,7 @@ def rollout_headlines(store: Store) -> list[Headline]:
         try:
             readout = rollout_readout(store, study)
         except ImpactError as exc:
-            lines.append(Headline(f"{study.name}: no readout yet ({exc})", False))
+            lines.append(Headline(f"{study.name}: no readout yet ({exc})", False, study=study.name))
             continue
         e = readout.estimate
         direction = store.catalog.metric(study.primary_metric).direction

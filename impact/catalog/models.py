@@ -34,6 +34,7 @@ class Model(SQLModel, table=True):
     owner: str = ""
     task: Task = Field(default="classification", sa_type=String)
     decision_threshold: float = 0.5
+    business_unit: str | None = None  # the Overview's filter; a study may set its own
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -65,6 +66,7 @@ class StudyBase(SQLModel):
     kind: StudyKind = Field(sa_type=String)
     model: str = ""
     description: str = ""
+    business_unit: str | None = None  # None: its model's business unit
     unit: str = "customer"
     start: datetime | None = None
     end: datetime | None = None

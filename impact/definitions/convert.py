@@ -85,6 +85,7 @@ def study_record(name: str, spec: StudySpec) -> StudyBase:
         name=name,
         model=spec.model,
         description=spec.description,
+        business_unit=spec.business_unit,
         unit=spec.unit,
         start=spec.start,
         end=spec.end,
@@ -108,7 +109,12 @@ def study_record(name: str, spec: StudySpec) -> StudyBase:
 def study_spec(s: Study) -> StudySpec:
     options = s.options
     common: dict[str, Any] = dict(
-        model=s.model, description=s.description, unit=s.unit, start=s.start, end=s.end
+        model=s.model,
+        description=s.description,
+        business_unit=s.business_unit,
+        unit=s.unit,
+        start=s.start,
+        end=s.end,
     )
     if s.kind == "ab":
         r = options.readout

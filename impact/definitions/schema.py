@@ -65,6 +65,7 @@ def _utc(value: datetime | None) -> datetime | None:
 class _StudySpec(_Strict):
     model: str = ""
     description: str = ""
+    business_unit: str | None = None  # the Overview's filter (default: its model's)
     unit: str = _STUDY["unit"].default
     start: datetime | None = None
     end: datetime | None = None

@@ -27,18 +27,21 @@ MODELS = {
         versions=["v1", "v2"],
         description="Scores churn risk; customers above the threshold get a retention offer.",
         owner="growth-ds",
+        business_unit="Growth",
         decision_threshold=T.CHURN_THRESHOLD,
     ),
     T.TRIAGE_MODEL: dict(
         versions=["v1"],
         description="Scores support-ticket urgency to route tickets to the right queue.",
         owner="support-ml",
+        business_unit="Customer support",
         decision_threshold=0.5,
     ),
     T.FRAUD_MODEL: dict(
         versions=["v3", "v4"],
         description="Scores card transactions; those above the threshold are blocked.",
         owner="risk-ml",
+        business_unit="Risk",
         decision_threshold=T.FRAUD_THRESHOLD,
     ),
     T.RECS_MODEL: dict(

@@ -13,6 +13,7 @@ import pandas as pd
 
 from impact.contract import AFTER_LATEST_TIME, EARLIEST_TIME
 from impact.queries import health
+from impact.vocabulary import HealthPeriod, check_choice
 from impact.warehouse import Warehouse
 
 
@@ -128,15 +129,21 @@ def model_operations(warehouse: Warehouse, model: str) -> pd.DataFrame:
 
 def weekly_scores(warehouse: Warehouse, model: str) -> pd.DataFrame:
     """Score quartiles per week: drift shows as a moving band."""
+    return score_quartiles(warehouse, model, "week").rename(columns={"period": "week"})
+
+
+def score_quartiles(warehouse: Warehouse, model: str, period: str = "week") -> pd.DataFrame:
+    """Score quartiles per `period` (day or week, UTC)."""
+    check_choice("period", period, HealthPeriod)
     return warehouse.frame(
         """
-        SELECT date_trunc('week', predicted_at) AS week, count(*) AS predictions,
+        SELECT date_trunc(?, predicted_at) AS period, count(*) AS predictions,
                percentile_cont(0.25) WITHIN GROUP (ORDER BY score) AS score_p25,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY score) AS score_p50,
                percentile_cont(0.75) WITHIN GROUP (ORDER BY score) AS score_p75,
                avg(score) AS score_mean
-        FROM predictions WHERE model = ? GROUP BY week ORDER BY week""",
-        [model],
+        FROM predictions WHERE model = ? GROUP BY period ORDER BY period""",
+        [period, model],
     )
 
 
