@@ -55,7 +55,7 @@ def test_overview_shows_the_portfolio_and_the_verdict(app, demo_store):
     [rollout] = [s.value for s in app.success if escape(T.ROLLOUT_STUDY) in s.value]
     assert rollout.startswith("**Conclusive**")
     assert escape(T.ROLLOUT_STUDY) in rollout and "lowered handling_minutes" in rollout
-    assert "Why" not in rollout and "by region" in rollout
+    assert "Why" not in rollout and "minutes since adoption" in rollout
     [harmful] = [w.value for w in app.warning if w.value.startswith("**Harmful**")]
     assert escape(T.RECS_EXPERIMENT) in harmful
     assert "guardrail returns degraded beyond its tolerance" in harmful

@@ -70,9 +70,14 @@ LABELS = {
     "start": "Start",
     "end": "End",
 }
-# Which Overview figures a field feeds. Owner and description feed none.
-_METRIC_VERDICT = {"dataset", "column", "denominator", "aggregation", "direction", "unit"}
-_METRIC_MONEY = _METRIC_VERDICT | {"kind", "value_per_unit", "rate"}
+# Which Overview figures a field feeds. Owner and description feed none; the money fields
+# feed the verdict too, through the effect that would pay the running cost (its power check).
+_METRIC_QUIET = {"owner", "description"}
+_METRIC_MONEY = {"dataset", "column", "denominator", "aggregation", "direction", "unit"} | {
+    "kind",
+    "value_per_unit",
+    "rate",
+}
 _STUDY_QUIET = {"description", "model"}
 
 
@@ -278,9 +283,9 @@ def _metric_figures(
     for s in store.catalog.studies():
         if s.primary_metric == name:
             money = bool(keys & _METRIC_MONEY) and any(kinds)
-            figures += _study_figures_for(s.name, bool(keys & _METRIC_VERDICT), money)
+            figures += _study_figures_for(s.name, bool(keys - _METRIC_QUIET), money)
             valued += [s.name] if money else []
-        elif name in s.guardrail_metrics and keys & _METRIC_VERDICT:
+        elif name in s.guardrail_metrics and keys - _METRIC_QUIET - {"kind", "rate"}:
             figures.append(f"{s.name}'s verdict (a guardrail)")
     return figures + (_totals(kinds, valued, counted) if valued else [])
 

@@ -48,6 +48,7 @@ MODELS = {
         versions=["v1"],
         description="Picks the products a shopper sees on the home page, instead of bestsellers.",
         owner="shop-ml",
+        business_unit="Growth",
         decision_threshold=T.RECS_THRESHOLD,
     ),
 }
