@@ -346,5 +346,6 @@ tr, img.chart, .headline { break-inside: avoid; }
 img.chart { display: block; width: 100%; max-width: 165mm; height: auto; margin: 3mm 0; }
 footer { margin-top: 8mm; border-top: 1px solid #ccc; padding-top: 2mm; color: #555;
   font-size: 8.5pt; }
+@media screen { body { padding: 8mm 6mm 12mm 6mm; } }
 code { font-family: "DejaVu Sans Mono", monospace; }
 """
