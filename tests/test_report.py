@@ -76,6 +76,35 @@ def test_each_verdict_has_its_checks_assumptions_and_versions(built):
     assert "impact report --output DIR" in page
 
 
+def test_model_health_lines_match_the_warehouse(built, demo_store):
+    wh = demo_store.warehouse
+    for m in built.content.models:
+        n, labelled = wh.execute(
+            "SELECT count(*), avg(CASE WHEN actual IS NOT NULL THEN 1.0 ELSE 0.0 END) "
+            "FROM predictions WHERE model = ?",
+            [m.model],
+        ).rows[0]
+        assert m.predictions == n and m.label_coverage == pytest.approx(labelled)
+        assert f'<td class="num">{n:,}</td>' in built.html
+    fraud = next(m for m in built.content.models if m.model == "fraud-model")
+    assert fraud.alerts and fraud.quality.startswith("ROC AUC")
+
+
+def test_money_not_counted_is_said_and_why(built):
+    c = built.content
+    line = replace(c.total.lines[0], strength="harmful", reasons=("guardrail churn degraded",))
+    total = replace(c.total, lines=[line, *c.total.lines[1:]])
+    money_lines = [replace(c.money[0], line=line), *c.money[1:]]
+    wrong = replace(
+        c, total=total, money=money_lines, not_valued=[("old-test", "no primary metric")]
+    )
+    page = render_html(wrong)
+    said = re.search(r"Money not counted, and why</h2><ul>(.*?)</ul>", page).group(1)
+    assert f"{escape(line.name)} (harmful): {money(line.annual.effect, c.currency)}" in said
+    assert "guardrail churn degraded" in said and "old-test: not valued — no primary metric" in said
+    assert "(not counted in the total)" in page
+
+
 def test_the_html_is_self_contained(built):
     page = built.html.lower()
     assert "<script" not in page and "javascript:" not in page

@@ -72,9 +72,9 @@ class ModelLine:
     model: str
     task: str
     version: str  # the latest
-    predictions: int
-    label_coverage: float | None
-    quality: str  # e.g. "ROC AUC 0.72" or "MAE 3.1"
+    predictions: int  # every version's
+    label_coverage: float | None  # every version's predictions with a label
+    quality: str  # the latest version's, e.g. "ROC AUC 0.72" or "MAE 3.1"
     alerts: tuple[str, ...]
 
 
@@ -225,7 +225,7 @@ def _models(store: Store) -> list[ModelLine]:
                 health.task,
                 str(latest["version"]),
                 int(versions["n"].sum()),
-                _number(latest.get("label_coverage")),
+                _share(versions["labeled"].sum(), versions["n"].sum()),
                 _quality(latest),
                 tuple(f"{a.version} {a.subject}: {a.message}" for a in health.alerts),
             )
@@ -239,6 +239,10 @@ def _quality(row: pd.Series) -> str:
         if figure is not None:
             return f"{name} {figure:.3g}"
     return "no labels yet"
+
+
+def _share(part, whole) -> float | None:
+    return float(part) / float(whole) if whole else None
 
 
 def _number(x) -> float | None:

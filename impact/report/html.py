@@ -257,15 +257,19 @@ def _models(c: ReportContent) -> str:
     return (
         "<section><h2>Model health</h2>"
         "<table><thead><tr><th>model</th><th>task</th><th>latest version</th>"
-        '<th class="num">predictions</th><th>labelled</th><th>quality</th><th>alerts</th>'
+        '<th class="num">predictions</th><th>labelled</th><th>quality (latest)</th>'
+        "<th>alerts (weekly)</th>"
         f"</tr></thead><tbody>{rows}</tbody></table></section>"
     )
 
 
-def _alerts(alerts: tuple[str, ...]) -> str:
+def _alerts(alerts: tuple[str, ...], shown: int = 4) -> str:
+    """The first few, and how many more: the Model health page lists them all."""
     if not alerts:
         return "none"
-    return f"{len(alerts)}: " + "<br>".join(t(a) for a in alerts)
+    more = len(alerts) - shown
+    tail = [f"… and {more} more (Model health page)"] if more > 0 else []
+    return f"{len(alerts)}: " + "<br>".join(t(a) for a in [*alerts[:shown], *tail])
 
 
 def _datasets(c: ReportContent) -> str:
