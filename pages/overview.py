@@ -208,7 +208,7 @@ asked = st.session_state.get("board_report")
 if asked and asked[0] == ui.generation():  # a report of data since changed is not offered
     with st.spinner("Writing the report and its PDF…"):
         page, pdf, stem = board_report(*asked, total)
-    left, right = st.columns(2)
+    left, right, _ = st.columns([1, 1, 2])  # side by side, not at both ends of the page
     left.download_button(
         "Download HTML", page, file_name=f"{stem}.html", mime="text/html", on_click="ignore"
     )
