@@ -6,6 +6,7 @@ from impact import charts, report, ui
 from impact.analysis.portfolio import portfolio
 from impact.analysis.portfolio_value import portfolio_total
 from impact.analysis.verdict import MEANING, interval_name
+from impact.errors import ImpactError
 
 ui.require_sign_in()  # before anything else, however this page is reached
 
@@ -206,12 +207,16 @@ if st.button("Build the board report"):
     st.session_state["board_report"] = (ui.generation(), ui.session_store().user)
 asked = st.session_state.get("board_report")
 if asked and asked[0] == ui.generation():  # a report of data since changed is not offered
-    with st.spinner("Writing the report and its PDF…"):
-        page, pdf, stem = board_report(*asked, total)
-    left, right, _ = st.columns([1, 1, 2])  # side by side, not at both ends of the page
-    left.download_button(
-        "Download HTML", page, file_name=f"{stem}.html", mime="text/html", on_click="ignore"
-    )
-    right.download_button(
-        "Download PDF", pdf, file_name=f"{stem}.pdf", mime="application/pdf", on_click="ignore"
-    )
+    try:
+        with st.spinner("Writing the report and its PDF…"):
+            page, pdf, stem = board_report(*asked, total)
+    except ImpactError as exc:
+        st.error(ui.escape(exc))
+    else:
+        left, right, _ = st.columns([1, 1, 2])  # side by side, not at both ends of the page
+        left.download_button(
+            "Download HTML", page, file_name=f"{stem}.html", mime="text/html", on_click="ignore"
+        )
+        right.download_button(
+            "Download PDF", pdf, file_name=f"{stem}.pdf", mime="application/pdf", on_click="ignore"
+        )

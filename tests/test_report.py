@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from html import escape
@@ -208,3 +209,12 @@ def test_the_overview_button_offers_the_html_and_the_pdf(demo_app, monkeypatch):
     assert tile == money_short(float(total.replace(",", "")))  # the page's figure
     pdf, name = stored["application/pdf"]
     assert pdf.startswith(b"%PDF") and name.endswith(".pdf")
+
+
+def test_without_weasyprint_the_pdf_is_refused_with_the_fix(monkeypatch):
+    from impact.errors import NotEstimable
+    from impact.report.pdf import render_pdf
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as if it were not installed
+    with pytest.raises(NotEstimable, match="Pango .* --format html"):
+        render_pdf("<p>x</p>")
