@@ -24,7 +24,6 @@ from impact.analysis.value import (
 from impact.analysis.verdict import MEANING, Headline, interval_name
 from impact.errors import ImpactError
 from impact.report.methods import methods_used
-from impact.stats.estimate import Estimate
 from impact.stats.evidence import ORDER, Finding
 from impact.store import Store
 
@@ -277,7 +276,3 @@ def _warnings(total: PortfolioTotal) -> list[str]:
 
 def strength_meaning(strength: str) -> str:
     return MEANING.get(strength, "")
-
-
-def figure(e: Estimate) -> tuple[float, float, float]:
-    return e.effect, e.ci_low, e.ci_high
