@@ -220,6 +220,28 @@ def money_over_time(frame: pd.DataFrame, title: str) -> alt.Chart:
     return line.properties(height=240)
 
 
+def portfolio_lines(frame: pd.DataFrame, currency: str) -> alt.Chart:
+    """Value per year of each line with its interval; lines not counted in grey."""
+    base = alt.Chart(frame).encode(
+        y=alt.Y("name:N", title=None, sort=None, axis=alt.Axis(labelLimit=220))
+    )
+    bars = base.mark_rule(strokeWidth=4).encode(
+        x=alt.X("ci_low:Q", title=f"{currency} per year", axis=alt.Axis(format="~s")),
+        x2="ci_high:Q",
+        color=alt.Color(
+            "counted:N",
+            title="counted in the total",
+            scale=alt.Scale(domain=["yes", "no"], range=["#1f77b4", "#999999"]),
+            legend=alt.Legend(orient="bottom"),
+        ),
+    )
+    points = base.mark_point(filled=True, size=80, color="black").encode(x="effect:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return (bars + points + zero).properties(
+        height=alt.Step(36), title="Value per year of each line, with its interval"
+    )
+
+
 def reliability(frame: pd.DataFrame) -> alt.Chart:
     """Reliability diagram: mean label against mean score per bin; the diagonal is perfect."""
     diagonal = (

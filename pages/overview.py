@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from impact import charts, ui
+from impact import charts, report, ui
 from impact.analysis.model_cards import model_cards, selection
 from impact.analysis.portfolio import portfolio
 from impact.analysis.verdict import MEANING, interval_name
+from impact.errors import ImpactError
 from impact.glossary import explain_check
 
 ui.require_sign_in()  # before anything else, however this page is reached
@@ -267,3 +268,36 @@ ui.table(
     hide_index=True,
     column_config={"rows": ui.number(), "uploaded_at": ui.when("uploaded")},
 )
+
+st.subheader("Board report")
+st.caption(
+    "This page's figures as one self-contained HTML file and a PDF of the same content: "
+    "the headline, every verdict with its checks, the assumptions behind the money, methods, "
+    "warnings, model health and data readiness, for the whole portfolio whatever the filters "
+    "above. From the command line: `impact report --output DIR`."
+)
+
+
+@st.cache_data(show_spinner=False)
+def board_report(generation: str, author: str, _total):
+    built = report.board_report(ui.store(), author=author, total=_total)
+    return built.html, built.pdf, built.file_stem
+
+
+if st.button("Build the board report"):
+    st.session_state["board_report"] = (ui.generation(), ui.session_store().user)
+asked = st.session_state.get("board_report")
+if asked and asked[0] == ui.generation():  # a report of data since changed is not offered
+    try:
+        with st.spinner("Writing the report and its PDF…"):
+            page, pdf, stem = board_report(*asked, cards.total)
+    except ImpactError as exc:
+        st.error(ui.escape(exc))
+    else:
+        left, right, _ = st.columns([1, 1, 2])  # side by side, not at both ends of the page
+        left.download_button(
+            "Download HTML", page, file_name=f"{stem}.html", mime="text/html", on_click="ignore"
+        )
+        right.download_button(
+            "Download PDF", pdf, file_name=f"{stem}.pdf", mime="application/pdf", on_click="ignore"
+        )

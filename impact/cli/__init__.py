@@ -72,7 +72,7 @@ def emit_json(payload: Any) -> None:
 
 
 # The groups register their commands on import.
-from impact.cli import ab, data, define, did, health, overview, serve, value  # noqa: E402, F401
+from impact.cli import ab, data, define, did, health, overview, report, serve, value  # noqa: E402, F401
 
 
 def main() -> None:  # pragma: no cover - console entry point
