@@ -238,7 +238,7 @@ def experiment_editor(name: str, metrics: list[str], key: str = "study_edit") ->
     planned = spec.planned_split or {a: 1 / len(arms) for a in arms}
     split = {
         arm: col.number_input(
-            arm,
+            ui.escape(arm),  # a label is Markdown: arm names are users' text
             min_value=0.0,
             max_value=1.0,
             value=float(planned.get(arm, 0.0)),
@@ -257,7 +257,7 @@ def experiment_editor(name: str, metrics: list[str], key: str = "study_edit") ->
     )
     guardrails = {
         m: g1.number_input(
-            f"{m}: tolerated degradation (metric units)",
+            f"{ui.escape(m)}: tolerated degradation (metric units)",
             min_value=0.0,
             value=float(spec.guardrails.get(m) or 0.0),
             key=f"{key}_tol_{m}",

@@ -184,7 +184,8 @@ def generation() -> str:
     """Cache key for loaders: this session's writes plus the warehouse's load ledger, so an
     ingest from the CLI or another session shows up on the next rerun."""
     mine = st.session_state.setdefault("impact_generation", 0)
-    return f"{mine}:{data_version(store())}"
+    # The warehouse's path too: two stores may be at the same data version.
+    return f"{mine}:{store().warehouse.path}:{data_version(store())}"
 
 
 def data_changed() -> None:

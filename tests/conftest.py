@@ -45,7 +45,9 @@ def demo_app(demo_store, monkeypatch):
     monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
     monkeypatch.delenv(CATALOG_ENV, raising=False)
     st.cache_resource.clear()
-    st.cache_data.clear()
+    # Page caches are kept: their keys (ui.generation) carry the warehouse's path and data
+    # version, and the demo store is read-only, so every test of it may share them (each
+    # cold Overview costs seconds).
     at = AppTest.from_file(str(Path(__file__).parents[1] / "app.py"), default_timeout=120).run()
     assert not at.exception
     return at

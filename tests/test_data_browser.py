@@ -107,7 +107,8 @@ def test_own_experiment_uploaded_and_defined_in_the_pages_reads_out_as_welch(
         # (the sidebar's page titles and filters), not Streamlit's bare pages/ listing.
         page.goto(f"{analyst_server}/data")
         page.get_by_role("link", name="Overview", exact=True).wait_for(timeout=30_000)
-        assert page.get_by_test_id("stSidebar").get_by_text("Date range").count() == 1
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text("Date range", exact=True).wait_for(timeout=30_000)
         _upload(page, tmp_path, "assignments", "pricing.csv", assign)
         page.get_by_text(f"Stored {2 * n} rows as dataset").wait_for(timeout=30_000)
         page.get_by_text("Finish the experiment pricing-test").wait_for(timeout=10_000)

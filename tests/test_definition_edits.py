@@ -174,3 +174,20 @@ def test_the_experiments_page_saves_the_study_and_a_viewer_cannot(demo, monkeypa
     assert viewer.button(key=f"{key}_save").disabled
     refused = "viewer role: you can read but not define or edit studies"
     assert any(refused in c.value for c in viewer.caption)
+
+
+def test_the_rollouts_page_saves_the_rollout_and_its_readout_follows(demo, monkeypatch):
+    from impact.analysis.did import rollout_options
+
+    at = _app(monkeypatch)
+    at.switch_page("pages/rollouts.py").run()
+    key = f"rollout_edit_{T.ROLLOUT_STUDY}"
+    stored = demo.catalog.study(T.ROLLOUT_STUDY).options.rollout
+    other = "twfe" if stored.estimator != "twfe" else "cs"
+    at.selectbox(key=f"{key}_estimator").set_value(other).run()
+    [said] = [i.value for i in at.info if "figure" in i.value]
+    assert f"{T.ROLLOUT_STUDY}'s verdict" in said.replace("\\", "")
+    at.button(key=f"{key}_save").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [f"Saved study {T.ROLLOUT_STUDY} as version 2."]
+    assert rollout_options(demo, T.ROLLOUT_STUDY).estimator == other

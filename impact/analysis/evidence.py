@@ -113,13 +113,13 @@ def _break_even_power(store: Store, study: Study, readout: Readout, best: Estima
 def _health(store: Store, study: Study) -> list[Finding]:
     """Score drift or an accuracy drop of the study's model during the study (from its
     start). Feature drift is left out: a rollout changes who is scored by design."""
-    from impact.analysis.health import model_health
+    from impact.analysis.health import weekly_health
     from impact.errors import ImpactError
 
     if not study.model:
         return []
     try:
-        alerts = model_health(store, study.model, "week").alerts
+        alerts = weekly_health(store, study.model).alerts
     except ImpactError:
         return []
     start = study.start

@@ -78,6 +78,23 @@ class ModelHealth:
         return pd.DataFrame([a.record() for a in self.alerts], columns=columns)
 
 
+_WEEKLY: dict[tuple, ModelHealth] = {}
+
+
+def weekly_health(store: Store, model: str) -> ModelHealth:
+    """`model_health(store, model, "week")`, remembered until any data or definition
+    changes: the Overview's cards, their health lines and the evidence checks of every
+    study of the model all read the same one (it is the slow part of the Overview)."""
+    from impact.analysis.portfolio import data_version
+
+    key = (str(store.warehouse.path), store.catalog.url, data_version(store), model)
+    if key not in _WEEKLY:
+        if len(_WEEKLY) > 64:
+            _WEEKLY.clear()
+        _WEEKLY[key] = model_health(store, model, "week")
+    return _WEEKLY[key]
+
+
 def model_health(
     store: Store,
     model: str,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from impact.analysis.health import ModelHealth, model_health
+from impact.analysis.health import ModelHealth, weekly_health
 from impact.errors import ImpactError
 from impact.store import Store
 
@@ -28,7 +28,7 @@ class HealthLine:
 
 def health_line(store: Store, model: str, health: ModelHealth | None = None) -> HealthLine:
     try:
-        health = health or model_health(store, model, "week")
+        health = health or weekly_health(store, model)
     except ImpactError as exc:
         return HealthLine(model, "", f"Health not available: {exc}", "unknown")
     ops = health.operations.sort_values("period")

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from impact.analysis.health import model_health
+from impact.analysis.health import weekly_health
 from impact.analysis.health_line import HealthLine, health_line
 from impact.analysis.portfolio_value import PortfolioLine, PortfolioTotal, portfolio_total, totals
 from impact.analysis.value import StudyValue, decision_value_series
@@ -239,7 +239,7 @@ def _no_health(model: str, models: dict) -> str:
 
 def _health(store: Store, model: str):
     try:
-        return model_health(store, model, "week")
+        return weekly_health(store, model)
     except ImpactError:
         return None
 
