@@ -13,7 +13,7 @@ from impact.analysis.ab import (
     tidy_frame,
 )
 from impact.analysis.definition_edits import choices as definition_choices
-from impact.analysis.portfolio import experiment_enrolment, studies, study
+from impact.analysis.portfolio import experiment_enrolment, metric_units, studies, study
 from impact.errors import ImpactError
 from impact.glossary import TERMS
 from impact.options import DEFAULT_CAP, ReadoutOptions
@@ -43,6 +43,11 @@ def load(generation: str, name: str, options: ReadoutOptions, target: float | No
 @st.cache_data(show_spinner="Splitting by segment …")
 def load_segments(generation: str, name: str, metric: str, segment: str, options: ReadoutOptions):
     return tidy_frame(segment_readout(ui.store(), name, metric, segment, options))
+
+
+@st.cache_data(show_spinner=False)
+def load_units(generation: str) -> dict[str, str]:
+    return metric_units(ui.store(), currency_code=True)
 
 
 @st.cache_data(show_spinner=False)
@@ -195,6 +200,9 @@ if not table.empty:
             "method",
         ]
     ].copy()
+    if not relative:  # effects carry their metric's unit (lifts are in percent)
+        units = load_units(ui.generation())
+        shown.insert(shown.columns.get_loc("effect"), "unit", shown["metric"].map(units))
     effect_format = "%.4f"
     if relative:  # show lifts in percent
         shown[["effect", "ci_low", "ci_high"]] *= 100

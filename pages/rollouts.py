@@ -13,8 +13,9 @@ from impact.analysis.did import (
     rollout_options,
     rollout_readout,
 )
-from impact.analysis.portfolio import rollout_overview
+from impact.analysis.portfolio import metric_units, rollout_overview
 from impact.errors import ImpactError
+from impact.formats import amount
 from impact.glossary import TERMS
 
 ui.require_sign_in()  # before anything else, however this page is reached
@@ -192,9 +193,14 @@ if overview.metric:
     else:
         e = readout.estimate
         r1, r2 = st.columns([1, 2])
-        r1.metric(f"Change in {ui.escape(overview.metric)} since adoption", f"{e.effect:+,.2f}")
+        unit = metric_units(ui.store()).get(overview.metric, "")
+        r1.metric(
+            f"Change in {ui.escape(overview.metric)} since adoption",
+            amount(e.effect, unit, signed=True),
+        )
         r1.caption(
-            f"{1 - e.alpha:.0%} CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; "
+            f"{1 - e.alpha:.0%} CI {ui.escape(amount(e.ci_low, unit, signed=True))} to "
+            f"{ui.escape(amount(e.ci_high, unit, signed=True))}; "
             f"{p_text(e)}; {ui.count(e.clusters)} clusters ({ui.escape(cluster)}s)"
         )
         r2.caption(ui.escape(e.method))

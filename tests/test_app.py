@@ -89,6 +89,7 @@ def test_experiments_page_shows_arms_checks_and_the_readout(app, demo_store):
     }
     primary = table[table["kind"] == "primary"]
     assert len(primary) == len(expected) == 2
+    assert set(primary["unit"]) == {"USD"}  # revenue_28d's effects carry their currency
     for row in primary.itertuples():
         e = expected[(row.metric, row.comparison)]
         assert row.effect == pytest.approx(e.effect, rel=1e-9)
@@ -269,7 +270,8 @@ def test_rollouts_page_shows_the_staggered_estimate_and_event_study(app, demo_st
     at = open_page(app, "rollouts")
     expected = rollout_readout(demo_store, T.ROLLOUT_STUDY, RolloutOptions("cs")).estimate
     tiles = metrics(at)
-    assert tiles["Change in handling_minutes since adoption"] == f"{expected.effect:+,.2f}"
+    shown = tiles["Change in handling_minutes since adoption"]
+    assert shown == f"{expected.effect:+,.2f} minutes"  # with the metric's unit
     weeks = [w for w in T.ADOPTION_WEEK.values() if w is not None]
     truth = sum(T.att(g, t) for g in weeks for t in range(g, T.WEEKS))  # the simple ATT
     assert expected.ci_low <= truth / sum(T.WEEKS - g for g in weeks) <= expected.ci_high

@@ -9,7 +9,7 @@ import pytest
 
 from impact.analysis.did import rollout_options, rollout_readout
 from impact.demo import truth as T
-from impact.formats import p_cell
+from impact.formats import amount, p_cell
 from impact.ui import escape
 
 TILE = "Change in handling_minutes since adoption"
@@ -61,7 +61,8 @@ def test_rollouts_page_shows_every_check_and_the_four_aggregations(demo_app, dem
     dynamic = rollout_readout(
         demo_store, T.ROLLOUT_STUDY, _options(demo_store, aggregate="dynamic")
     ).estimate
-    assert _tile(at) == f"{dynamic.effect:+,.2f}" != f"{readout.estimate.effect:+,.2f}"
+    shown = amount(dynamic.effect, "minutes", signed=True)  # with the metric's unit
+    assert _tile(at) == shown != amount(readout.estimate.effect, "minutes", signed=True)
     assert "Callaway–Sant'Anna (dynamic" in _captions(at)
 
 
@@ -76,7 +77,8 @@ def test_rollouts_page_follows_the_confidence_level_and_event_window(demo_app, d
     options = _options(demo_store, alpha=0.1, leads=2, lags=1)
     readout = rollout_readout(demo_store, T.ROLLOUT_STUDY, options)
     e = readout.estimate
-    assert f"90% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}" in _captions(at)
+    low, high = (escape(amount(x, "minutes", signed=True)) for x in (e.ci_low, e.ci_high))
+    assert f"90% CI {low} to {high}" in _captions(at)
     assert "below 0.1" in _captions(at)
     checks = _table(at, "null hypothesis")
     pretrend = readout.checks[0]
@@ -111,7 +113,9 @@ def test_rollouts_page_says_the_data_chose_the_bootstrap_and_shows_p_with_its_fl
     assert e.details["bootstrap_weights"] == "webb" and e.p_value >= e.details["p_resolution"]
     captions = _captions(at)
     assert next(b for b in at.selectbox if b.label == "Estimator").value == "twfe"
-    assert f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}; {p_text(e)};" in captions
+    unit = store.catalog.metric(store.catalog.study("s").primary_metric).unit
+    low, high = (escape(amount(x, unit, signed=True)) for x in (e.ci_low, e.ci_high))
+    assert f"95% CI {low} to {high}; {p_text(e)};" in captions
     assert "the more cautious of the wild cluster bootstrap (Webb's six-point weights" in captions
     assert escape("estimator chosen by the data: every treated unit adopts at once") in captions
     assert any(

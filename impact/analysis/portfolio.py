@@ -128,6 +128,18 @@ def upload_dependents(store: Store, dataset_id: str) -> list[str]:
     return dependents(store, dataset) if dataset else []
 
 
+def metric_units(store: Store, *, currency_code: bool = False) -> dict[str, str]:
+    """Each metric's unit (currency, minutes, …), for effects shown with their unit; with
+    `currency_code`, "currency" reads as the portfolio's currency (USD)."""
+    code = next(
+        (a.text for a in store.catalog.assumptions() if a.name == "currency" and a.text), "USD"
+    )
+    return {
+        m.name: code if currency_code and m.unit == "currency" else m.unit
+        for m in store.catalog.metrics()
+    }
+
+
 def metric_table(store: Store) -> pd.DataFrame:
     rows = [
         {
