@@ -36,6 +36,23 @@ def _counted_now() -> set[str]:
     return _counted(ui.generation())
 
 
+def _at(options: list, current) -> int:
+    """A widget's starting index: the stored value's, or the first option's."""
+    return options.index(current) if current in options else 0
+
+
+def _alpha_input(container, spec, key: str) -> float:
+    return container.number_input(
+        "Significance level",
+        min_value=0.001,
+        max_value=0.5,
+        value=float(spec.alpha),
+        step=0.01,
+        format="%.3f",
+        key=f"{key}_alpha",
+    )
+
+
 def flash() -> None:
     """The message of a save made on the previous run (a save reruns the page)."""
     if message := st.session_state.pop(FLASH, None):
@@ -101,14 +118,14 @@ def metric_editor(
     dataset = c1.selectbox(
         "Dataset",
         datasets,
-        index=datasets.index(spec.dataset) if spec.dataset in datasets else 0,
+        index=_at(datasets, spec.dataset),
         key=f"{key}_dataset",
     )
     choices = columns[dataset]
     column = c2.selectbox(
         "Column",
         choices,
-        index=choices.index(spec.column) if spec.column in choices else 0,
+        index=_at(choices, spec.column),
         key=f"{key}_column",
     )
     aggregation = c3.selectbox(
@@ -124,7 +141,7 @@ def metric_editor(
         denominator = c3.selectbox(
             "Denominator",
             [None, *choices],
-            index=([None, *choices].index(spec.denominator) if spec.denominator in choices else 0),
+            index=_at([None, *choices], spec.denominator),
             format_func=lambda c: c or "choose a column",
             key=f"{key}_denominator",
         )
@@ -156,7 +173,7 @@ def metric_editor(
     rate = m2.selectbox(
         "Rate assumption",
         rates,
-        index=rates.index(spec.rate) if spec.rate in rates else 0,
+        index=_at(rates, spec.rate),
         format_func=lambda r: r or "none",
         key=f"{key}_rate",
         help="A value assumption that multiplies it, e.g. loaded_hourly_rate.",
@@ -214,7 +231,7 @@ def experiment_editor(name: str, metrics: list[str], key: str = "study_edit") ->
     control = c1.selectbox(
         "Control arm",
         arms,
-        index=arms.index(spec.control_arm) if spec.control_arm in arms else 0,
+        index=_at(arms, spec.control_arm),
         key=f"{key}_control",
     )
     window = c2.number_input(
@@ -228,7 +245,7 @@ def experiment_editor(name: str, metrics: list[str], key: str = "study_edit") ->
     primary = c3.selectbox(
         "Primary metric",
         choices,
-        index=choices.index(spec.primary_metric) if spec.primary_metric in choices else 0,
+        index=_at(choices, spec.primary_metric),
         format_func=lambda m: m or "choose a metric",
         key=f"{key}_primary",
         help="The metric the verdict and the money read.",
@@ -271,15 +288,7 @@ def experiment_editor(name: str, metrics: list[str], key: str = "study_edit") ->
         key=f"{key}_secondary",
     )
     r1, r2, r3 = st.columns(3)
-    alpha = r1.number_input(
-        "Significance level",
-        min_value=0.001,
-        max_value=0.5,
-        value=float(spec.alpha),
-        step=0.01,
-        format="%.3f",
-        key=f"{key}_alpha",
-    )
+    alpha = _alpha_input(r1, spec, key)
     correction = r2.selectbox(
         "Multiple-comparison correction",
         list(CORRECTIONS),
@@ -349,7 +358,7 @@ def rollout_editor(
     metric = c1.selectbox(
         "Metric",
         choices,
-        index=choices.index(spec.metric) if spec.metric in choices else 0,
+        index=_at(choices, spec.metric),
         format_func=lambda m: m or "choose a metric",
         key=f"{key}_metric",
     )
@@ -359,7 +368,7 @@ def rollout_editor(
     cluster = c3.selectbox(
         "Cluster by",
         clusters,
-        index=clusters.index(spec.cluster) if spec.cluster in clusters else 0,
+        index=_at(clusters, spec.cluster),
         key=f"{key}_cluster",
         help="Standard errors allow units of one cluster (e.g. a region) to move together.",
     )
@@ -378,15 +387,7 @@ def rollout_editor(
         format_func=ESTIMATORS.get,
         key=f"{key}_estimator",
     )
-    alpha = d3.number_input(
-        "Significance level",
-        min_value=0.001,
-        max_value=0.5,
-        value=float(spec.alpha),
-        step=0.01,
-        format="%.3f",
-        key=f"{key}_alpha",
-    )
+    alpha = _alpha_input(d3, spec, key)
     _propose(
         lambda: edits.propose_study(
             store,
