@@ -280,9 +280,9 @@ def test_rollouts_page_offers_the_region_and_shows_its_numbers(store, tmp_path):
     assert not at.exception, [e.value for e in at.exception]
     e = rollout_readout(store, "s", RolloutOptions(cluster="region")).estimate
     tiles = {m.label: m.value for m in at.metric}
-    assert tiles["Change in minutes since adoption"] == f"{e.effect:+,.2f}"
+    assert tiles["Change in minutes since adoption"] == f"{e.effect:+,.2f} minutes"
     captions = " ".join(c.value for c in at.caption)
-    assert f"95% CI {e.ci_low:+,.2f} to {e.ci_high:+,.2f}" in captions
+    assert f"95% CI {e.ci_low:+,.2f} minutes to {e.ci_high:+,.2f} minutes" in captions
     assert "analytic SE by region" in captions and "12 clusters (regions)" in captions
     downloads = {b.label for b in at.get("download_button")}
     assert "Download effect by periods since adoption (CSV)" in downloads

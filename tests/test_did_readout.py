@@ -46,7 +46,11 @@ def test_demo_readout_defaults_to_callaway_santanna_and_covers_the_truth(demo_st
 def _study(store):
     store.catalog.save_metric(
         MetricDefinitionBase(
-            name="minutes", dataset="tickets", column="minutes", aggregation="mean"
+            name="minutes",
+            dataset="tickets",
+            column="minutes",
+            aggregation="mean",
+            unit="minutes",
         )
     )
     store.catalog.save_study(
