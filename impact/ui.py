@@ -223,6 +223,7 @@ def sidebar() -> None:
 
 RETRY_KEY = "impact_read_retries"
 READ_RETRIES = 10  # a second apart; then the visitor is asked to try again
+RETRY_PAUSE = 1.0  # seconds
 
 
 @contextmanager
@@ -242,7 +243,7 @@ def retry_when_unreadable() -> Iterator[None]:
             st.warning(f"{exc} Reload the page to try again.")
             return
         st.info(f"The data cannot be read just now ({exc}). Retrying in a second…")
-        time.sleep(1)
+        time.sleep(RETRY_PAUSE)
         st.rerun()
     else:
         st.session_state[RETRY_KEY] = 0

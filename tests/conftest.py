@@ -33,6 +33,39 @@ def demo_store(tmp_path_factory) -> Store:
     return demo
 
 
+@pytest.fixture(scope="session")
+def small_demo_files(tmp_path_factory):
+    """A 3,000-prediction demo made once by the CLI (`impact demo --predictions 3000`), for
+    tests that change it: each gets a copy (small_demo), not a load of its own."""
+    from typer.testing import CliRunner
+
+    from impact.cli import app
+
+    data = tmp_path_factory.mktemp("small-demo") / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(DATA_DIR_ENV, str(data))
+        mp.delenv(WAREHOUSE_ENV, raising=False)
+        mp.delenv(CATALOG_ENV, raising=False)
+        result = CliRunner().invoke(app, ["demo", "--predictions", "3000"])
+    assert result.exit_code == 0, result.output
+    return data
+
+
+@pytest.fixture
+def small_demo(small_demo_files, tmp_path, monkeypatch) -> Store:
+    """A private, writable copy of the small demo, also used by open_store() and the CLI."""
+    import shutil
+
+    data = tmp_path / "data"
+    # The warehouse link is relative (impact.duckdb -> impact.duckdb.versions/…): copied as
+    # a link, it points into the copy.
+    shutil.copytree(small_demo_files, data, symlinks=True)
+    monkeypatch.setenv(DATA_DIR_ENV, str(data))
+    monkeypatch.delenv(WAREHOUSE_ENV, raising=False)
+    monkeypatch.delenv(CATALOG_ENV, raising=False)
+    return open_store()
+
+
 @pytest.fixture
 def demo_app(demo_store, monkeypatch):
     """The app (router and first page) running on the demo store, fresh caches."""

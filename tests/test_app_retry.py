@@ -28,7 +28,9 @@ def _app(demo_store, monkeypatch, failures: int):
         return real(self)
 
     monkeypatch.setattr(Warehouse, "_open_current", flaky)
-    monkeypatch.setattr(impact.ui.time, "sleep", lambda s: None)
+    # Not time.sleep itself: that is global, and threads left by earlier tests that poll with
+    # it would spin (this test took 60 s in a full run, 4 s alone).
+    monkeypatch.setattr(impact.ui, "RETRY_PAUSE", 0.0)
     # The rerun is recorded, not run: AppTest looping on st.rerun with no pause could spin
     # (a full run hung here once); each at.run() below is the next rerun.
     reruns = []

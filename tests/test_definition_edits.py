@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from typer.testing import CliRunner
 
 from impact.analysis import definition_edits as edits
 from impact.analysis.ab import experiment_readout
 from impact.analysis.portfolio_value import portfolio_total
-from impact.cli import app as cli
 from impact.demo import truth as T
 from impact.errors import InvalidInput, PermissionDenied
 
@@ -23,10 +21,8 @@ APP = str(Path(__file__).parents[1] / "app.py")
 
 
 @pytest.fixture
-def demo(store):
-    result = CliRunner().invoke(cli, ["demo", "--predictions", "3000"])
-    assert result.exit_code == 0, result.output
-    return store
+def demo(small_demo):
+    return small_demo
 
 
 def primary(store) -> str:

@@ -18,13 +18,6 @@ runner = CliRunner()
 DEMO_FILE = Path(__file__).parents[1] / "data" / "demo-definitions.yaml"
 
 
-@pytest.fixture
-def small_demo(store):
-    result = runner.invoke(app, ["demo", "--predictions", "3000"])
-    assert result.exit_code == 0, result.output
-    return store
-
-
 def snapshot(store):
     c = store.catalog
     return (

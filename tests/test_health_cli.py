@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from impact.cli import app
 from impact.demo import truth as T
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def small_demo(store):
-    result = runner.invoke(app, ["demo", "--predictions", "3000"])
-    assert result.exit_code == 0, result.output
-    return store
 
 
 def test_json_holds_every_table_and_the_alerts(small_demo):
