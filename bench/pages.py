@@ -86,6 +86,7 @@ def apptest_side() -> dict[str, float]:
         start = time.perf_counter()
         at_ = act()
         times[step] = time.perf_counter() - start
+        print(f"{step} {times[step]:.2f} s", file=sys.stderr, flush=True)  # progress
         if at_.exception:
             raise RuntimeError(f"{step}: {at_.exception[0].value}")
 
@@ -220,6 +221,7 @@ def browser_side() -> dict[str, float]:
 
         def timed(step: str, act: Callable[[], object]) -> None:
             times[step] = runs.time(act)
+            print(f"{step} {times[step]:.2f} s", file=sys.stderr, flush=True)  # progress
             if page.locator("[data-testid='stException']").count():
                 raise RuntimeError(f"{step}: the page shows an exception")
 
