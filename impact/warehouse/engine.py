@@ -245,20 +245,8 @@ class _Readers:
         if kept is not None:
             kept[1].close()
 
-    def clear(self) -> None:
-        with self._lock:
-            stale = [con for _, con in self._open.values()]
-            self._open.clear()
-        for con in stale:
-            con.close()
-
 
 _readers = _Readers()
-
-
-def close_readers() -> None:
-    """Close every kept connection (tests, and a process about to remove its data)."""
-    _readers.clear()
 
 
 class Staging(_Session):
