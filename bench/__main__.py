@@ -1,12 +1,14 @@
-"""`python -m bench [ab|did|cs]`: time Impact against the analyst's usual path.
+"""`python -m bench [ab|did|cs|pages]`: time Impact against the analyst's usual path.
 
 - ab: build (or reuse) the 10M-prediction demo, then time the CUPED readout against
   pandas + statsmodels;
 - did: build (or reuse) a 1,000,000-unit × 20-week rollout panel, then time TWFE with
   unit-clustered errors against pyfixest (`pip install -e .[bench]`);
 - cs: take the first --units units of that panel (all 1,000,000 by default), then time
-  Callaway & Sant'Anna's simple ATT against csdid (also in the `bench` extra).
-With no argument all three run. The exit status is non-zero when any target is missed.
+  Callaway & Sant'Anna's simple ATT against csdid (also in the `bench` extra);
+- pages: on the ab demo, every page and the main widget changes, cold and warm, with
+  Streamlit's AppTest and in headless Chromium, against 3 s cold and 1 s warm.
+With no argument all four run. The exit status is non-zero when any target is missed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "which", nargs="?", choices=("all", "ab", "did", "cs"), default="all", help="what to time"
+        "which",
+        nargs="?",
+        choices=("all", "ab", "did", "cs", "pages"),
+        default="all",
+        help="what to time",
     )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per side")
     parser.add_argument(
@@ -50,6 +56,15 @@ def main(argv: list[str] | None = None) -> int:
         ensure_panel(args.units, log)
         log(f"\nTiming Callaway & Sant'Anna, {args.repeat} alternating runs per side:")
         ok = benchmark(args.repeat, log) and ok
+    if args.which in ("all", "pages"):
+        from bench.common import ensure_demo
+        from bench.pages import bench_env, benchmark
+
+        if args.which == "all":
+            log("")
+        ensure_demo(log)
+        log("\nTiming every page and widget change, cold and warm (AppTest, then Chromium):")
+        ok = benchmark(bench_env(), log) and ok
     return 0 if ok else 1
 
 

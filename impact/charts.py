@@ -17,7 +17,11 @@ def weekly_predictions(frame: pd.DataFrame) -> alt.Chart:
             y=alt.Y("predictions:Q", title="predictions"),
             color=alt.Color("model:N", title="model"),
             strokeDash=alt.StrokeDash("model:N", title="model"),  # not colour alone
-            tooltip=["model:N", alt.Tooltip("week:T"), alt.Tooltip("predictions:Q", format=",")],
+            tooltip=[
+                alt.Tooltip("model:N"),
+                alt.Tooltip("week:T"),
+                alt.Tooltip("predictions:Q", format=","),
+            ],
         )
         .properties(height=260)
     )
@@ -32,7 +36,7 @@ def forest(frame: pd.DataFrame, *, relative: bool = False) -> alt.Chart:
     base = alt.Chart(data).encode(y=alt.Y("row_label:N", title=None, axis=alt.Axis(labelLimit=320)))
     bars = base.mark_rule(strokeWidth=3).encode(
         x=alt.X("ci_low:Q", title=title, axis=alt.Axis(format=fmt)),
-        x2="ci_high:Q",
+        x2=alt.X2("ci_high:Q"),
         color=alt.Color(
             "significant:N",
             title="significant",
@@ -40,19 +44,19 @@ def forest(frame: pd.DataFrame, *, relative: bool = False) -> alt.Chart:
         ),
     )
     points = base.mark_point(filled=True, size=70, color="black").encode(
-        x="effect:Q",
+        x=alt.X("effect:Q"),
         tooltip=[
-            "metric:N",
-            "comparison:N",
+            alt.Tooltip("metric:N"),
+            alt.Tooltip("comparison:N"),
             alt.Tooltip("effect:Q", format=fmt),
             alt.Tooltip("ci_low:Q", format=fmt),
             alt.Tooltip("ci_high:Q", format=fmt),
             alt.Tooltip("p_value:Q", format=".4f"),
             *([alt.Tooltip("interval_level:Q", format=".2%")] if "interval_level" in frame else []),
-            "method:N",
+            alt.Tooltip("method:N"),
         ],
     )
-    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x=alt.X("x:Q"))
     return (bars + points + zero).properties(height=alt.Step(44), title="Effects against control")
 
 
@@ -71,7 +75,11 @@ def enrolment(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("day:T", title=None),
             y=alt.Y("units:Q", title="units", stack=True),
             color=alt.Color("arm:N", title="arm"),
-            tooltip=["arm:N", alt.Tooltip("day:T"), alt.Tooltip("units:Q", format=",")],
+            tooltip=[
+                alt.Tooltip("arm:N"),
+                alt.Tooltip("day:T"),
+                alt.Tooltip("units:Q", format=","),
+            ],
         )
         .properties(height=240)
     )
@@ -87,7 +95,7 @@ def rollout_trends(trends: pd.DataFrame, units: pd.DataFrame, metric: str) -> al
             color=alt.Color("status:N", title="units"),
             tooltip=[
                 alt.Tooltip("period:T"),
-                "status:N",
+                alt.Tooltip("status:N"),
                 alt.Tooltip("mean:Q", format=",.2f"),
                 alt.Tooltip("units:Q"),
                 alt.Tooltip("rows:Q", format=","),
@@ -103,7 +111,8 @@ def rollout_trends(trends: pd.DataFrame, units: pd.DataFrame, metric: str) -> al
         alt.Chart(adoptions)
         .mark_rule(strokeDash=[4, 3], color="gray")
         .encode(
-            x="treated_at:T", tooltip=[alt.Tooltip("treated_at:T", title="adoption"), "regions:N"]
+            x=alt.X("treated_at:T"),
+            tooltip=[alt.Tooltip("treated_at:T", title="adoption"), alt.Tooltip("regions:N")],
         )
     )
     return (lines + rules).properties(height=300)
@@ -116,10 +125,10 @@ def score_band(frame: pd.DataFrame, period: str = "week") -> alt.Chart:
         x=alt.X(f"{x}:T", title=None)
     )
     band = base.mark_area(opacity=0.3).encode(
-        y=alt.Y("score_p25:Q", title="score"), y2="score_p75:Q"
+        y=alt.Y("score_p25:Q", title="score"), y2=alt.Y2("score_p75:Q")
     )
     line = base.mark_line(point=True).encode(
-        y="score_p50:Q",
+        y=alt.Y("score_p50:Q"),
         tooltip=[
             alt.Tooltip(f"{x}:T", title=period),
             alt.Tooltip("score_p50:Q", title="median", format=".3f"),
@@ -139,7 +148,11 @@ def rows_per_dataset(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("rows:Q", title="rows", axis=alt.Axis(format=",d", tickMinStep=1)),
             y=alt.Y("dataset:N", title=None, sort="-x"),
             color=alt.Color("kind:N", title="kind"),
-            tooltip=["dataset:N", "kind:N", alt.Tooltip("rows:Q", format=",")],
+            tooltip=[
+                alt.Tooltip("dataset:N"),
+                alt.Tooltip("kind:N"),
+                alt.Tooltip("rows:Q", format=","),
+            ],
         )
         .properties(height=alt.Step(28))
     )
@@ -155,8 +168,8 @@ def rows_per_metric(frame: pd.DataFrame) -> alt.Chart:
             x=alt.X("rows:Q", title="rows", axis=alt.Axis(format=",d", tickMinStep=1)),
             y=alt.Y("label:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
             tooltip=[
-                "dataset:N",
-                "metric:N",
+                alt.Tooltip("dataset:N"),
+                alt.Tooltip("metric:N"),
                 alt.Tooltip("rows:Q", format=","),
                 alt.Tooltip("units:Q", format=","),
             ],
@@ -178,10 +191,14 @@ def latency(frame: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("version:N", title="version", axis=alt.Axis(labelAngle=0)),
-            xOffset="percentile:N",
+            xOffset=alt.XOffset("percentile:N"),
             y=alt.Y("ms:Q", title="milliseconds"),
             color=alt.Color("percentile:N"),
-            tooltip=["version:N", "percentile:N", alt.Tooltip("ms:Q", format=".1f")],
+            tooltip=[
+                alt.Tooltip("version:N"),
+                alt.Tooltip("percentile:N"),
+                alt.Tooltip("ms:Q", format=".1f"),
+            ],
         )
         .properties(height=240)
     )
@@ -215,7 +232,7 @@ def money_over_time(frame: pd.DataFrame, title: str) -> alt.Chart:
         tooltip=[alt.Tooltip("period:T"), alt.Tooltip("cumulative:Q", format=",.0f")],
     )
     if {"low", "high"} <= set(frame.columns):
-        band = base.mark_area(opacity=0.25).encode(y="low:Q", y2="high:Q")
+        band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q"), y2=alt.Y2("high:Q"))
         return (band + line).properties(height=240)
     return line.properties(height=240)
 
@@ -227,7 +244,7 @@ def portfolio_lines(frame: pd.DataFrame, currency: str) -> alt.Chart:
     )
     bars = base.mark_rule(strokeWidth=4).encode(
         x=alt.X("ci_low:Q", title=f"{currency} per year", axis=alt.Axis(format="~s")),
-        x2="ci_high:Q",
+        x2=alt.X2("ci_high:Q"),
         color=alt.Color(
             "counted:N",
             title="counted in the total",
@@ -235,8 +252,8 @@ def portfolio_lines(frame: pd.DataFrame, currency: str) -> alt.Chart:
             legend=alt.Legend(orient="bottom"),
         ),
     )
-    points = base.mark_point(filled=True, size=80, color="black").encode(x="effect:Q")
-    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    points = base.mark_point(filled=True, size=80, color="black").encode(x=alt.X("effect:Q"))
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x=alt.X("x:Q"))
     return (bars + points + zero).properties(
         height=alt.Step(36), title="Value per year of each line, with its interval"
     )
@@ -247,7 +264,7 @@ def reliability(frame: pd.DataFrame) -> alt.Chart:
     diagonal = (
         alt.Chart(pd.DataFrame({"x": [0.0, 1.0], "y": [0.0, 1.0]}))
         .mark_line(strokeDash=[4, 4], color="gray")
-        .encode(x="x:Q", y="y:Q")
+        .encode(x=alt.X("x:Q"), y=alt.Y("y:Q"))
     )
     points = (
         alt.Chart(frame)
@@ -278,9 +295,11 @@ def event_study(frame: pd.DataFrame, metric: str) -> alt.Chart:
             axis=alt.Axis(format="d", tickMinStep=1),  # whole periods, no "−1.0"
         )
     )
-    rules = base.mark_rule(strokeWidth=2).encode(y=alt.Y("ci_low:Q", title=metric), y2="ci_high:Q")
+    rules = base.mark_rule(strokeWidth=2).encode(
+        y=alt.Y("ci_low:Q", title=metric), y2=alt.Y2("ci_high:Q")
+    )
     points = base.mark_point(filled=True, size=50).encode(
-        y="effect:Q",
+        y=alt.Y("effect:Q"),
         tooltip=[
             alt.Tooltip("event_time:Q"),
             alt.Tooltip("effect:Q", format=",.3f"),
@@ -288,11 +307,11 @@ def event_study(frame: pd.DataFrame, metric: str) -> alt.Chart:
             alt.Tooltip("ci_high:Q", format=",.3f"),
         ],
     )
-    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="gray").encode(y="y:Q")
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="gray").encode(y=alt.Y("y:Q"))
     start = (
         alt.Chart(pd.DataFrame({"x": [-0.5]}))
         .mark_rule(strokeDash=[4, 4], color="gray")
-        .encode(x="x:Q")
+        .encode(x=alt.X("x:Q"))
     )
     return (rules + points + zero + start).properties(height=280)
 
@@ -323,11 +342,11 @@ def value_per_year(frame: pd.DataFrame, currency: str) -> alt.Chart:
         x=alt.X(
             "ci_low:Q", title=f"{currency} per year, with its interval", axis=alt.Axis(format=fmt)
         ),
-        x2="ci_high:Q",
+        x2=alt.X2("ci_high:Q"),
     )
     shapes = list(STRENGTH_SHAPES)
     points = base.mark_point(filled=True, size=120, color="black").encode(
-        x="effect:Q",
+        x=alt.X("effect:Q"),
         shape=alt.Shape(
             "strength:N",
             title="evidence",
@@ -342,9 +361,9 @@ def value_per_year(frame: pd.DataFrame, currency: str) -> alt.Chart:
         ],
     )
     text = base.mark_text(align="left", dx=8, dy=-12, fontSize=12).encode(
-        x="effect:Q", text="label:N"
+        x=alt.X("effect:Q"), text=alt.Text("label:N")
     )
-    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(strokeDash=[4, 4]).encode(x=alt.X("x:Q"))
     return (bars + points + text + zero).properties(
         height=alt.Step(56), title="Value per year of each line, with its interval"
     )

@@ -14,6 +14,7 @@ import streamlit as st
 from impact import ui
 from impact.access import WHAT, can
 from impact.analysis import definition_edits as edits
+from impact.analysis.definitions import stored_references
 from impact.errors import ImpactError
 
 FLASH = "impact_form_flash"  # the last save's message, shown once after its rerun
@@ -34,6 +35,17 @@ def _counted(generation: str) -> set[str]:
 
 def _counted_now() -> set[str]:
     return _counted(ui.generation())
+
+
+@st.cache_data(show_spinner=False)
+def _stored(generation: str):
+    """What a definition may refer to: distinct columns, arms, rollouts and segments (scans
+    of the fact tables, once per data version rather than at every rerun of a form)."""
+    return stored_references(ui.store())
+
+
+def _stored_now():
+    return _stored(ui.generation())
 
 
 def _at(options: list, current) -> int:
@@ -203,6 +215,7 @@ def metric_editor(
                 description=description,
             ),
             counted=_counted_now,
+            stored=_stored_now,
         ),
         "define_metric",
         key,
@@ -328,6 +341,7 @@ def experiment_editor(name: str, metrics: list[str], key: str = "study_edit") ->
                 cuped=cuped,
             ),
             counted=_counted_now,
+            stored=_stored_now,
         ),
         "define_study",
         key,
@@ -402,6 +416,7 @@ def rollout_editor(
                 alpha=alpha,
             ),
             counted=_counted_now,
+            stored=_stored_now,
         ),
         "define_study",
         key,

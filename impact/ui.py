@@ -182,10 +182,23 @@ def identity_caption() -> None:
 
 def generation() -> str:
     """Cache key for loaders: this session's writes plus the warehouse's load ledger, so an
-    ingest from the CLI or another session shows up on the next rerun."""
+    ingest from the CLI or another session shows up on the next rerun. Read once per script
+    run (a page calls this for every loader; each read is a warehouse and a catalog query),
+    and again after a write in the run."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
     mine = st.session_state.setdefault("impact_generation", 0)
+    ctx = get_script_run_ctx()
+    # ctx.cursors is a new dict at each run; holding it keeps its identity from being reused.
+    run = ctx.cursors if ctx is not None else None
+    known = getattr(ctx, "_impact_generation", None)
+    if run is not None and known is not None and known[0] is run and known[1] == mine:
+        return known[2]
     # The warehouse's path too: two stores may be at the same data version.
-    return f"{mine}:{store().warehouse.path}:{data_version(store())}"
+    found = f"{mine}:{store().warehouse.path}:{data_version(store())}"
+    if run is not None:
+        ctx._impact_generation = (run, mine, found)
+    return found
 
 
 def data_changed() -> None:

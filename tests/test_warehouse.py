@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -157,3 +159,30 @@ def test_a_failed_transaction_leaves_no_rows(tmp_path):
         tx.execute("INSERT INTO rollouts VALUES ('d', 's', 'u1', NULL)")
         raise RuntimeError("boom")
     assert wh.table_checksums() == before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads /proc/self/fd")
+def test_a_process_keeps_the_current_version_open_and_lets_an_old_one_go(tmp_path):
+    """Reads keep DuckDB's cache by holding the current version file open between units of
+    work; a published version replaces it, so the old file's space is freed."""
+    from impact.warehouse import versions
+
+    wh = Warehouse(tmp_path / "impact.duckdb")
+    assert wh.scalar("SELECT count(*) FROM loads") == 0
+    old = versions.current_file(wh.path)
+    assert str(old) in _open_files()  # kept after the read returned
+    with wh.transaction() as tx:
+        tx.execute("CREATE TABLE note AS SELECT 1 AS x")
+    assert wh.scalar("SELECT x FROM note") == 1
+    new = versions.current_file(wh.path)
+    held = _open_files()
+    assert new != old and str(new) in held
+    assert not any(h.startswith(str(old)) for h in held)
+
+
+def _open_files() -> set[str]:
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            found.add(os.readlink(f"/proc/self/fd/{fd}").removesuffix(" (deleted)"))
+    return found

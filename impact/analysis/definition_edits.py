@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from impact.analysis.definitions import stored_references
+from impact.analysis.definitions import Stored, stored_references
 from impact.definitions import apply as plan_apply
 from impact.definitions.schema import (
     AbSpec,
@@ -190,13 +190,18 @@ def counted_lines(store: Store) -> set[str]:
 
 
 def propose_metric(
-    store: Store, name: str, spec: MetricSpec, counted: Counted | None = None
+    store: Store,
+    name: str,
+    spec: MetricSpec,
+    counted: Counted | None = None,
+    stored: Callable[[], Stored] | None = None,
 ) -> Proposal:
-    """`counted` (default: computed) tells which studies' money is in the total; a page
-    passes its cached answer."""
+    """`counted` (default: computed) tells which studies' money is in the total, and
+    `stored` what the warehouse and catalog hold (scans of the fact tables); a page passes
+    its cached answers."""
     name = name.strip()
     found = Definitions(metrics={name: spec})
-    problems = _problems(found, store, name)
+    problems = _problems(found, store, name, stored)
     if not name:
         problems.insert(0, "Name: give the metric a name.")
     change = _plan(found, store)
@@ -205,12 +210,16 @@ def propose_metric(
 
 
 def propose_study(
-    store: Store, name: str, spec: StudySpec, counted: Counted | None = None
+    store: Store,
+    name: str,
+    spec: StudySpec,
+    counted: Counted | None = None,
+    stored: Callable[[], Stored] | None = None,
 ) -> Proposal:
     found = Definitions(studies={name: spec})
     change = _plan(found, store)
     figures = _study_figures(store, name, change, counted or (lambda: counted_lines(store)))
-    return Proposal("study", name, change, _problems(found, store, name), figures)
+    return Proposal("study", name, change, _problems(found, store, name, stored), figures)
 
 
 def save(store: Store, proposal: Proposal) -> plan_apply.Change:
@@ -228,8 +237,11 @@ def _plan(found: Definitions, store: Store) -> plan_apply.Change:
     return change
 
 
-def _problems(found: Definitions, store: Store, name: str) -> list[str]:
-    return [_worded(p, name) for p in check(found, stored_references(store))]
+def _problems(
+    found: Definitions, store: Store, name: str, stored: Callable[[], Stored] | None = None
+) -> list[str]:
+    refs = stored() if stored is not None else stored_references(store)
+    return [_worded(p, name) for p in check(found, refs)]
 
 
 def _worded(problem: Problem, name: str) -> str:
