@@ -5,7 +5,8 @@ arms. Each adds one RuleResult, with its first failing lines, to the report."""
 from __future__ import annotations
 
 from impact.contract import EARLIEST_YEAR, LATEST_YEAR
-from impact.ingest.report import FAILURES_KEPT, RuleResult, ValidationReport
+from impact.ingest.counting import collect, matching
+from impact.ingest.report import RuleResult, ValidationReport
 from impact.ingest.wording import say
 from impact.sql import quote_identifier
 from impact.warehouse import Staging
@@ -143,15 +144,17 @@ def check_formulas(staging: Staging, report: ValidationReport, columns: list[str
     )
     if not columns:
         return
-    parts = []
+    parts, counts = [], []
     for name in columns:
         raw = quote_identifier("__raw_" + name)
+        counts.append(matching(f"starts_with({raw}, '=')"))
         parts.append(
             f"SELECT _line AS line, ? AS column, {raw} AS value, "
             f"'formula ' || {raw} || ' instead of a value' AS problem "
             f"FROM clean WHERE starts_with({raw}, '=')"
         )
-    _collect(staging, result, " UNION ALL ".join(parts) + " ORDER BY line", columns)
+    sql = " UNION ALL ".join(parts) + " ORDER BY line"
+    collect(staging, result, sql, columns, " + ".join(counts))
 
 
 def check_finite_extra(staging: Staging, report: ValidationReport, name: str) -> None:
@@ -211,7 +214,7 @@ def check_duplicate_rows(staging: Staging, report: ValidationReport, columns: li
             f"separate events, {say('duplicate_rows', report.where)}.",
         )
     )
-    _collect(staging, result, sql, ["(every column)"])
+    collect(staging, result, sql, ["(every column)"])
 
 
 def missing_marker(text: str) -> str:
@@ -252,7 +255,7 @@ def check_duplicate_keys(staging: Staging, report: ValidationReport, key: tuple)
         "SELECT _line AS line, ? AS column, key AS value, "
         "'repeats the key of line ' || first AS problem FROM k WHERE n > 1 ORDER BY _line"
     )
-    _collect(
+    collect(
         staging,
         report.add(
             RuleResult(
@@ -288,7 +291,7 @@ def check_declared_arms(
         f"Declared arms are {listed}. Rename the arm in the file, or add it to the "
         "experiment on the Metrics page before uploading."
     )
-    _collect(staging, result, sql, params)
+    collect(staging, result, sql, params)
 
 
 def check_rows(
@@ -306,11 +309,5 @@ def check_rows(
         f"SELECT _line AS line, ? AS column, {raw} AS value, {problem} AS problem "
         f"FROM clean WHERE {condition} ORDER BY _line"
     )
-    _collect(staging, report.add(RuleResult(rule, description, fix=fix)), sql, [column])
-
-
-def _collect(staging: Staging, result: RuleResult, sql: str, params: list) -> None:
-    result.failed_rows = staging.scalar(f"SELECT count(*) FROM ({sql})", params)
-    if result.failed_rows:
-        frame = staging.frame(f"{sql} LIMIT {FAILURES_KEPT}", params)
-        result.failures = frame[["line", "column", "value", "problem"]]
+    result = report.add(RuleResult(rule, description, fix=fix))
+    collect(staging, result, sql, [column], matching(condition))

@@ -29,6 +29,7 @@ from impact.ingest.columns import (
     text_expr,
     typed_expr,
 )
+from impact.ingest.counting import one_scan
 from impact.ingest.report import RuleResult, ValidationReport
 from impact.ingest.wording import say
 from impact.sql import quote_identifier
@@ -101,7 +102,19 @@ def check_file(
         )
         (staged.number_extras if is_number else staged.text_extras).append(name)
     _build_clean(staging, fact, staged, types)
+    with one_scan(staging):
+        _run_rules(staging, fact, context, report, staged)
+    return staged
 
+
+def _run_rules(
+    staging: Staging,
+    fact: Fact,
+    context: FileContext,
+    report: ValidationReport,
+    staged: StagedFile,
+) -> None:
+    plan = staged.plan
     for col in fact.columns:
         if col.name in plan.contract:
             check_column(staging, report, col)
@@ -144,7 +157,6 @@ def check_file(
     texts = [c.name for c in fact.columns if c.type == "text" and c.name in plan.contract]
     check_formulas(staging, report, texts + staged.text_extras)
     check_invisible(staging, report, texts + staged.text_extras)
-    return staged
 
 
 def _mostly_numbers(staging: Staging, source: str, source_type: str) -> bool:
@@ -177,7 +189,8 @@ def _build_clean(staging: Staging, fact: Fact, staged: StagedFile, types: dict) 
         ctype = "number" if name in staged.number_extras else "text"
         parts.append(f"{typed_expr(source, types[source], ctype)} AS {quote_identifier(name)}")
         parts.append(f"{text_expr(source)} AS {quote_identifier('__raw_' + name)}")
-    staging.execute(f"CREATE TABLE clean AS SELECT {', '.join(parts)} FROM raw ORDER BY _line")
+    # A view: each rule computes only the columns it reads, straight from the file.
+    staging.execute(f"CREATE VIEW clean AS SELECT {', '.join(parts)} FROM raw")
 
 
 def _check_has_metric(staging: Staging, report: ValidationReport, staged: StagedFile) -> None:
