@@ -1,4 +1,4 @@
-"""`python -m bench [ab|did|cs]`: time Impact against the analyst's usual path.
+"""`python -m bench [ab|did|cs|ingest|scaling]`: time Impact against the analyst's usual path.
 
 - ab: build (or reuse) the 10M-prediction demo, then time the CUPED readout against
   pandas + statsmodels;
@@ -6,7 +6,10 @@
   unit-clustered errors against pyfixest (`pip install -e .[bench]`);
 - cs: take the first --units units of that panel (all 1,000,000 by default), then time
   Callaway & Sant'Anna's simple ATT against csdid (also in the `bench` extra).
-With no argument all three run. The exit status is non-zero when any target is missed.
+- ingest: write a --rows predictions file as Parquet and CSV (10,000,000 by default), then
+  time `ingest_file` on each against pandas + to_sql and bare DuckDB (the floor);
+- scaling: the CUPED readout at 1M, 3M, 10M and 30M predictions (--sizes), with a chart.
+With no argument all five run. The exit status is non-zero when any target is missed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,19 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "which", nargs="?", choices=("all", "ab", "did", "cs"), default="all", help="what to time"
+        "which",
+        nargs="?",
+        choices=("all", "ab", "did", "cs", "ingest", "scaling"),
+        default="all",
+        help="what to time",
+    )
+    parser.add_argument(
+        "--rows", type=int, default=10_000_000, help="predictions in the ingest benchmark's file"
+    )
+    parser.add_argument(
+        "--sizes",
+        default="1000000,3000000,10000000,30000000",
+        help="predictions at each point of the scaling benchmark, comma-separated",
     )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per side")
     parser.add_argument(
@@ -50,6 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         ensure_panel(args.units, log)
         log(f"\nTiming Callaway & Sant'Anna, {args.repeat} alternating runs per side:")
         ok = benchmark(args.repeat, log) and ok
+    if args.which in ("all", "ingest"):
+        from bench.ingest import benchmark
+
+        log(f"\nTiming ingest of {args.rows:,} predictions, {args.repeat} alternating runs:")
+        ok = benchmark(args.rows, args.repeat, log) and ok
+    if args.which in ("all", "scaling"):
+        from bench.scaling import benchmark
+
+        sizes = [int(s) for s in args.sizes.split(",")]
+        log(f"\nTiming the CUPED readout at {len(sizes)} sizes, {args.repeat} runs each:")
+        ok = benchmark(sizes, args.repeat, log) and ok
     return 0 if ok else 1
 
 
