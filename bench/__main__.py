@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--units", type=int, default=1_000_000, help="units in the cs benchmark's panel"
     )
+    parser.add_argument(
+        "--ab-warehouse",
+        type=Path,
+        help="time the A/B sides on the experiment-only warehouse in this folder (a point of "
+        "the scaling benchmark, e.g. bench/out/scaling/10000000) instead of the full demo; "
+        "pandas still reads the demo's generated files",
+    )
     args = parser.parse_args(argv)
     log = lambda *parts: print(*parts, flush=True)  # noqa: E731
     ok = True
@@ -46,9 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.ab import benchmark
         from bench.common import ensure_demo
 
-        ensure_demo(log)
+        if args.ab_warehouse is None:
+            ensure_demo(log)
         log(f"\nTiming the CUPED readout, {args.repeat} alternating runs per side:")
-        ok = benchmark(args.repeat, log) and ok
+        ok = benchmark(args.repeat, log, args.ab_warehouse) and ok
     if args.which in ("all", "did"):
         from bench.did import benchmark, ensure_panel
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 from bench.common import (
     alternate,
@@ -55,13 +56,22 @@ FROM per_unit GROUP BY arm ORDER BY arm
 """
 
 
-def impact_side() -> dict:
+def _store(where: str | None):
+    """The full demo's store, or the experiment-only one in `where` (bench.scaling's)."""
+    if where is None:
+        return open_store()
+    from bench.scaling import store_in
+
+    return store_in(Path(where))
+
+
+def impact_side(where: str | None = None) -> dict:
     from impact.analysis.ab import experiment_readout
     from impact.stats.experiment import ReadoutOptions
 
     start = time.perf_counter()
     result = experiment_readout(
-        open_store(), T.EXPERIMENT, ReadoutOptions(cuped=True), metrics=[METRIC]
+        _store(where), T.EXPERIMENT, ReadoutOptions(cuped=True), metrics=[METRIC]
     )
     seconds = time.perf_counter() - start
     estimates = result.readout.estimates
@@ -74,7 +84,7 @@ def impact_side() -> dict:
     }
 
 
-def pandas_side() -> dict:
+def pandas_side(where: str | None = None) -> dict:
     import pandas as pd
     import statsmodels.formula.api as smf
 
@@ -107,14 +117,14 @@ def pandas_side() -> dict:
     }
 
 
-def duckdb_side() -> dict:
+def duckdb_side(where: str | None = None) -> dict:
     import duckdb
 
-    from bench.common import WAREHOUSE
     from impact.warehouse import versions
 
     start = time.perf_counter()
-    con = duckdb.connect(str(versions.current_file(WAREHOUSE)), read_only=True)
+    warehouse = _store(where).warehouse.path
+    con = duckdb.connect(str(versions.current_file(warehouse)), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
     rows = con.execute(FLOOR_SQL, {"experiment": T.EXPERIMENT}).fetchall()
     con.close()
@@ -125,9 +135,10 @@ def duckdb_side() -> dict:
 SIDES = {"impact": impact_side, "pandas": pandas_side, "duckdb": duckdb_side}
 
 
-def benchmark(repeat: int = 3, log=print) -> bool:
-    """Alternate the sides `repeat` times; print the figures; True when every target is met."""
-    runs = alternate("bench.ab", SIDES, repeat, log)
+def benchmark(repeat: int = 3, log=print, where: Path | None = None) -> bool:
+    """Alternate the sides `repeat` times; print the figures; True when every target is met.
+    `where`: read the experiment-only warehouse there instead of the full demo's."""
+    runs = alternate("bench.ab", SIDES, repeat, log, args=[str(where)] if where else None)
     median, peak = medians_and_peaks(runs)
     ratio = median["pandas"] / median["impact"]
     floor = median["impact"] / median["duckdb"]
@@ -175,6 +186,6 @@ def benchmark(repeat: int = 3, log=print) -> bool:
 
 
 if __name__ == "__main__":
-    result = SIDES[sys.argv[1]]()
+    result = SIDES[sys.argv[1]](*sys.argv[2:3])
     result["peak"] = peak_bytes()
     print(json.dumps(result))

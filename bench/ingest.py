@@ -71,6 +71,7 @@ def ensure_files(rows: int, log=print, folder: Path = FOLDER) -> None:
         start = time.perf_counter()
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
         options = "FORMAT parquet" if fmt == "parquet" else "HEADER, DELIMITER ','"
         sql = ROWS_SQL.format(rows=int(rows), units=max(int(rows) // 5, 1))
         con.execute(f"COPY ({sql}) TO '{path}' ({options})")
@@ -136,11 +137,13 @@ def _duckdb(path: Path, work: Path) -> int:
     return rows
 
 
-def benchmark(rows: int, repeat: int = 3, log=print, folder: Path = FOLDER) -> bool:
+def benchmark(
+    rows: int, repeat: int = 3, log=print, folder: Path = FOLDER, formats=FORMATS
+) -> bool:
     """Alternate the sides `repeat` times per format; True when every target is met."""
     ensure_files(rows, log, folder)
     ok = True
-    for fmt in FORMATS:
+    for fmt in formats:
         sides = [f"{who}-{fmt}" for who in LABELS]
         runs = alternate("bench.ingest", sides, repeat, log, args=[str(rows), str(folder)])
         median, peak = medians_and_peaks(runs)

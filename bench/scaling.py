@@ -37,11 +37,14 @@ def warehouse_dir(predictions: int, folder: Path = FOLDER) -> Path:
 
 
 def open_store(predictions: int, folder: Path = FOLDER):
+    return store_in(warehouse_dir(predictions, folder))
+
+
+def store_in(where: Path):
     from impact.catalog import Catalog
     from impact.store import Store
     from impact.warehouse import Warehouse
 
-    where = warehouse_dir(predictions, folder)
     return Store(
         Warehouse(where / "impact.duckdb"), Catalog(f"sqlite:///{where}/catalog.sqlite"), "bench"
     )

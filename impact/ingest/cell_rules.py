@@ -28,7 +28,25 @@ DECIMAL_COMMA = r"^[+-]?[0-9]+(\.[0-9]{3})*,[0-9]+$"
 TIME_HINT = "Use ISO 8601, e.g. 2026-01-31 or 2026-01-31 14:05:00+01:00 (no zone = UTC)."
 
 
-def check_column(staging: Staging, report: ValidationReport, col) -> None:
+def zoned_counts(staging: Staging, names: list[str]) -> dict[str, int]:
+    """Per timestamp column, the values that give a time zone (one scan for them all)."""
+    if not names:
+        return {}
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {_zoned(quote_identifier('__raw_' + n))})" for n in names
+    )
+    row = staging.execute(f"SELECT {counts} FROM clean").rows[0]
+    return dict(zip(names, (int(c) for c in row), strict=True))
+
+
+def _zoned(raw: str) -> str:
+    return f"regexp_matches({raw}, '{ZONED}')"
+
+
+def check_column(
+    staging: Staging, report: ValidationReport, col, with_zone: int | None = None
+) -> None:
+    """`with_zone`: for a timestamp column, how many values give a zone (zoned_counts)."""
     q, raw = quote_identifier(col.name), quote_identifier("__raw_" + col.name)
     if col.required and not col.nullable:
         check_rows(
@@ -65,7 +83,9 @@ def check_column(staging: Staging, report: ValidationReport, col) -> None:
             fix,
         )
     if col.type == "timestamp":
-        _check_zones(staging, report, col.name)
+        if with_zone is None:
+            with_zone = zoned_counts(staging, [col.name])[col.name]
+        _check_zones(staging, report, col.name, with_zone)
         check_rows(
             staging,
             report,
@@ -94,13 +114,12 @@ def out_of_range(value: str) -> str:
     return f"NOT isfinite({value}) OR {value} < {EARLIEST} OR {value} >= {AFTER_LATEST}"
 
 
-def _check_zones(staging: Staging, report: ValidationReport, name: str) -> None:
+def _check_zones(staging: Staging, report: ValidationReport, name: str, with_zone: int) -> None:
     """Explicit zones are converted to UTC and values without one are read as UTC. A column
     with both is accepted, with a warning naming the zone-less rows: they may be local.
     An offset beyond ±14:00 exists nowhere on Earth (DuckDB would shift the time by it)."""
     raw = quote_identifier("__raw_" + name)
-    zoned = f"regexp_matches({raw}, '{ZONED}')"
-    with_zone = staging.scalar(f"SELECT count(*) FROM clean WHERE {zoned}")
+    zoned = _zoned(raw)
     if not with_zone:
         return
     hours = f"TRY_CAST(regexp_extract({raw}, '{OFFSET}', 2) AS INTEGER)"

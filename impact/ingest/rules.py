@@ -20,6 +20,7 @@ from impact.ingest.cell_rules import (
     check_invisible,
     check_rows,
     missing_marker,
+    zoned_counts,
 )
 from impact.ingest.columns import (
     ColumnPlan,
@@ -96,10 +97,10 @@ def check_file(
         return None
 
     staged = StagedFile(plan)
-    for name, source in plan.extras.items():
-        is_number = name in context.numeric_columns or _mostly_numbers(
-            staging, source, types[source]
-        )
+    unsure = {n: s for n, s in plan.extras.items() if n not in context.numeric_columns}
+    numeric = _mostly_numbers(staging, unsure, types)
+    for name in plan.extras:
+        is_number = name in context.numeric_columns or numeric[name]
         (staged.number_extras if is_number else staged.text_extras).append(name)
     _build_clean(staging, fact, staged, types)
     with one_scan(staging):
@@ -115,9 +116,10 @@ def _run_rules(
     staged: StagedFile,
 ) -> None:
     plan = staged.plan
-    for col in fact.columns:
-        if col.name in plan.contract:
-            check_column(staging, report, col)
+    present = [c for c in fact.columns if c.name in plan.contract]
+    zoned = zoned_counts(staging, [c.name for c in present if c.type == "timestamp"])
+    for col in present:
+        check_column(staging, report, col, zoned.get(col.name))
     if fact.kind == "outcomes":
         _check_has_metric(staging, report, staged)
     for name in staged.number_extras:
@@ -159,23 +161,32 @@ def _run_rules(
     check_invisible(staging, report, texts + staged.text_extras)
 
 
-def _mostly_numbers(staging: Staging, source: str, source_type: str) -> bool:
-    """A column is numeric when more than half of its filled cells read as numbers, or
-    when every other cell is a number with a decimal comma (7,5); its bad cells are then
-    reported by line and value rather than silently turning a metric into a segment."""
-    typed = typed_expr(source, source_type, "number")
-    text = text_expr(source)
-    marker = missing_marker(text)  # NA, N/A … are missing values, not text
-    bad_cell = f"{text} IS NOT NULL AND {typed} IS NULL AND NOT ({marker})"
-    filled, bad, comma = staging.execute(
-        f"SELECT count(CASE WHEN NOT ({marker}) THEN {text} END), "
-        f"count(CASE WHEN {bad_cell} THEN 1 END), "
-        f"count(CASE WHEN {bad_cell} AND regexp_matches({text}, '{DECIMAL_COMMA}') THEN 1 END) "
-        "FROM raw"
-    ).rows[0]
-    if filled == 0:
-        return False
-    return bad == comma or (filled - bad) > NUMERIC_SHARE_NEEDED * filled
+def _mostly_numbers(staging: Staging, columns: dict[str, str], types: dict) -> dict[str, bool]:
+    """For each column (name -> source), in one scan: it is numeric when more than half of
+    its filled cells read as numbers, or when every other cell is a number with a decimal
+    comma (7,5); its bad cells are then reported by line and value rather than silently
+    turning a metric into a segment."""
+    if not columns:
+        return {}
+    counts = []
+    for source in columns.values():
+        typed = typed_expr(source, types[source], "number")
+        text = text_expr(source)
+        marker = missing_marker(text)  # NA, N/A … are missing values, not text
+        bad_cell = f"{text} IS NOT NULL AND {typed} IS NULL AND NOT ({marker})"
+        counts += [
+            f"count(CASE WHEN NOT ({marker}) THEN {text} END)",
+            f"count(CASE WHEN {bad_cell} THEN 1 END)",
+            f"count(CASE WHEN {bad_cell} AND regexp_matches({text}, '{DECIMAL_COMMA}') THEN 1 END)",
+        ]
+    row = staging.execute(f"SELECT {', '.join(counts)} FROM raw").rows[0]
+    numeric = {}
+    for i, name in enumerate(columns):
+        filled, bad, comma = row[3 * i : 3 * i + 3]
+        numeric[name] = filled > 0 and (
+            bad == comma or (filled - bad) > NUMERIC_SHARE_NEEDED * filled
+        )
+    return numeric
 
 
 def _build_clean(staging: Staging, fact: Fact, staged: StagedFile, types: dict) -> None:
