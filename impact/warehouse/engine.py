@@ -254,20 +254,35 @@ class Staging(_Session):
     def number_rows(self, view: str, source: str, offset: int, columns: dict[str, str]) -> None:
         """(Re)create `view`: `_line` (the row's position in the file plus `offset`) and
         `columns` of `source` (output name -> source column) in file order."""
-        select = ", ".join(
-            f"{quote_identifier(c)} AS {quote_identifier(n)}" for n, c in columns.items()
-        )
         file = self._files.get(source)
         if file is None:  # a table: its rowid is the order rows were inserted in
+            columns = self._rowid_aside(source, columns)
             origin, position = source, "rowid"
         else:
             origin = f"read_parquet('{_literal_path(file)}', {ROW_NUMBER} = true)"
             position = ROW_NUMBER
+        select = ", ".join(
+            f"{quote_identifier(c)} AS {quote_identifier(n)}" for n, c in columns.items()
+        )
         self._con.execute(
             f"CREATE OR REPLACE VIEW {view} AS SELECT {position} + {int(offset)} AS _line"
             f"{', ' if select else ''}{select} FROM {origin}"
         )
         self._numbered[view] = (source, offset, dict(columns))
+
+    def _rowid_aside(self, table: str, columns: dict[str, str]) -> dict[str, str]:
+        """A column the file calls `rowid` would hide the table's row number: rename it
+        in the table and read it under its own name."""
+        moved = dict(columns)
+        for i, (name, column) in enumerate(columns.items()):
+            if column.lower() == "rowid":
+                aside = f"__impact_rowid_{i}"
+                self._con.execute(
+                    f"ALTER TABLE {table} RENAME COLUMN {quote_identifier(column)} "
+                    f"TO {quote_identifier(aside)}"
+                )
+                moved[name] = aside
+        return moved
 
     def drop_columns(self, view: str, names: list[str]) -> None:
         """Leave `names` out of a view made by number_rows."""
