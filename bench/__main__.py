@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         "--ab-warehouse",
         type=Path,
         help="time the A/B sides on the experiment-only warehouse in this folder (a point of "
-        "the scaling benchmark, e.g. bench/out/scaling/10000000) instead of the full demo; "
-        "pandas still reads the demo's generated files",
+        "the scaling benchmark, e.g. bench/out/scaling/1000000) instead of the full demo; "
+        "pandas reads the files written next to it",
     )
     args = parser.parse_args(argv)
     log = lambda *parts: print(*parts, flush=True)  # noqa: E731
@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.ab_warehouse is None:
             ensure_demo(log)
+        else:
+            from bench.scaling import ensure_size
+
+            ensure_size(int(args.ab_warehouse.name), log, args.ab_warehouse.parent)
         log(f"\nTiming the CUPED readout, {args.repeat} alternating runs per side:")
         ok = benchmark(args.repeat, log, args.ab_warehouse) and ok
     if args.which in ("all", "did"):

@@ -88,12 +88,13 @@ def pandas_side(where: str | None = None) -> dict:
     import pandas as pd
     import statsmodels.formula.api as smf
 
+    files = (assignments_file(), outcomes_file())
+    if where is not None:  # the files bench.scaling wrote next to that warehouse
+        files = (Path(where) / "assignments.parquet", Path(where) / "outcomes.parquet")
     start = time.perf_counter()
-    units = pd.read_parquet(
-        assignments_file(), columns=["experiment", "unit_id", "arm", "assigned_at"]
-    )
+    units = pd.read_parquet(files[0], columns=["experiment", "unit_id", "arm", "assigned_at"])
     units = units[units["experiment"] == T.EXPERIMENT].drop(columns="experiment")
-    outcomes = pd.read_parquet(outcomes_file(), columns=["unit_id", "observed_at", "revenue"])
+    outcomes = pd.read_parquet(files[1], columns=["unit_id", "observed_at", "revenue"])
     outcomes = outcomes.dropna(subset=["revenue"])
     rows = outcomes.merge(units[["unit_id", "assigned_at"]], on="unit_id")
     since = rows["observed_at"] - rows["assigned_at"]
