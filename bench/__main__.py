@@ -1,4 +1,4 @@
-"""`python -m bench [ab|did|cs|pages]`: time Impact against the analyst's usual path.
+"""`python -m bench [ab|did|cs|pages|ingest|scaling]`: time Impact against the analyst's usual path.
 
 - ab: build (or reuse) the 10M-prediction demo, then time the CUPED readout against
   pandas + statsmodels;
@@ -7,14 +7,18 @@
 - cs: take the first --units units of that panel (all 1,000,000 by default), then time
   Callaway & Sant'Anna's simple ATT against csdid (also in the `bench` extra);
 - pages: on the ab demo, every page and the main widget changes, cold and warm, with
-  Streamlit's AppTest and in headless Chromium, against 3 s cold and 1 s warm.
-With no argument all four run. The exit status is non-zero when any target is missed.
+  Streamlit's AppTest and in headless Chromium, against 3 s cold and 1 s warm;
+- ingest: write a --rows predictions file as Parquet and CSV (10,000,000 by default), then
+  time `ingest_file` on each against pandas + to_sql and bare DuckDB (the floor);
+- scaling: the CUPED readout at 1M, 3M, 10M and 30M predictions (--sizes), with a chart.
+With no argument all six run. The exit status is non-zero when any target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,13 +26,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "which",
         nargs="?",
-        choices=("all", "ab", "did", "cs", "pages"),
+        choices=("all", "ab", "did", "cs", "pages", "ingest", "scaling"),
         default="all",
         help="what to time",
+    )
+    parser.add_argument(
+        "--rows", type=int, default=10_000_000, help="predictions in the ingest benchmark's file"
+    )
+    parser.add_argument(
+        "--sizes",
+        default="1000000,3000000,10000000,30000000",
+        help="predictions at each point of the scaling benchmark, comma-separated",
     )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per side")
     parser.add_argument(
         "--units", type=int, default=1_000_000, help="units in the cs benchmark's panel"
+    )
+    parser.add_argument(
+        "--ab-warehouse",
+        type=Path,
+        help="time the A/B sides on the experiment-only warehouse in this folder (a point of "
+        "the scaling benchmark, e.g. bench/out/scaling/1000000) instead of the full demo; "
+        "pandas reads the files written next to it",
     )
     args = parser.parse_args(argv)
     log = lambda *parts: print(*parts, flush=True)  # noqa: E731
@@ -37,9 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         from bench.ab import benchmark
         from bench.common import ensure_demo
 
-        ensure_demo(log)
+        if args.ab_warehouse is None:
+            ensure_demo(log)
+        else:
+            from bench.scaling import ensure_size
+
+            ensure_size(int(args.ab_warehouse.name), log, args.ab_warehouse.parent)
         log(f"\nTiming the CUPED readout, {args.repeat} alternating runs per side:")
-        ok = benchmark(args.repeat, log) and ok
+        ok = benchmark(args.repeat, log, args.ab_warehouse) and ok
     if args.which in ("all", "did"):
         from bench.did import benchmark, ensure_panel
 
@@ -65,6 +89,17 @@ def main(argv: list[str] | None = None) -> int:
         ensure_demo(log)
         log("\nTiming every page and widget change, cold and warm (AppTest, then Chromium):")
         ok = benchmark(bench_env(), log) and ok
+    if args.which in ("all", "ingest"):
+        from bench.ingest import benchmark
+
+        log(f"\nTiming ingest of {args.rows:,} predictions, {args.repeat} alternating runs:")
+        ok = benchmark(args.rows, args.repeat, log) and ok
+    if args.which in ("all", "scaling"):
+        from bench.scaling import benchmark
+
+        sizes = [int(s) for s in args.sizes.split(",")]
+        log(f"\nTiming the CUPED readout at {len(sizes)} sizes, {args.repeat} runs each:")
+        ok = benchmark(sizes, args.repeat, log) and ok
     return 0 if ok else 1
 
 

@@ -140,24 +140,31 @@ def peak_bytes() -> int:
     raise RuntimeError("No VmHWM in /proc/self/status (this benchmark needs Linux).")
 
 
-def run_side(module: str, side: str) -> dict:
+def run_side(module: str, side: str, args: list[str] | None = None) -> dict:
     """One repetition of `side` of `module` in a fresh interpreter; its JSON result."""
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
-        [sys.executable, "-m", module, side], cwd=root, capture_output=True, text=True
+        [sys.executable, "-m", module, side, *(args or [])],
+        cwd=root,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         raise RuntimeError(f"The {side} side failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def alternate(module: str, sides, repeat: int, log=print) -> dict[str, list[dict]]:
+def alternate(
+    module: str, sides, repeat: int, log=print, args: list[str] | None = None
+) -> dict[str, list[dict]]:
     """Run the sides `repeat` times, alternating which goes first; log each run."""
     runs: dict[str, list[dict]] = {side: [] for side in sides}
     for i in range(repeat):
         order = list(sides) if i % 2 == 0 else list(reversed(list(sides)))
         for side in order:
-            run = run_side(module, side)
+            run = run_side(module, side, args)
             runs[side].append(run)
-            log(f"  run {i + 1} {side:<8} {run['seconds']:6.2f} s, peak {run['peak'] / 1e9:.2f} GB")
+            log(
+                f"  run {i + 1} {side:<14} {run['seconds']:6.2f} s, peak {run['peak'] / 1e9:.2f} GB"
+            )
     return runs

@@ -5,7 +5,8 @@ arms. Each adds one RuleResult, with its first failing lines, to the report."""
 from __future__ import annotations
 
 from impact.contract import EARLIEST_YEAR, LATEST_YEAR
-from impact.ingest.report import FAILURES_KEPT, RuleResult, ValidationReport
+from impact.ingest.counting import collect, matching
+from impact.ingest.report import RuleResult, ValidationReport
 from impact.ingest.wording import say
 from impact.sql import quote_identifier
 from impact.warehouse import Staging
@@ -27,7 +28,25 @@ DECIMAL_COMMA = r"^[+-]?[0-9]+(\.[0-9]{3})*,[0-9]+$"
 TIME_HINT = "Use ISO 8601, e.g. 2026-01-31 or 2026-01-31 14:05:00+01:00 (no zone = UTC)."
 
 
-def check_column(staging: Staging, report: ValidationReport, col) -> None:
+def zoned_counts(staging: Staging, names: list[str]) -> dict[str, int]:
+    """Per timestamp column, the values that give a time zone (one scan for them all)."""
+    if not names:
+        return {}
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE {_zoned(quote_identifier('__raw_' + n))})" for n in names
+    )
+    row = staging.execute(f"SELECT {counts} FROM clean").rows[0]
+    return dict(zip(names, (int(c) for c in row), strict=True))
+
+
+def _zoned(raw: str) -> str:
+    return f"regexp_matches({raw}, '{ZONED}')"
+
+
+def check_column(
+    staging: Staging, report: ValidationReport, col, with_zone: int | None = None
+) -> None:
+    """`with_zone`: for a timestamp column, how many values give a zone (zoned_counts)."""
     q, raw = quote_identifier(col.name), quote_identifier("__raw_" + col.name)
     if col.required and not col.nullable:
         check_rows(
@@ -64,7 +83,9 @@ def check_column(staging: Staging, report: ValidationReport, col) -> None:
             fix,
         )
     if col.type == "timestamp":
-        _check_zones(staging, report, col.name)
+        if with_zone is None:
+            with_zone = zoned_counts(staging, [col.name])[col.name]
+        _check_zones(staging, report, col.name, with_zone)
         check_rows(
             staging,
             report,
@@ -93,13 +114,12 @@ def out_of_range(value: str) -> str:
     return f"NOT isfinite({value}) OR {value} < {EARLIEST} OR {value} >= {AFTER_LATEST}"
 
 
-def _check_zones(staging: Staging, report: ValidationReport, name: str) -> None:
+def _check_zones(staging: Staging, report: ValidationReport, name: str, with_zone: int) -> None:
     """Explicit zones are converted to UTC and values without one are read as UTC. A column
     with both is accepted, with a warning naming the zone-less rows: they may be local.
     An offset beyond ±14:00 exists nowhere on Earth (DuckDB would shift the time by it)."""
     raw = quote_identifier("__raw_" + name)
-    zoned = f"regexp_matches({raw}, '{ZONED}')"
-    with_zone = staging.scalar(f"SELECT count(*) FROM clean WHERE {zoned}")
+    zoned = _zoned(raw)
     if not with_zone:
         return
     hours = f"TRY_CAST(regexp_extract({raw}, '{OFFSET}', 2) AS INTEGER)"
@@ -143,15 +163,17 @@ def check_formulas(staging: Staging, report: ValidationReport, columns: list[str
     )
     if not columns:
         return
-    parts = []
+    parts, counts = [], []
     for name in columns:
         raw = quote_identifier("__raw_" + name)
+        counts.append(matching(f"starts_with({raw}, '=')"))
         parts.append(
             f"SELECT _line AS line, ? AS column, {raw} AS value, "
             f"'formula ' || {raw} || ' instead of a value' AS problem "
             f"FROM clean WHERE starts_with({raw}, '=')"
         )
-    _collect(staging, result, " UNION ALL ".join(parts) + " ORDER BY line", columns)
+    sql = " UNION ALL ".join(parts) + " ORDER BY line"
+    collect(staging, result, sql, columns, " + ".join(counts))
 
 
 def check_finite_extra(staging: Staging, report: ValidationReport, name: str) -> None:
@@ -211,7 +233,7 @@ def check_duplicate_rows(staging: Staging, report: ValidationReport, columns: li
             f"separate events, {say('duplicate_rows', report.where)}.",
         )
     )
-    _collect(staging, result, sql, ["(every column)"])
+    collect(staging, result, sql, ["(every column)"])
 
 
 def missing_marker(text: str) -> str:
@@ -252,7 +274,7 @@ def check_duplicate_keys(staging: Staging, report: ValidationReport, key: tuple)
         "SELECT _line AS line, ? AS column, key AS value, "
         "'repeats the key of line ' || first AS problem FROM k WHERE n > 1 ORDER BY _line"
     )
-    _collect(
+    collect(
         staging,
         report.add(
             RuleResult(
@@ -288,7 +310,7 @@ def check_declared_arms(
         f"Declared arms are {listed}. Rename the arm in the file, or add it to the "
         "experiment on the Metrics page before uploading."
     )
-    _collect(staging, result, sql, params)
+    collect(staging, result, sql, params)
 
 
 def check_rows(
@@ -306,11 +328,5 @@ def check_rows(
         f"SELECT _line AS line, ? AS column, {raw} AS value, {problem} AS problem "
         f"FROM clean WHERE {condition} ORDER BY _line"
     )
-    _collect(staging, report.add(RuleResult(rule, description, fix=fix)), sql, [column])
-
-
-def _collect(staging: Staging, result: RuleResult, sql: str, params: list) -> None:
-    result.failed_rows = staging.scalar(f"SELECT count(*) FROM ({sql})", params)
-    if result.failed_rows:
-        frame = staging.frame(f"{sql} LIMIT {FAILURES_KEPT}", params)
-        result.failures = frame[["line", "column", "value", "problem"]]
+    result = report.add(RuleResult(rule, description, fix=fix))
+    collect(staging, result, sql, [column], matching(condition))

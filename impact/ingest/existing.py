@@ -56,6 +56,8 @@ def new_row_condition(fact: Fact, staged: StagedFile, row: str, name: str) -> tu
 
 def count_stored(tx: Transaction, stg: str, fact: Fact, staged: StagedFile, name: str) -> int:
     """File rows with nothing new: every value already stored under `name`."""
+    if not tx.scalar(f"SELECT count(*) FROM ({SAME_NAME})", [name, fact.kind]):
+        return 0  # no upload of that name: nothing to compare the file with
     condition, params = new_row_condition(fact, staged, "c", name)
     has_value = "true"
     if fact.kind == "outcomes":  # a row of empty cells stores nothing: it is not "stored"

@@ -97,8 +97,7 @@ def read_into(
 
 
 def _number_lines(staging: Staging, name: str, fmt: FileFormat) -> None:
-    """Table `raw`: the source plus `_line`, the row's line in the file. A column the file
-    itself calls `rowid` would hide DuckDB's row number, so it is moved aside meanwhile."""
+    """View `raw`: the source plus `_line`, the row's line in the file."""
     columns = [c for c, _ in staging.columns("source")]
     reserved = [c for c in columns if c.lower() == "_line" or c.lower().startswith("__raw_")]
     if reserved:
@@ -106,23 +105,7 @@ def _number_lines(staging: Staging, name: str, fmt: FileFormat) -> None:
             f"{name}: the column name {reserved[0]!r} is reserved for Impact's own use (line "
             "numbers and the report). Rename that column in the file and upload again."
         )
-    hidden = [c for c in columns if c.lower() == "rowid"]
-    aside = {c: f"__impact_rowid_{i}" for i, c in enumerate(hidden)}
-    for column, temporary in aside.items():
-        staging.execute(
-            f"ALTER TABLE source RENAME COLUMN {quote_identifier(column)} "
-            f"TO {quote_identifier(temporary)}"
-        )
-    staging.execute(
-        f"CREATE TABLE raw AS SELECT rowid + {LINE_OFFSET[fmt]} AS _line, * FROM source "
-        "ORDER BY rowid"
-    )
-    staging.execute("DROP TABLE source")
-    for column, temporary in aside.items():
-        staging.execute(
-            f"ALTER TABLE raw RENAME COLUMN {quote_identifier(temporary)} "
-            f"TO {quote_identifier(column)}"
-        )
+    staging.number_rows("raw", "source", LINE_OFFSET[fmt], {c: c for c in columns})
 
 
 def _check_csv_rows(staging: Staging, name: str, text, limits: Limits) -> None:
@@ -191,8 +174,7 @@ def _drop_unnamed(
             + " every column with data its own name in the first row (or delete the column), "
             "then upload again."
         )
-    for i in unnamed:
-        staging.execute(f"ALTER TABLE raw DROP COLUMN {quote_identifier(names[i])}")
+    staging.drop_columns("raw", [names[i] for i in unnamed])
 
 
 def _unreadable(path: Path, fmt: FileFormat, exc: Exception) -> str:

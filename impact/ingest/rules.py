@@ -20,6 +20,7 @@ from impact.ingest.cell_rules import (
     check_invisible,
     check_rows,
     missing_marker,
+    zoned_counts,
 )
 from impact.ingest.columns import (
     ColumnPlan,
@@ -29,6 +30,7 @@ from impact.ingest.columns import (
     text_expr,
     typed_expr,
 )
+from impact.ingest.counting import one_scan
 from impact.ingest.report import RuleResult, ValidationReport
 from impact.ingest.wording import say
 from impact.sql import quote_identifier
@@ -95,16 +97,29 @@ def check_file(
         return None
 
     staged = StagedFile(plan)
-    for name, source in plan.extras.items():
-        is_number = name in context.numeric_columns or _mostly_numbers(
-            staging, source, types[source]
-        )
+    unsure = {n: s for n, s in plan.extras.items() if n not in context.numeric_columns}
+    numeric = _mostly_numbers(staging, unsure, types)
+    for name in plan.extras:
+        is_number = name in context.numeric_columns or numeric[name]
         (staged.number_extras if is_number else staged.text_extras).append(name)
     _build_clean(staging, fact, staged, types)
+    with one_scan(staging):
+        _run_rules(staging, fact, context, report, staged)
+    return staged
 
-    for col in fact.columns:
-        if col.name in plan.contract:
-            check_column(staging, report, col)
+
+def _run_rules(
+    staging: Staging,
+    fact: Fact,
+    context: FileContext,
+    report: ValidationReport,
+    staged: StagedFile,
+) -> None:
+    plan = staged.plan
+    present = [c for c in fact.columns if c.name in plan.contract]
+    zoned = zoned_counts(staging, [c.name for c in present if c.type == "timestamp"])
+    for col in present:
+        check_column(staging, report, col, zoned.get(col.name))
     if fact.kind == "outcomes":
         _check_has_metric(staging, report, staged)
     for name in staged.number_extras:
@@ -144,26 +159,34 @@ def check_file(
     texts = [c.name for c in fact.columns if c.type == "text" and c.name in plan.contract]
     check_formulas(staging, report, texts + staged.text_extras)
     check_invisible(staging, report, texts + staged.text_extras)
-    return staged
 
 
-def _mostly_numbers(staging: Staging, source: str, source_type: str) -> bool:
-    """A column is numeric when more than half of its filled cells read as numbers, or
-    when every other cell is a number with a decimal comma (7,5); its bad cells are then
-    reported by line and value rather than silently turning a metric into a segment."""
-    typed = typed_expr(source, source_type, "number")
-    text = text_expr(source)
-    marker = missing_marker(text)  # NA, N/A … are missing values, not text
-    bad_cell = f"{text} IS NOT NULL AND {typed} IS NULL AND NOT ({marker})"
-    filled, bad, comma = staging.execute(
-        f"SELECT count(CASE WHEN NOT ({marker}) THEN {text} END), "
-        f"count(CASE WHEN {bad_cell} THEN 1 END), "
-        f"count(CASE WHEN {bad_cell} AND regexp_matches({text}, '{DECIMAL_COMMA}') THEN 1 END) "
-        "FROM raw"
-    ).rows[0]
-    if filled == 0:
-        return False
-    return bad == comma or (filled - bad) > NUMERIC_SHARE_NEEDED * filled
+def _mostly_numbers(staging: Staging, columns: dict[str, str], types: dict) -> dict[str, bool]:
+    """For each column (name -> source), in one scan: it is numeric when more than half of
+    its filled cells read as numbers, or when every other cell is a number with a decimal
+    comma (7,5); its bad cells are then reported by line and value rather than silently
+    turning a metric into a segment."""
+    if not columns:
+        return {}
+    counts = []
+    for source in columns.values():
+        typed = typed_expr(source, types[source], "number")
+        text = text_expr(source)
+        marker = missing_marker(text)  # NA, N/A … are missing values, not text
+        bad_cell = f"{text} IS NOT NULL AND {typed} IS NULL AND NOT ({marker})"
+        counts += [
+            f"count(CASE WHEN NOT ({marker}) THEN {text} END)",
+            f"count(CASE WHEN {bad_cell} THEN 1 END)",
+            f"count(CASE WHEN {bad_cell} AND regexp_matches({text}, '{DECIMAL_COMMA}') THEN 1 END)",
+        ]
+    row = staging.execute(f"SELECT {', '.join(counts)} FROM raw").rows[0]
+    numeric = {}
+    for i, name in enumerate(columns):
+        filled, bad, comma = row[3 * i : 3 * i + 3]
+        numeric[name] = filled > 0 and (
+            bad == comma or (filled - bad) > NUMERIC_SHARE_NEEDED * filled
+        )
+    return numeric
 
 
 def _build_clean(staging: Staging, fact: Fact, staged: StagedFile, types: dict) -> None:
@@ -177,7 +200,8 @@ def _build_clean(staging: Staging, fact: Fact, staged: StagedFile, types: dict) 
         ctype = "number" if name in staged.number_extras else "text"
         parts.append(f"{typed_expr(source, types[source], ctype)} AS {quote_identifier(name)}")
         parts.append(f"{text_expr(source)} AS {quote_identifier('__raw_' + name)}")
-    staging.execute(f"CREATE TABLE clean AS SELECT {', '.join(parts)} FROM raw ORDER BY _line")
+    # A view: each rule computes only the columns it reads, straight from the file.
+    staging.execute(f"CREATE VIEW clean AS SELECT {', '.join(parts)} FROM raw")
 
 
 def _check_has_metric(staging: Staging, report: ValidationReport, staged: StagedFile) -> None:

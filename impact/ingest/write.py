@@ -203,16 +203,19 @@ def _insert(
             f"SELECT ?, {', '.join(values)} FROM {stg}.clean c WHERE {new} ORDER BY {order}",
             did + new_params,
         )
-    if fact.kind == "predictions":
-        for feature in staged.number_extras + staged.text_extras:
-            q = quote_identifier(feature)
-            number = q if feature in staged.number_extras else "NULL"
-            text = "NULL" if feature in staged.number_extras else q
-            tx.execute(
-                f"INSERT INTO prediction_features SELECT ?, prediction_id, ?, {number}, "
-                f"{text} FROM {stg}.clean c WHERE {q} IS NOT NULL AND {new}",
-                did + [feature] + new_params,
-            )
+    features = staged.number_extras + staged.text_extras
+    if fact.kind == "predictions" and features:
+        # One pass over the file for every feature: each row meets the list of features.
+        keys = ", ".join("(?, ?)" for _ in features)
+        number = _by_feature(features, staged.number_extras)
+        text = _by_feature(features, [f for f in features if f not in staged.number_extras])
+        tx.execute(
+            f"INSERT INTO prediction_features SELECT * FROM (SELECT ? AS dataset_id, "
+            f"prediction_id, k.feature, {number} AS number, {text} AS text "
+            f"FROM {stg}.clean c CROSS JOIN (VALUES {keys}) AS k(i, feature) WHERE {new}) "
+            "AS f WHERE number IS NOT NULL OR text IS NOT NULL",
+            did + [v for i, feature in enumerate(features) for v in (i, feature)] + new_params,
+        )
     tx.execute(
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -227,6 +230,14 @@ def _insert(
             record.loaded_at,
         ],
     )
+
+
+def _by_feature(features: list[str], these: list[str]) -> str:
+    """SQL: the value of feature number k.i when it is one of `these`, else NULL."""
+    cases = " ".join(
+        f"WHEN {i} THEN c.{quote_identifier(f)}" for i, f in enumerate(features) if f in these
+    )
+    return f"CASE k.i {cases} END" if cases else "NULL"
 
 
 def now() -> datetime:

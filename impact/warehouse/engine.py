@@ -30,6 +30,7 @@ import pandas as pd
 
 from impact.errors import StorageFull, WarehouseUnavailable
 from impact.scratch import scratch_dir
+from impact.sql import quote_identifier
 from impact.warehouse import versions
 from impact.warehouse.schema import TABLES
 
@@ -38,6 +39,11 @@ Params = Sequence[Any] | dict[str, Any] | None
 # A CSV line (so a cell) may hold up to 64 MB; DuckDB's default of 2 MB refuses real
 # exports with long text cells.
 MAX_LINE_BYTES = 64 * 2**20
+
+# DuckDB's memory for an upload (staging, then the write), spilling to disk beyond it;
+# its default, 80% of the machine, let a 30M-row file take 8.6 GB.
+INGEST_MEMORY = "1GB"
+ROW_NUMBER = "file_row_number"  # the column read_parquet adds for a row's position
 
 _schema_ready: set[str] = set()  # version files known to hold every table
 _KEPT_READERS = 4  # warehouses per process whose current version stays open
@@ -250,18 +256,32 @@ _readers = _Readers()
 
 
 class Staging(_Session):
-    """A throw-away DuckDB file where one upload is parsed and checked."""
+    """A throw-away DuckDB file where one upload is parsed and checked.
+
+    An uploaded file's rows are not copied into it: `source` is a view over the Parquet
+    file (a CSV is first rewritten as Parquet in the staging folder, in file order), so
+    each rule reads only the columns it needs and memory stays bounded by INGEST_MEMORY
+    whatever the file's size."""
 
     def __init__(self) -> None:
         self._dir = scratch_dir("staging")  # named for this process: see impact.scratch
         self.path = Path(self._dir.name) / "staging.duckdb"
         super().__init__(duckdb.connect(str(self.path)))
         _configure(self._con)
+        bound_memory(self._con)
+        self._files: dict[str, Path] = {}  # view -> the Parquet file it reads
+        self._numbered: dict[str, tuple[str, int, dict[str, str]]] = {}  # number_rows' views
 
     def read_csv(self, table: str, file: Path, delimiter: str | None = None) -> None:
         """Every column as text: types are checked by our rules, row by row."""
         options, params = _csv_options(file, delimiter)
-        self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv(?, {options})", params)
+        copy = Path(self._dir.name) / f"{table}.parquet"
+        self._con.execute(
+            f"COPY (SELECT * FROM read_csv(?, {options})) TO '{_literal_path(copy)}' "
+            "(FORMAT parquet)",
+            params,
+        )
+        self.read_parquet(table, copy)
 
     def count_csv(self, file: Path, delimiter: str | None, at_most: int) -> int:
         """The CSV's rows, read as read_csv would but kept nowhere, counting up to `at_most`
@@ -271,7 +291,56 @@ class Staging(_Session):
         return self._con.execute(sql, params).fetchone()[0]
 
     def read_parquet(self, table: str, file: Path) -> None:
-        self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet(?)", [str(file)])
+        """A view over the file; a file with its own column `file_row_number` (the name
+        DuckDB gives row positions) is copied into a table instead."""
+        path = _literal_path(Path(file).resolve())
+        names = [
+            r[0] for r in self._con.execute(f"DESCRIBE FROM read_parquet('{path}')").fetchall()
+        ]
+        if any(n.lower() == ROW_NUMBER for n in names):
+            self._con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{path}')")
+            return
+        self._con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet('{path}')")
+        self._files[table] = Path(file).resolve()
+
+    def number_rows(self, view: str, source: str, offset: int, columns: dict[str, str]) -> None:
+        """(Re)create `view`: `_line` (the row's position in the file plus `offset`) and
+        `columns` of `source` (output name -> source column) in file order."""
+        file = self._files.get(source)
+        if file is None:  # a table: its rowid is the order rows were inserted in
+            columns = self._rowid_aside(source, columns)
+            origin, position = source, "rowid"
+        else:
+            origin = f"read_parquet('{_literal_path(file)}', {ROW_NUMBER} = true)"
+            position = ROW_NUMBER
+        select = ", ".join(
+            f"{quote_identifier(c)} AS {quote_identifier(n)}" for n, c in columns.items()
+        )
+        self._con.execute(
+            f"CREATE OR REPLACE VIEW {view} AS SELECT {position} + {int(offset)} AS _line"
+            f"{', ' if select else ''}{select} FROM {origin}"
+        )
+        self._numbered[view] = (source, offset, dict(columns))
+
+    def _rowid_aside(self, table: str, columns: dict[str, str]) -> dict[str, str]:
+        """A column the file calls `rowid` would hide the table's row number: rename it
+        in the table and read it under its own name."""
+        moved = dict(columns)
+        for i, (name, column) in enumerate(columns.items()):
+            if column.lower() == "rowid":
+                aside = f"__impact_rowid_{i}"
+                self._con.execute(
+                    f"ALTER TABLE {table} RENAME COLUMN {quote_identifier(column)} "
+                    f"TO {quote_identifier(aside)}"
+                )
+                moved[name] = aside
+        return moved
+
+    def drop_columns(self, view: str, names: list[str]) -> None:
+        """Leave `names` out of a view made by number_rows."""
+        source, offset, columns = self._numbered[view]
+        kept = {n: c for n, c in columns.items() if n not in names}
+        self.number_rows(view, source, offset, kept)
 
     def load_frame(self, table: str, frame: pd.DataFrame) -> None:
         self._con.register("_frame", frame)
@@ -308,6 +377,7 @@ def _write(target: Path, attach: dict[str, Path]) -> Iterator[Transaction]:
     attached = []
     try:
         _configure(con)
+        bound_memory(con)
         for ddl in TABLES.values():
             con.execute(ddl)
         for alias, path in attach.items():
@@ -358,6 +428,12 @@ def _csv_options(file: Path, delimiter: str | None) -> tuple[str, list[Any]]:
 def _configure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps in files are read as UTC
     con.execute("SET enable_progress_bar = false")  # we report progress ourselves
+
+
+def bound_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """Hold DuckDB to INGEST_MEMORY; joins, sorts and windows beyond it spill to the
+    database's temporary folder next to its file."""
+    con.execute(f"SET memory_limit = '{INGEST_MEMORY}'")
 
 
 def _literal_path(path: Path) -> str:
