@@ -18,10 +18,12 @@ run: $(STAMP)
 	$(BIN)/impact demo --if-empty
 	$(BIN)/impact app
 
+# One pytest worker per core; a test module stays on one worker (its module fixtures are
+# built once).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 # pyfixest and csdid are the DiD benchmarks' comparisons only (the `bench` extra), not in requirements.lock.
 bench: $(STAMP)
