@@ -6,7 +6,9 @@
   unit-clustered errors against pyfixest (`pip install -e .[bench]`);
 - cs: take the first --units units of that panel (all 1,000,000 by default), then time
   Callaway & Sant'Anna's simple ATT against csdid (also in the `bench` extra).
-With no argument all three run. The exit status is non-zero when any target is missed.
+- spark: the ab readout on DuckDB and on Spark local[1] and local[2] (the `spark` extra;
+  Java 17), same numbers, Spark's cost on one machine.
+With no argument ab, did and cs run. The exit status is non-zero when any target is missed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "which", nargs="?", choices=("all", "ab", "did", "cs"), default="all", help="what to time"
+        "which",
+        nargs="?",
+        choices=("all", "ab", "did", "cs", "spark"),
+        default="all",
+        help="what to time",
     )
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per side")
     parser.add_argument(
@@ -49,6 +55,13 @@ def main(argv: list[str] | None = None) -> int:
             log("")
         ensure_panel(args.units, log)
         log(f"\nTiming Callaway & Sant'Anna, {args.repeat} alternating runs per side:")
+        ok = benchmark(args.repeat, log) and ok
+    if args.which == "spark":
+        from bench.common import ensure_demo
+        from bench.spark import benchmark
+
+        ensure_demo(log)
+        log(f"\nTiming the readout on DuckDB and Spark, {args.repeat} alternating runs per side:")
         ok = benchmark(args.repeat, log) and ok
     return 0 if ok else 1
 
