@@ -39,7 +39,8 @@ def _parse(sql: str) -> exp.Expression:
 def to_spark(sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Statement:
     tree = _parse(sql).copy()
     tree = _bind(tree, params)
-    tree = tree.transform(_doubles).transform(_exact_percentiles)
+    for rewrite in (_doubles, _exact_percentiles, _utc, _round):
+        tree = tree.transform(rewrite)
     if isinstance(tree, exp.Create) and tree.kind == "TABLE" and _temporary(tree):
         name = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name
         return Statement(tree.expression.sql(dialect="spark"), temp_table=name)
@@ -104,6 +105,30 @@ def _exact_percentiles(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont):
         column = node.expression.expressions[0].this
         return exp.Anonymous(this="percentile", expressions=[column, node.this.this])
+    return node
+
+
+def _utc(node: exp.Expression) -> exp.Expression:
+    """DuckDB's timezone('UTC', t): the instant as UTC wall time, which a Spark timestamp
+    already is in the UTC session (impact.warehouse.spark sets it)."""
+    if (
+        isinstance(node, exp.Anonymous)
+        and node.name.lower() == "timezone"
+        and len(node.expressions) == 2
+        and node.expressions[0].is_string
+        and node.expressions[0].name.upper() == "UTC"
+    ):
+        return node.expressions[1]
+    return node
+
+
+def _round(node: exp.Expression) -> exp.Expression:
+    """round(x, d) as DuckDB computes it, round(x · 10^d) / 10^d half away from zero
+    (Spark's round(x, d) rounds the decimal digits and differs on ties such as 0.1235)."""
+    if isinstance(node, exp.Round) and node.args.get("decimals") is not None:
+        scale = exp.Pow(this=exp.Literal.number(10), expression=node.args["decimals"].copy())
+        scaled = exp.Round(this=exp.Mul(this=node.this.copy(), expression=scale))
+        return exp.Div(this=exp.Paren(this=scaled), expression=scale.copy())
     return node
 
 
