@@ -46,6 +46,16 @@ def test_percentiles_are_exact_and_temp_tables_named():
     assert "APPROX" not in statement.sql
 
 
+def test_duckdb_only_functions_are_rewritten():
+    sql = to_spark(
+        "SELECT epoch(b - a) / 3600.0, quantile_cont(h, 0.9), CAST(timezone('UTC', t) AS DATE) "
+        "FROM d"
+    ).sql
+    assert "(UNIX_MICROS(b) - UNIX_MICROS(a)) / CAST(1000000.0 AS DOUBLE)" in sql
+    assert "PERCENTILE(h, CAST(0.9 AS DOUBLE))" in sql
+    assert "CAST(t AS DATE)" in sql  # the Spark session runs in UTC
+
+
 def test_sources_file_maps_a_wide_table(tmp_path):
     spec = {
         "datasets": [

@@ -111,7 +111,9 @@ def test_health_summaries(engines):
             with_model += [
                 H.operations(db, model, "week", min_confidence=0.2),
                 H.confusion_counts(db, model, 0.5, "week", window),
-                H.score_label_counts(db, model, "all", score_decimals=3),
+                # Exact scores: round(x, d) differs on ties (DuckDB rounds the binary value,
+                # Spark its shortest decimal), see the README.
+                H.score_label_counts(db, model, "all"),
                 H.calibration_bins(db, model, "all"),
                 H.features(db, model),
                 edges,

@@ -39,7 +39,7 @@ def _parse(sql: str) -> exp.Expression:
 def to_spark(sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Statement:
     tree = _parse(sql).copy()
     tree = _bind(tree, params)
-    for rewrite in (_doubles, _exact_percentiles, _utc, _round):
+    for rewrite in (_doubles, _exact_percentiles, _utc, _epoch):
         tree = tree.transform(rewrite)
     if isinstance(tree, exp.Create) and tree.kind == "TABLE" and _temporary(tree):
         name = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name
@@ -105,6 +105,12 @@ def _exact_percentiles(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.WithinGroup) and isinstance(node.this, exp.PercentileCont):
         column = node.expression.expressions[0].this
         return exp.Anonymous(this="percentile", expressions=[column, node.this.this])
+    if (  # quantile_cont(x, q)
+        isinstance(node, exp.PercentileCont)
+        and node.expression is not None
+        and not isinstance(node.parent, exp.WithinGroup)
+    ):
+        return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
     return node
 
 
@@ -122,13 +128,16 @@ def _utc(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _round(node: exp.Expression) -> exp.Expression:
-    """round(x, d) as DuckDB computes it, round(x · 10^d) / 10^d half away from zero
-    (Spark's round(x, d) rounds the decimal digits and differs on ties such as 0.1235)."""
-    if isinstance(node, exp.Round) and node.args.get("decimals") is not None:
-        scale = exp.Pow(this=exp.Literal.number(10), expression=node.args["decimals"].copy())
-        scaled = exp.Round(this=exp.Mul(this=node.this.copy(), expression=scale))
-        return exp.Div(this=exp.Paren(this=scaled), expression=scale.copy())
+def _epoch(node: exp.Expression) -> exp.Expression:
+    """epoch(b - a), an interval's seconds with their fraction, from microseconds on Spark
+    (whose unix_timestamp takes no interval)."""
+    if isinstance(node, exp.TimeToUnix) and isinstance(node.this, exp.Sub):
+        micros = [
+            exp.Anonymous(this="unix_micros", expressions=[side.copy()])
+            for side in (node.this.this, node.this.expression)
+        ]
+        difference = exp.Paren(this=exp.Sub(this=micros[0], expression=micros[1]))
+        return exp.Div(this=difference, expression=exp.cast(exp.Literal.number(1e6), "DOUBLE"))
     return node
 
 
