@@ -3,6 +3,7 @@ reached at sc://localhost:<port> as a Databricks or Spark 4 cluster would be."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -60,24 +61,64 @@ def connect_url():
         server.wait(timeout=30)
 
 
+CLIENT = """
+import json, sys
+from impact.demo import truth as T
+from impact.queries.ab import MetricSource, arm_stats
+from impact.queries.did.panel import Panel
+from impact.queries.did.stored import PanelSource
+from impact.warehouse.schema import TABLES
+from impact.warehouse.sources import Location, Sources
+from impact.warehouse.spark import SparkWarehouse
+
+url, folder = sys.argv[1], sys.argv[2]
+remote = SparkWarehouse(url, Sources({t: Location(path=f"{folder}/{t}.parquet") for t in TABLES}))
+stats = arm_stats(remote, T.EXPERIMENT, MetricSource("customer-revenue", "revenue", "sum"),
+                  window_days=28, cap=(0.01, 0.99))
+source = PanelSource(T.ROLLOUT_STUDY, T.TICKETS_DATASET, "handling_minutes", "week", "mean")
+with Panel.open(remote, source) as panel:
+    within = panel.within()
+numbers = {a: [s.y.n, s.y.sum, s.y.sum_squares, s.x.sum, s.cross] for a, s in stats.items()}
+print(json.dumps({"stats": numbers, "within": [within.sxy, within.sxx, within.score_aa]}))
+"""
+
+
+def _numbers(stats, within) -> dict:
+    return {
+        "stats": {a: [s.y.n, s.y.sum, s.y.sum_squares, s.x.sum, s.cross] for a, s in stats.items()},
+        "within": [within.sxy, within.sxx, within.score_aa],
+    }
+
+
 def test_ab_statistics_through_spark_connect(connect_url, demo_store, tmp_path):
+    """The client runs in its own process: PySpark allows no remote session beside the
+    local one the other Spark tests keep in this process."""
+    import json
+    from pathlib import Path
+
     from impact.demo import truth as T
     from impact.queries.ab import MetricSource, arm_stats
     from impact.queries.did.panel import Panel
     from impact.queries.did.stored import PanelSource
     from impact.warehouse.parquet import export_parquet
-    from impact.warehouse.spark import SparkWarehouse
 
-    sources = export_parquet(demo_store.warehouse, tmp_path / "parquet")
-    remote = SparkWarehouse(connect_url, sources)
+    export_parquet(demo_store.warehouse, tmp_path / "parquet")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", CLIENT, connect_url, str(tmp_path / "parquet")],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout.strip().splitlines()[-1])
     revenue = MetricSource("customer-revenue", "revenue", "sum")
+    stats = arm_stats(demo_store.warehouse, T.EXPERIMENT, revenue, window_days=28, cap=(0.01, 0.99))
     source = PanelSource(T.ROLLOUT_STUDY, T.TICKETS_DATASET, "handling_minutes", "week", "mean")
-
-    def compute(db):
-        with Panel.open(db, source) as panel:
-            within = panel.within()
-        return arm_stats(db, T.EXPERIMENT, revenue, window_days=28, cap=(0.01, 0.99)), within
-
-    expected, got = compute(demo_store.warehouse), compute(remote)
+    with Panel.open(demo_store.warehouse, source) as panel:
+        within = panel.within()
+    expected = _numbers(stats, within)
     assert_same(expected, got)
-    assert expected[0]["control"].y.n > 1000
+    assert expected["stats"]["control"][0] > 1000

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace as dc_replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ LOCAL_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": "8",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",  # the CLI and the app report progress
     "spark.sql.ansi.enabled": "false",  # NULL, not an error, for x / 0 as in DuckDB's nullif
 }
 
@@ -65,6 +66,8 @@ def spark_session(master: str, conf: dict[str, str] | None = None):
                 builder = builder.config(key, value)
             try:
                 _sessions[master] = builder.getOrCreate()
+                if not master.startswith("sc://"):
+                    _sessions[master].sparkContext.setLogLevel("ERROR")
             except Exception as exc:  # no Java, no server: say what to do
                 raise WarehouseUnavailable(
                     f"Cannot start Spark at {master!r}: {exc}. Check that Java 17 is installed "
@@ -89,7 +92,12 @@ class SparkStatements:
         return Result(list(frame.columns), [tuple(_python(v) for v in r) for r in rows])
 
     def frame(self, sql: str, params: Params = None) -> pd.DataFrame:
-        return self.execute(sql, params).df()
+        frame = self.execute(sql, params).df()
+        for column in frame.columns:  # DATE columns as DuckDB's frames give them
+            values = frame[column].dropna()
+            if len(values) and all(type(v) is date for v in values):
+                frame[column] = pd.to_datetime(frame[column])
+        return frame
 
     def scalar(self, sql: str, params: Params = None) -> Any:
         return self.execute(sql, params).scalar()
