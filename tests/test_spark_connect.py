@@ -112,7 +112,8 @@ def test_ab_statistics_through_spark_connect(connect_url, demo_store, tmp_path):
         env={**os.environ, "PYTHONPATH": str(root)},
         timeout=600,
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    errors = [line for line in done.stderr.splitlines() if "Error" in line or "Exception" in line]
+    assert done.returncode == 0, "\n".join(errors[:5]) or done.stderr[-2000:]
     got = json.loads(done.stdout.strip().splitlines()[-1])
     revenue = MetricSource("customer-revenue", "revenue", "sum")
     stats = arm_stats(demo_store.warehouse, T.EXPERIMENT, revenue, window_days=28, cap=(0.01, 0.99))

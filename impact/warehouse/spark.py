@@ -79,14 +79,20 @@ def spark_session(master: str, conf: dict[str, str] | None = None):
 class SparkStatements:
     """Statements on one Spark session (temporary tables live as long as it)."""
 
-    def __init__(self, spark):
+    def __init__(self, spark, remote: bool = False):
         self._spark = spark
+        self._remote = remote
 
     def execute(self, sql: str, params: Params = None) -> Result:
         statement = to_spark(sql, params)
         frame = self._spark.sql(statement.sql)
         if statement.temp_table is not None:
-            frame.localCheckpoint(eager=True).createOrReplaceTempView(statement.temp_table)
+            if self._remote:  # a Connect server keeps no view of a checkpoint: cache it
+                frame = frame.cache()
+                frame.count()
+            else:
+                frame = frame.localCheckpoint(eager=True)
+            frame.createOrReplaceTempView(statement.temp_table)
             return Result([], [])
         rows = frame.collect()
         return Result(list(frame.columns), [tuple(_python(v) for v in r) for r in rows])
@@ -134,7 +140,7 @@ class SparkWarehouse:
 
     def _register(self, spark) -> SparkStatements:
         self._resolve(spark)
-        session = SparkStatements(spark)
+        session = SparkStatements(spark, self.master.startswith("sc://"))
         for sql in self.sources.view_statements():
             spark.sql(sql)
         for i, source in enumerate(self.sources.datasets):
@@ -151,7 +157,7 @@ class SparkWarehouse:
                 if _registered.get(id(spark)) != key:
                     self._register(spark)
                     _registered[id(spark)] = key
-            self._base = SparkStatements(spark)
+            self._base = SparkStatements(spark, self.master.startswith("sc://"))
         return self._base
 
     def execute(self, sql: str, params: Params = None) -> Result:
