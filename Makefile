@@ -29,6 +29,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet pyfixest==0.60.0 csdid==0.4.3
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench spark
 
 clean:
 	rm -rf $(VENV) data/*.duckdb data/*.duckdb.* data/.*.duckdb.link-* data/*.sqlite

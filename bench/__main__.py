@@ -1,4 +1,4 @@
-"""`python -m bench [ab|did|cs|pages|ingest|scaling]`: time Impact against the analyst's usual path.
+"""`python -m bench [ab|did|cs|pages|ingest|scaling|spark]`: time Impact against the usual path.
 
 - ab: build (or reuse) the 10M-prediction demo, then time the CUPED readout against
   pandas + statsmodels;
@@ -10,8 +10,11 @@
   Streamlit's AppTest and in headless Chromium, against 3 s cold and 1 s warm;
 - ingest: write a --rows predictions file as Parquet and CSV (10,000,000 by default), then
   time `ingest_file` on each against pandas + to_sql and bare DuckDB (the floor);
-- scaling: the CUPED readout at 1M, 3M, 10M and 30M predictions (--sizes), with a chart.
-With no argument all six run. The exit status is non-zero when any target is missed.
+- scaling: the CUPED readout at 1M, 3M, 10M and 30M predictions (--sizes), with a chart;
+- spark: the ab readout on DuckDB and on Spark local[1] and local[2] (the `spark` extra;
+  Java 17), same numbers, Spark's cost on one machine.
+With no argument all but spark run (`make bench` runs spark after them). The exit status is
+non-zero when any target is missed.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "which",
         nargs="?",
-        choices=("all", "ab", "did", "cs", "pages", "ingest", "scaling"),
+        choices=("all", "ab", "did", "cs", "pages", "ingest", "scaling", "spark"),
         default="all",
         help="what to time",
     )
@@ -100,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [int(s) for s in args.sizes.split(",")]
         log(f"\nTiming the CUPED readout at {len(sizes)} sizes, {args.repeat} runs each:")
         ok = benchmark(sizes, args.repeat, log) and ok
+    if args.which == "spark":
+        from bench.common import ensure_demo
+        from bench.spark import benchmark
+
+        ensure_demo(log)
+        log(f"\nTiming the readout on DuckDB and Spark, {args.repeat} alternating runs per side:")
+        ok = benchmark(args.repeat, log) and ok
     return 0 if ok else 1
 
 

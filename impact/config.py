@@ -14,6 +14,10 @@ ROW_LIMIT_ENV = "IMPACT_ROW_LIMIT"
 COLUMN_LIMIT_ENV = "IMPACT_COLUMN_LIMIT"
 USER_ENV = "IMPACT_USER"
 ROLE_ENV = "IMPACT_ROLE"
+ENGINE_ENV = "IMPACT_ENGINE"  # duckdb (the default) or spark
+SPARK_MASTER_ENV = "IMPACT_SPARK_MASTER"  # local[*], local[2] … or sc://host:15002
+SPARK_SOURCES_ENV = "IMPACT_SPARK_SOURCES"  # the JSON file naming the facts' tables
+ENGINES = ("duckdb", "spark")
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,9 @@ class Settings:
     user: str
     role: str  # the CLI's and local mode's role; signed-in app users get theirs mapped
     column_limit: int = 1000  # columns per upload, checked on the header before any row
+    engine: str = "duckdb"
+    spark_master: str = "local[*]"
+    spark_sources: Path | None = None
 
 
 def settings() -> Settings:
@@ -37,7 +44,17 @@ def settings() -> Settings:
     role = os.environ.get(ROLE_ENV, "admin")
     rows = _positive(ROW_LIMIT_ENV, "100000000", int, "a whole number of rows, e.g. 5000000")
     columns = _positive(COLUMN_LIMIT_ENV, "1000", int, "a whole number of columns, e.g. 2000")
-    return Settings(warehouse, catalog, limit, rows, user, role, columns)
+    engine = os.environ.get(ENGINE_ENV, "duckdb").strip().lower() or "duckdb"
+    if engine not in ENGINES:
+        from impact.errors import InvalidInput
+
+        raise InvalidInput(
+            f"{ENGINE_ENV}={engine!r} is not an engine Impact runs on; set it to duckdb (the "
+            "default) or spark."
+        )
+    master = os.environ.get(SPARK_MASTER_ENV, "local[*]").strip() or "local[*]"
+    sources = Path(os.environ.get(SPARK_SOURCES_ENV, data_dir / "spark-sources.json"))
+    return Settings(warehouse, catalog, limit, rows, user, role, columns, engine, master, sources)
 
 
 def _positive(variable: str, default: str, kind: type, example: str) -> float | int:

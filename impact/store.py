@@ -39,6 +39,15 @@ def open_store(config: Settings | None = None) -> Store:
 
     config = config or settings()
     remove_stale()
-    return Store(
-        Warehouse(config.warehouse_path), Catalog(config.catalog_url), config.user, config.role
-    )
+    return Store(warehouse(config), Catalog(config.catalog_url), config.user, config.role)
+
+
+def warehouse(config: Settings):
+    """The facts: the DuckDB file, or with IMPACT_ENGINE=spark the configured tables on Spark
+    (impact.warehouse.spark), which has the same read interface."""
+    if config.engine != "spark":
+        return Warehouse(config.warehouse_path)
+    from impact.warehouse.sources import read_sources
+    from impact.warehouse.spark import SparkWarehouse
+
+    return SparkWarehouse(config.spark_master, read_sources(config.spark_sources))

@@ -24,6 +24,22 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _engine(
+    engine: str = typer.Option(
+        None,
+        "--engine",
+        help="duckdb (default) or spark: where the facts are read (sets IMPACT_ENGINE).",
+    ),
+) -> None:
+    import os
+
+    from impact.config import ENGINE_ENV
+
+    if engine:
+        os.environ[ENGINE_ENV] = engine
+
+
 def fail(message: str, code: int = 1) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(code)

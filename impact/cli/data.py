@@ -36,14 +36,32 @@ def demo(
             help="Do nothing if data exists (except finishing a demo a killed run left partial).",
         ),
     ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="spark: also write the demo's tables as Parquet and register them in the "
+            "Spark sources file, so IMPACT_ENGINE=spark reads them."
+        ),
+    ] = None,
 ) -> None:
     """Generate the demo portfolio (two A/B tests, a staggered rollout, a fraud model), load it.
 
     Run again after an interrupted load, it loads the datasets still missing."""
+    import os
+    from dataclasses import replace
+
+    from impact.config import ENGINE_ENV, settings
     from impact.demo import is_empty, is_partial, load_demo
     from impact.demo.generate import FILE_ORDER
 
-    store = open_store()
+    spark = (engine or os.environ.get(ENGINE_ENV, "")).strip().lower() == "spark"
+    config = settings()
+    if spark:  # generated into the DuckDB file first, then written out for Spark
+        config = replace(config, engine="duckdb")
+    store = open_store(config)
+    if spark and if_empty and not is_empty(store) and not is_partial(store):
+        _register_demo_on_spark(store, config)
+        return
     if if_empty and not is_empty(store) and not is_partial(store):
         typer.echo(f"Warehouse {store.warehouse.path} already holds data; demo not loaded.")
         return
@@ -66,6 +84,18 @@ def demo(
             f"{total - new} of {total} demo datasets were already loaded; loaded the other "
             f"{new}. The demo in {store.warehouse.path} is complete."
         )
+    if spark:
+        _register_demo_on_spark(store, config)
+
+
+def _register_demo_on_spark(store, config) -> None:
+    from impact.analysis.spark import register_demo
+
+    folder, sources = register_demo(store, config)
+    typer.echo(
+        f"Demo tables written as Parquet under {folder} and registered in {sources}; "
+        "run with IMPACT_ENGINE=spark (or impact --engine spark …) to read them on Spark."
+    )
 
 
 @command()
@@ -264,4 +294,19 @@ def check(
         state = "repaired" if m.repaired else "not repaired"
         typer.echo(f"{m.name} ({m.dataset_id}): {m.problem} — {state}.")
     if found and not repair:
+        raise typer.Exit(1)
+
+
+@command()
+def sources() -> None:
+    """Check the Spark sources (IMPACT_SPARK_SOURCES) against the data contract, on Spark:
+    columns and types, empty keys, duplicate keys, undeclared arms, unknown units."""
+    from impact.analysis.spark import check_sources
+
+    reports = check_sources(open_store())
+    if not reports:
+        typer.echo("The sources file names no datasets (only tables in Impact's layout).")
+    for report in reports:
+        typer.echo(report.summary())
+    if any(not r.ok for r in reports):
         raise typer.Exit(1)

@@ -96,7 +96,8 @@ def _cohort_cluster_sums(s: Transaction, index: dict, c_of: dict):
     """S[r, c, t] = Σ of centred outcomes of cluster r's units in cohort c; n[r, c] units."""
     s.execute("""CREATE OR REPLACE TEMP TABLE cs_clusters AS
         SELECT cs.*, k.cluster FROM cs JOIN panel_units k USING (unit_id)""")
-    names = [r[0] for r in s.execute("SELECT DISTINCT cluster FROM cs_clusters").rows]
+    # Ordered, so the sums' rows are the same on every engine.
+    names = [r[0] for r in s.execute("SELECT DISTINCT cluster FROM cs_clusters ORDER BY 1").rows]
     r_of = {r: i for i, r in enumerate(names)}
     sums = np.zeros((len(names), len(c_of), len(index)))
     counts = np.zeros((len(names), len(c_of)))

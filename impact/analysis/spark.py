@@ -1,0 +1,42 @@
+"""The Spark engine's two questions outside the readouts: putting the demo where Spark
+reads it, and whether the configured sources meet the data contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from impact.config import Settings
+from impact.store import Store
+
+
+def register_demo(store: Store, config: Settings) -> tuple[Path, Path]:
+    """The DuckDB demo's tables as Parquet beside the warehouse, named in the sources file
+    (IMPACT_SPARK_SOURCES) as tables in Impact's layout; returns (folder, sources file)."""
+    from impact.warehouse.parquet import export_parquet
+
+    folder = config.warehouse_path.parent / "spark-demo"
+    sources = export_parquet(store.warehouse, folder)
+    target = config.spark_sources or config.warehouse_path.parent / "spark-sources.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tables = {
+        name: {"path": loc.path, "format": loc.format} for name, loc in sources.tables.items()
+    }
+    target.write_text(json.dumps({"tables": tables}, indent=2) + "\n")
+    return folder, target
+
+
+def check_sources(store: Store) -> list:
+    """The data contract's report for every dataset of the Spark sources file, computed by
+    SQL on Spark (impact.queries.source_checks); InvalidInput when not on Spark."""
+    from impact.errors import InvalidInput
+    from impact.queries.source_checks import check_source
+
+    warehouse = store.warehouse
+    if getattr(warehouse, "engine", "duckdb") != "spark":
+        raise InvalidInput(
+            "Sources are checked on Spark: set IMPACT_ENGINE=spark (or impact --engine spark "
+            "sources); uploads to DuckDB are checked as they are stored."
+        )
+    arms = {s.name: set(s.arms) for s in store.catalog.studies("ab") if s.arms}
+    return [check_source(warehouse, i, arms) for i in range(len(warehouse.sources.datasets))]
