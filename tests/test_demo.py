@@ -302,3 +302,22 @@ def test_readout_on_the_loaded_demo_recovers_the_revenue_effect(demo_store):
         arm = adjusted.label.split(" vs ")[0]
         assert abs(adjusted.effect - T.REVENUE_EFFECT[arm]) < 4 * adjusted.se
         assert adjusted.se < 0.6 * raw.se
+
+
+def test_an_outcome_the_demo_draws_twice_is_stored_twice(store, tmp_path):
+    """At 10M predictions some tickets coincide exactly; the demo must still load."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from impact.demo.load import ingest_demo, register_catalog
+
+    files = generate(tmp_path / "demo", 2_000, seed=3)
+    tickets = next(f for f in files.files if f.dataset == T.TICKETS_DATASET)
+    table = pq.read_table(tickets.path)
+    pq.write_table(pa.concat_tables([table, table.slice(0, 1)]), tickets.path)
+    register_catalog(store)
+    results = ingest_demo(store, files)
+    stored = next(r for r in results if r.dataset.name == T.TICKETS_DATASET)
+    assert stored.dataset.rows == table.num_rows + 1
+    repeat = next(c for c in stored.report.results if c.rule == "duplicate_rows")
+    assert (repeat.failed_rows, repeat.blocking) == (1, False)  # reported, not refused

@@ -265,7 +265,14 @@ def ingest_demo(
         if file in done:
             continue
         step(0.1 + 0.9 * i / len(files.files), f"Loading {file.kind} {file.dataset}")
-        results.append(ingest_file(store, file.path, file.kind, dataset=file.dataset))
+        # At millions of tickets the generator draws some identical ones (same site, minute
+        # and handling time): separate events, which the duplicate-row check would refuse.
+        repeats = file.kind == "outcomes"
+        results.append(
+            ingest_file(
+                store, file.path, file.kind, dataset=file.dataset, allow_duplicate_rows=repeats
+            )
+        )
     return results
 
 
