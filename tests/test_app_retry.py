@@ -28,6 +28,8 @@ def _app(demo_store, monkeypatch, failures: int):
         return real(self)
 
     monkeypatch.setattr(Warehouse, "_open_current", flaky)
+    # Results kept from earlier tests' reads would be served without opening the file.
+    monkeypatch.setenv("IMPACT_RESULT_CACHE", "0")
     # Not time.sleep itself: that is global, and threads left by earlier tests that poll with
     # it would spin (this test took 60 s in a full run, 4 s alone).
     monkeypatch.setattr(impact.ui, "RETRY_PAUSE", 0.0)

@@ -36,6 +36,7 @@ def _check(rows, side: str, steps: set[str]) -> None:
 def test_the_apptest_side_times_every_page_and_widget_change(tiny):
     rows = pages.measure(tiny, log=lambda *_: None, sides=("apptest",))
     _check(rows, "apptest", STEPS | {"date range (Overview)", "date range (Model health)"})
+    _check(rows, "first", {"page Overview (first view after a data change)"})
 
 
 @pytest.mark.browser

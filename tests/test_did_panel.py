@@ -136,9 +136,11 @@ def test_demo_triage_rollout_recovers_the_true_minutes_saved(demo_store):
         assert row.ci_low < T.triage_effect(event) < row.ci_high
 
 
-def test_panel_methods_answer_the_same_in_any_order(store, tmp_path):
+def test_panel_methods_answer_the_same_in_any_order(store, tmp_path, monkeypatch):
     """No method relies on another having run first, and none overwrites what another
-    reads (the placebo's cells are its own): the same moments whatever the order."""
+    reads (the placebo's cells are its own): the same moments whatever the order. Results
+    are not kept between sessions here, so the second one computes each in SQL again."""
+    monkeypatch.setenv("IMPACT_RESULT_CACHE", "0")
     rng = np.random.default_rng(13)
     adoption = {f"u{i:02d}": s for i, s in enumerate((3, 3, 5, 6, None, None) * 4)}
     load(store, tmp_path, *make_rollout(rng, adoption))

@@ -84,8 +84,34 @@ def demo(
             f"{total - new} of {total} demo datasets were already loaded; loaded the other "
             f"{new}. The demo in {store.warehouse.path} is complete."
         )
+    if loaded:
+        _warm(store)
     if spark:
         _register_demo_on_spark(store, config)
+
+
+@command()
+def warm() -> None:
+    """Compute the Overview's and the Data page's figures now and keep them with the data.
+
+    Run it after loading data from a pipeline: the first person to open the app then waits
+    for no scan. Any later upload or deletion makes them be computed again."""
+    from impact.config import settings
+
+    config = settings()
+    if config.engine == "spark":
+        raise InvalidInput(
+            "impact warm keeps results beside the DuckDB warehouse; on Spark nothing is "
+            "kept, so there is nothing to prepare. Leave out --engine spark (IMPACT_ENGINE)."
+        )
+    _warm(open_store(config))
+
+
+def _warm(store) -> None:
+    from impact.analysis.warm import warm as compute
+
+    typer.echo("Computing the Overview's and the Data page's figures …")
+    typer.echo(f"Ready in {compute(store):.1f} s: the pages open without scanning the data.")
 
 
 def _register_demo_on_spark(store, config) -> None:

@@ -19,8 +19,8 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ import pandas as pd
 from impact.errors import StorageFull, WarehouseUnavailable
 from impact.scratch import scratch_dir
 from impact.sql import quote_identifier
-from impact.warehouse import versions
+from impact.warehouse import results, versions
 from impact.warehouse.schema import TABLES
 
 Params = Sequence[Any] | dict[str, Any] | None
@@ -88,6 +88,70 @@ class Transaction(_Session):
     """Statements of one unit of work on the warehouse (see Warehouse.transaction)."""
 
 
+class ReadSession(Transaction):
+    """Statements on one published version, read-only: results of reads are kept beside
+    that version (impact.warehouse.results) until the session creates anything (a
+    temporary table changes what later reads return), from then on none is.
+
+    The version is opened only when a statement needs it: a session whose every read was
+    kept opens nothing. Should a writer publish meanwhile, the first statement that needs
+    the file reads the newer version, as a new session would."""
+
+    def __init__(self, version: Path | None, opener: Callable[[], Any]):
+        super().__init__(None)  # type: ignore[arg-type]
+        self.version = version if results.enabled() else None  # where results are kept
+        self._version = self.version  # None once the session has created something
+        self._opener = opener  # the context manager yielding (connection, version)
+        self._opened: Any = None
+
+    @property
+    def _con(self) -> duckdb.DuckDBPyConnection:  # type: ignore[override]
+        if self._opened is None:
+            self._opened = self._opener()
+            con, opened = self._opened.__enter__()
+            self._connection = con
+            if self.version is not None and opened != self.version:  # published meanwhile
+                self.version = opened
+                self._version = opened if self._version is not None else None
+        return self._connection
+
+    @_con.setter
+    def _con(self, value) -> None:
+        self._connection = value
+
+    def close(self) -> None:
+        if self._opened is not None:
+            self._opened.__exit__(None, None, None)
+            self._opened = None
+
+    def execute(self, sql: str, params: Params = None) -> Result:
+        return self._kept("execute", sql, params)
+
+    def frame(self, sql: str, params: Params = None) -> pd.DataFrame:
+        return self._kept("frame", sql, params)
+
+    def _kept(self, how: str, sql: str, params: Params) -> Any:
+        run = getattr(super(), how)
+        if self._version is None:
+            return run(sql, params)
+        if not sql.lstrip().upper().startswith(_READS):
+            self._version = None
+            return run(sql, params)
+        kept = results.get(self._version, how, sql, params)
+        if kept is not results.MISSING:
+            return kept
+        out = run(sql, params)
+        if self._version is None:
+            return out
+        cells = len(out.rows) * max(len(out.columns), 1) if how == "execute" else out.size
+        if cells <= results.MAX_CELLS:
+            results.put(self._version, how, sql, params, out)
+        return out
+
+
+_READS = ("SELECT", "WITH", "FROM", "(")
+
+
 class Warehouse:
     """The facts database. Cheap to construct; opens the file only while working."""
 
@@ -98,14 +162,20 @@ class Warehouse:
     @contextmanager
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection to the current version (created if there is none)."""
-        con = self._open_current()
+        with self._connect_version() as (con, _):
+            yield con
+
+    @contextmanager
+    def _connect_version(self) -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
+        """The connection and the version file it opened."""
+        con, version = self._open_current()
         try:
             _configure(con)
-            yield con
+            yield con, version
         finally:
             con.close()
 
-    def _open_current(self) -> duckdb.DuckDBPyConnection:
+    def _open_current(self) -> tuple[duckdb.DuckDBPyConnection, Path]:
         for _ in range(_OPEN_ATTEMPTS):
             current = versions.current_file(self.path)
             legacy_log = current == self.path and _wal(current).exists()
@@ -118,7 +188,7 @@ class Warehouse:
             try:
                 if current != self.path:  # a published version: never written again
                     _readers.keep(self.path.absolute(), current)
-                return duckdb.connect(str(current), read_only=True)
+                return duckdb.connect(str(current), read_only=True), current
             except duckdb.IOException as exc:
                 if current.exists():  # not the race with a publishing writer
                     raise WarehouseUnavailable(
@@ -142,22 +212,42 @@ class Warehouse:
         return set(TABLES) <= names
 
     def execute(self, sql: str, params: Params = None) -> Result:
-        with self._connect() as con:
-            return _Session(con).execute(sql, params)
+        return self._read("execute", sql, params)
 
     def frame(self, sql: str, params: Params = None) -> pd.DataFrame:
-        with self._connect() as con:
-            return _Session(con).frame(sql, params)
+        return self._read("frame", sql, params)
+
+    def _read(self, how: str, sql: str, params: Params) -> Any:
+        """One statement on the current version; a result kept from an earlier read of that
+        version is returned without opening it."""
+        current = versions.current_file(self.path) if results.enabled() else None
+        if current is not None and current != self.path:
+            kept = results.get(current, how, sql, params)
+            if kept is not results.MISSING:
+                return kept
+        with self.session() as s:
+            return getattr(s, how)(sql, params)
 
     def scalar(self, sql: str, params: Params = None) -> Any:
         return self.execute(sql, params).scalar()
 
     @contextmanager
-    def session(self) -> Iterator[Transaction]:
-        """One read-only connection for several statements (temporary tables live until it
-        closes)."""
-        with self._connect() as con:
-            yield Transaction(con)
+    def session(self) -> Iterator[ReadSession]:
+        """One read-only connection to one version for several statements (temporary
+        tables live until it closes). A legacy plain file is written again by the next
+        writer, so nothing read from it is kept."""
+        current = versions.current_file(self.path)
+        if current is None or current == self.path or not results.enabled():
+            with self._connect_version() as (con, version):
+                session = ReadSession(None, lambda: nullcontext((con, version)))
+                session.version = session._version = None
+                yield session
+            return
+        session = ReadSession(current, self._connect_version)
+        try:
+            yield session
+        finally:
+            session.close()
 
     @contextmanager
     def transaction(self, attach: dict[str, Path] | None = None) -> Iterator[Transaction]:

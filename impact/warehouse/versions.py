@@ -25,6 +25,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -67,7 +68,8 @@ def publish(path: Path, version: Path) -> None:
 
 
 def remove_unpublished(path: Path) -> None:
-    """Remove every version but the current one, and their logs (under the write lock)."""
+    """Remove every version but the current one, with their logs and kept results
+    (impact.warehouse.results; under the write lock)."""
     folder = versions_dir(path)
     if not folder.exists():
         return
@@ -75,7 +77,10 @@ def remove_unpublished(path: Path) -> None:
     for f in folder.iterdir():
         if keep is not None and f.name.startswith(keep.name):
             continue
-        f.unlink(missing_ok=True)
+        if f.is_dir():
+            shutil.rmtree(f, ignore_errors=True)
+        else:
+            f.unlink(missing_ok=True)
     for stale in path.parent.glob(f".{path.name}.link-*"):
         stale.unlink(missing_ok=True)
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,7 @@ from impact.queries.did.within import ClusterCross, cell_sums, cross_products, w
 from impact.stats.did.cs import CohortMoments
 from impact.stats.did.event import EventMoments
 from impact.stats.did.twfe import ClusterScores, GroupCells, WithinMoments
-from impact.warehouse import Staging, Transaction, Warehouse
+from impact.warehouse import Staging, Transaction, Warehouse, results
 
 
 @dataclass(frozen=True)
@@ -62,20 +63,39 @@ class PanelFacts:
 
 
 class Panel:
-    def __init__(self, session: Transaction | Staging, source: PanelSource | None = None):
+    def __init__(
+        self,
+        session: Transaction | Staging,
+        source: PanelSource | None = None,
+        prepare: Callable[[], None] | None = None,
+        version: Path | None = None,
+    ):
         self.session = session
         self.source = source  # None for a file's panel
         self._results: dict[tuple, Any] = {}
+        self._built: set[tuple] = set()  # results computed here, so their tables exist
+        self._prepare = prepare  # builds the panel's tables; run at the first result needed
+        self._keeps = version is not None  # results are kept beside the session's version
 
     @classmethod
     @contextmanager
     def open(cls, warehouse: Warehouse, source: PanelSource) -> Iterator[Panel]:
-        """A stored study's panel, for as long as the block runs."""
+        """A stored study's panel, for as long as the block runs. Its tables are built
+        only if a result is not already kept beside the version (impact.warehouse.results):
+        a readout opened again in a fresh process costs no scan."""
         with warehouse.session() as s:
-            stored.create_tables(s, source)
-            if source.cluster is not None:
-                _check_clusters(s, source.cluster)
-            yield cls(s, source)
+
+            def prepare() -> None:
+                stored.create_tables(s, source)
+                if source.cluster is not None:
+                    _check_clusters(s, source.cluster)
+
+            version = getattr(s, "version", None)
+            if version is None:
+                prepare()
+            panel = cls(s, source, prepare if version is not None else None, version)
+            panel._once(("checked",), lambda: True)  # its clusters are checked on opening
+            yield panel
 
     @classmethod
     @contextmanager
@@ -89,10 +109,24 @@ class Panel:
                 _check_clusters(staging, cluster)
             yield cls(staging)
 
-    def _once(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        if key not in self._results:
-            self._results[key] = compute()
-        return self._results[key]
+    def _once(self, key: tuple, compute: Callable[[], Any], build: bool = False) -> Any:
+        """`compute()` once per session, and once per version if its result is kept;
+        `build` computes it here even so, for the tables it leaves."""
+        if key in self._results and (not build or key in self._built):
+            return self._results[key]
+        kept = results.MISSING
+        if self._keeps and not build:
+            kept = results.get(self.session.version, "panel", repr(self.source), key)
+        if kept is results.MISSING:
+            if self._prepare is not None:
+                prepare, self._prepare = self._prepare, None
+                prepare()
+            kept = compute()
+            self._built.add(key)
+            if self._keeps:  # the version read, should a writer have published meanwhile
+                results.put(self.session.version, "panel", repr(self.source), key, kept)
+        self._results[key] = kept
+        return kept
 
     def facts(self) -> PanelFacts:
         return self._once(("facts",), lambda: _facts(self.session))
@@ -109,7 +143,13 @@ class Panel:
         """The wild cluster bootstrap's cluster cross-products of TWFE's within table."""
         if not self.within().balanced:
             raise NotEstimable("The wild cluster bootstrap here needs a balanced panel.")
-        return self._once(("cross",), lambda: cross_products(self.session, "within"))
+
+        def compute() -> ClusterCross:
+            # within() may have come kept: its table must be built here
+            self._once(("within",), lambda: within_moments(self.session, "panel", "within"), True)
+            return cross_products(self.session, "within")
+
+        return self._once(("cross",), compute)
 
     def cohorts(self, wide_periods: int = WIDE_PERIODS) -> CohortMoments:
         """Callaway–Sant'Anna's per-cohort moments (and per-cluster sums)."""
