@@ -29,16 +29,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+
+from impact.serve import chromium, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -52,14 +50,6 @@ PAGES = [
     ("model_health", "Model health", "Model health"),
     ("data", "Data", "Data"),
     ("metrics", "Metrics", "Metrics"),
-]
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
 ]
 TIMEOUT_S = 600
 # Set by the test suite's tiny run: each step once (its cold figure), to keep the harness
@@ -163,44 +153,6 @@ def _change(timed, what: str, set_to: Callable, new, old) -> None:
 # --- Chromium --------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve(env: dict[str, str], log: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free port; its base URL, stopped afterwards."""
-    port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port)]
-    command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
-    command += ["--browser.gatherUsageStats", "false"]
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
-                break
-            except OSError as exc:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start: {log.read_text()}") from exc
-                time.sleep(0.2)
-        yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 class Runs:
     """Counts the server's finished script runs, read off the page's websockets."""
 
@@ -239,8 +191,8 @@ def browser_side() -> dict[str, float]:
     env = {k: os.environ[k] for k in ("IMPACT_WAREHOUSE", "IMPACT_CATALOG_URL")}
     log = Path(os.environ.get("BENCH_SERVER_LOG", "/tmp/bench-pages-server.log"))
     times: dict[str, float] = {}
-    with serve(env, log) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+    with serve(ROOT, env, log, start_s=60) as base, sync_playwright() as p:
+        browser = chromium(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         runs = Runs(page)
 

@@ -6,21 +6,14 @@ Needs Debian's chromium and `pip install playwright` (a developer tool, not a de
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from impact.serve import chromium
+
 PAGES = ["", "experiments", "rollouts", "model_health", "data", "metrics"]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 def main() -> None:
@@ -28,7 +21,7 @@ def main() -> None:
     out = Path(sys.argv[2] if len(sys.argv) > 2 else "screenshots")
     out.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        browser = chromium(p)
         page = browser.new_page(viewport={"width": 1400, "height": 2600})
         for name in PAGES:
             page.goto(f"{base}/{name}")

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit_server import browser_page, serve
+from streamlit_server import browser_page
+
+from impact.serve import serve
 
 BROKEN = "study,unit_id,treated_at\nroll,r1,2026-03-02\nroll,r1,not a date\n"
 SALES = "unit_id,observed_at,revenue\nu1,2026-03-01,10\nu2,2026-03-01,3\n"

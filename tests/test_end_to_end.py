@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from streamlit_server import browser_page, serve
+from streamlit_server import browser_page
+
+from impact.serve import serve
 
 PAGES = ["Experiments", "Rollouts", "Model health", "Data", "Metrics", "Overview"]
 SALES = "unit_id,observed_at,spend\nnew-1,2026-10-01,10\nnew-2,2026-10-01,3\n"

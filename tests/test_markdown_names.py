@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from streamlit_server import browser_page, serve
+from streamlit_server import browser_page
 
 from impact.catalog import MetricDefinitionBase, StudyBase
 from impact.ingest import ingest_file
+from impact.serve import serve
 from impact.ui import escape
 
 APP = str(Path(__file__).parents[1] / "app.py")

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from streamlit_server import browser_page, serve
+from streamlit_server import browser_page
+
+from impact.serve import serve
 
 ROOT = Path(__file__).parents[1]
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
