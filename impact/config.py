@@ -17,6 +17,7 @@ ROLE_ENV = "IMPACT_ROLE"
 ENGINE_ENV = "IMPACT_ENGINE"  # duckdb (the default) or spark
 SPARK_MASTER_ENV = "IMPACT_SPARK_MASTER"  # local[*], local[2] … or sc://host:15002
 SPARK_SOURCES_ENV = "IMPACT_SPARK_SOURCES"  # the JSON file naming the facts' tables
+SPARK_CONF_ENV = "IMPACT_SPARK_CONF"  # Spark settings, a JSON object (Delta's extensions …)
 ENGINES = ("duckdb", "spark")
 
 
@@ -32,6 +33,7 @@ class Settings:
     engine: str = "duckdb"
     spark_master: str = "local[*]"
     spark_sources: Path | None = None
+    spark_conf: dict[str, str] | None = None
 
 
 def settings() -> Settings:
@@ -54,7 +56,31 @@ def settings() -> Settings:
         )
     master = os.environ.get(SPARK_MASTER_ENV, "local[*]").strip() or "local[*]"
     sources = Path(os.environ.get(SPARK_SOURCES_ENV, data_dir / "spark-sources.json"))
-    return Settings(warehouse, catalog, limit, rows, user, role, columns, engine, master, sources)
+    conf = _spark_conf()
+    return Settings(
+        warehouse, catalog, limit, rows, user, role, columns, engine, master, sources, conf
+    )
+
+
+def _spark_conf() -> dict[str, str] | None:
+    """IMPACT_SPARK_CONF as {setting: value}, or InvalidInput saying how to write it."""
+    import json
+
+    text = os.environ.get(SPARK_CONF_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        conf = json.loads(text)
+    except ValueError:
+        conf = None
+    if not isinstance(conf, dict):
+        from impact.errors import InvalidInput
+
+        raise InvalidInput(
+            f"{SPARK_CONF_ENV} must be a JSON object of Spark settings, e.g. "
+            '{"spark.sql.shuffle.partitions": "4"}.'
+        )
+    return {str(k): str(v) for k, v in conf.items()}
 
 
 def _positive(variable: str, default: str, kind: type, example: str) -> float | int:

@@ -116,7 +116,7 @@ def metric_editor(
     new = "New metric …"  # plain text: no emoji font on many servers
     chosen = st.selectbox("Metric", [new, *metrics], key=f"{key}_pick")
     if not columns:
-        st.info("No outcomes dataset is stored yet: upload an outcomes file on the Data page.")
+        st.info(f"No outcomes dataset is stored yet: {ui.add_data('outcomes')}.")
         return None
     key = f"{key}_{'new' if chosen == new else chosen}"
     if chosen == new:

@@ -50,4 +50,6 @@ def warehouse(config: Settings):
     from impact.warehouse.sources import read_sources
     from impact.warehouse.spark import SparkWarehouse
 
-    return SparkWarehouse(config.spark_master, read_sources(config.spark_sources))
+    return SparkWarehouse(
+        config.spark_master, read_sources(config.spark_sources), config.spark_conf
+    )

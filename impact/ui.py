@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from impact.analysis.portfolio import data_span, data_version
+from impact.analysis.spark import on_spark
 from impact.formats import money, money_short, p_text  # noqa: F401  (pages format through ui)
 from impact.store import Store, open_store
 from impact.tables import label as header  # noqa: F401  (a column's name in words)
@@ -334,7 +335,20 @@ def download_csv(label: str, frame: pd.DataFrame, file_name: str) -> None:
     )
 
 
+def add_data(kind: str) -> str:
+    """How to add facts of `kind` here: an upload, or on Spark a table in the sources file."""
+    if on_spark(store()):
+        return f"add a {kind} table to the Spark sources file (IMPACT_SPARK_SOURCES)"
+    return f"upload {'an' if kind[0] in 'aeiou' else 'a'} {kind} file on the **Data** page"
+
+
 def empty_warehouse_notice() -> None:
+    if on_spark(store()):  # nothing is uploaded there
+        st.info(
+            "No data yet. Name your tables in the Spark sources file (see the README's "
+            "Running on Spark), or write the demo's with `impact demo --engine spark`."
+        )
+        return
     st.info(
         "No data yet. Load the demo portfolio with `impact demo` (or `make run`), or "
         "upload your own files on the **Data** page."

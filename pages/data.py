@@ -11,6 +11,7 @@ from impact.access import can
 from impact.analysis.definition_edits import choices as form_choices
 from impact.analysis.portfolio import audit_table, dataset_table, upload_dependents
 from impact.analysis.readiness import readiness, readiness_table
+from impact.analysis.spark import on_spark, source_table
 from impact.config import settings
 from impact.contract import FACTS
 from impact.errors import ImpactError, RowsAlreadyStored, ValidationFailed
@@ -198,85 +199,7 @@ def delete_section(datasets: pd.DataFrame) -> None:
         st.rerun()
 
 
-st.title("Data")
-st.subheader("Upload")
-# A viewer gets no upload widget at all: a disabled button below it would still let the
-# browser send up to the server's limit for every file chosen.
-may_upload = can(ui.session_store().role, "upload")
-if not may_upload:
-    st.info(
-        "Your role is read-only, so there is no upload here: storing data needs the analyst "
-        "role. Ask an admin to change your role."
-    )
-else:
-    kind = st.selectbox(
-        "What the file holds", list(FACTS), format_func=lambda k: f"{k} — {FACTS[k].description}"
-    )
-    required = ", ".join(c.name for c in FACTS[kind].required)
-    st.caption(f"Required columns: {required}. CSV, Parquet or Excel (.xlsx).")
-    file = st.file_uploader(
-        "File", type=["csv", "parquet", "xlsx"], max_upload_size=ceil(settings().upload_limit_mb)
-    )
-    c1, c2 = st.columns(2)
-    dataset = c1.text_input("Dataset name (default: the file name)")
-    sheet = c2.text_input("Excel sheet (if the workbook has several)")
-    on_existing = st.radio(
-        "If rows are already stored",
-        list(EXISTING),
-        format_func=EXISTING.get,
-        horizontal=True,
-        help="A cumulative export repeats rows stored before; they are never stored twice.",
-    )
-    st.caption("Column mapping: only where your file's names differ from the contract's.")
-    edited = st.data_editor(
-        pd.DataFrame({"file column": [""], "contract column": [""]}),
-        num_rows="dynamic",
-        hide_index=True,
-        key="mapping",
-    )
-    choices = {"on_existing": on_existing}
-    if kind == "outcomes":
-        c1, c2 = st.columns(2)
-        choices["allow_unknown_units"] = c1.checkbox(
-            "Store rows for units no study knows yet",
-            help="Outcome rows for units in no assignment, rollout or prediction are refused "
-            "unless you tick this (e.g. when those files come later).",
-        )
-        choices["allow_duplicate_rows"] = c2.checkbox(
-            "Store repeated rows as they are",
-            help="Rows that repeat another row exactly would count twice, so they are "
-            "refused unless you tick this (for separate events that look the same).",
-        )
-    if st.button("Validate and store", type="primary", disabled=file is None):
-        try:
-            mapping = mapping_from_rows(
-                list(zip(edited["file column"], edited["contract column"], strict=True))
-            )
-        except ImpactError as exc:
-            st.error(ui.escape(exc))
-        else:
-            upload(file, kind, dataset, sheet, mapping, **choices)
-    if REPORT in st.session_state:
-        show_report(*st.session_state[REPORT])
-    next_steps()
-
-st.subheader("Stored datasets")
-if FLASH in st.session_state:
-    st.success(st.session_state.pop(FLASH))
-datasets = load(ui.generation())
-if datasets.empty:
-    ui.empty_warehouse_notice()
-else:
-    ui.table(
-        datasets,
-        hide_index=True,
-        column_config={
-            "rows": ui.number(),
-            "uploaded_at": ui.when("uploaded"),
-            "uploaded_by": "uploaded by",
-        },
-    )
-    st.altair_chart(charts.rows_per_dataset(datasets))
+def readiness_section() -> None:
     st.subheader("Data readiness")
     st.caption(
         "Per dataset: the latest event against its cadence (the median gap between event "
@@ -295,8 +218,135 @@ else:
             "findings": st.column_config.TextColumn(width="large"),
         },
     )
-    if can(ui.session_store().role, "delete_upload"):
-        delete_section(datasets)
+
+
+def upload_section() -> None:
+    """The upload form (DuckDB only: on Spark the facts are the user's tables)."""
+    st.subheader("Upload")
+    # A viewer gets no upload widget at all: a disabled button below it would still let the
+    # browser send up to the server's limit for every file chosen.
+    may_upload = can(ui.session_store().role, "upload")
+    if not may_upload:
+        st.info(
+            "Your role is read-only, so there is no upload here: storing data needs the analyst "
+            "role. Ask an admin to change your role."
+        )
+    else:
+        kind = st.selectbox(
+            "What the file holds",
+            list(FACTS),
+            format_func=lambda k: f"{k} — {FACTS[k].description}",
+        )
+        required = ", ".join(c.name for c in FACTS[kind].required)
+        st.caption(f"Required columns: {required}. CSV, Parquet or Excel (.xlsx).")
+        file = st.file_uploader(
+            "File",
+            type=["csv", "parquet", "xlsx"],
+            max_upload_size=ceil(settings().upload_limit_mb),
+        )
+        c1, c2 = st.columns(2)
+        dataset = c1.text_input("Dataset name (default: the file name)")
+        sheet = c2.text_input("Excel sheet (if the workbook has several)")
+        on_existing = st.radio(
+            "If rows are already stored",
+            list(EXISTING),
+            format_func=EXISTING.get,
+            horizontal=True,
+            help="A cumulative export repeats rows stored before; they are never stored twice.",
+        )
+        st.caption("Column mapping: only where your file's names differ from the contract's.")
+        edited = st.data_editor(
+            pd.DataFrame({"file column": [""], "contract column": [""]}),
+            num_rows="dynamic",
+            hide_index=True,
+            key="mapping",
+        )
+        choices = {"on_existing": on_existing}
+        if kind == "outcomes":
+            c1, c2 = st.columns(2)
+            choices["allow_unknown_units"] = c1.checkbox(
+                "Store rows for units no study knows yet",
+                help="Outcome rows for units in no assignment, rollout or prediction are refused "
+                "unless you tick this (e.g. when those files come later).",
+            )
+            choices["allow_duplicate_rows"] = c2.checkbox(
+                "Store repeated rows as they are",
+                help="Rows that repeat another row exactly would count twice, so they are "
+                "refused unless you tick this (for separate events that look the same).",
+            )
+        if st.button("Validate and store", type="primary", disabled=file is None):
+            try:
+                mapping = mapping_from_rows(
+                    list(zip(edited["file column"], edited["contract column"], strict=True))
+                )
+            except ImpactError as exc:
+                st.error(ui.escape(exc))
+            else:
+                upload(file, kind, dataset, sheet, mapping, **choices)
+        if REPORT in st.session_state:
+            show_report(*st.session_state[REPORT])
+        next_steps()
+
+
+def stored_section() -> None:
+    st.subheader("Stored datasets")
+    if FLASH in st.session_state:
+        st.success(st.session_state.pop(FLASH))
+    datasets = load(ui.generation())
+    if datasets.empty:
+        ui.empty_warehouse_notice()
+    else:
+        ui.table(
+            datasets,
+            hide_index=True,
+            column_config={
+                "rows": ui.number(),
+                "uploaded_at": ui.when("uploaded"),
+                "uploaded_by": "uploaded by",
+            },
+        )
+        st.altair_chart(charts.rows_per_dataset(datasets))
+        readiness_section()
+        if can(ui.session_store().role, "delete_upload"):
+            delete_section(datasets)
+
+
+@st.cache_data(show_spinner=False)
+def load_sources(generation: str):
+    return source_table(ui.store())
+
+
+def spark_section() -> None:
+    """On Spark nothing is uploaded or deleted: say so, and list the sources' datasets."""
+    st.subheader("Datasets on Spark")
+    st.info(
+        "The facts are read on Spark from the tables named in the sources file "
+        f"({ui.escape(settings().spark_sources)}). Impact only reads them, so there is no "
+        "upload or delete here. To add data, add rows to those tables, or name another table "
+        "in the sources file and check it with `impact --engine spark sources`. To upload "
+        "files instead, run the app without IMPACT_ENGINE=spark."
+    )
+    sources = load_sources(ui.generation())
+    if sources.empty:
+        st.warning(
+            "The sources file names no tables yet. Add your tables to it (see the README's "
+            "Running on Spark), or write the demo's with `impact demo --engine spark`."
+        )
+        return
+    ui.table(
+        sources,
+        hide_index=True,
+        column_config={"rows": ui.number(), "registered_at": ui.when("registered")},
+    )
+    readiness_section()
+
+
+st.title("Data")
+if on_spark(ui.store()):
+    spark_section()
+else:
+    upload_section()
+    stored_section()
 
 st.subheader("Change log")
 st.caption("Every upload, deletion, metric definition and assumption change, with who and when.")

@@ -108,7 +108,7 @@ if editing:
 
 st.subheader("Outcome columns in the warehouse")
 if columns.empty:
-    st.info("No outcome rows yet: upload an outcomes file on the **Data** page.")
+    st.info(f"No outcome rows yet: {ui.add_data('outcomes')}.")
 else:
     ui.table(
         columns,

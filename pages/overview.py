@@ -230,7 +230,7 @@ cols[4].metric("Outcome rows", ui.count(c["outcomes"]))
 
 st.subheader("Models")
 if summary.models.empty:
-    st.info("No predictions logged yet: upload a predictions file on the **Data** page.")
+    st.info(f"No predictions logged yet: {ui.add_data('predictions')}.")
 else:
     ui.table(
         summary.models,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
+from impact.analysis.spark import on_spark, source_table
 from impact.catalog import Study
 from impact.monitor import readiness as rules
 from impact.queries import readiness as q
@@ -67,7 +68,11 @@ class DatasetReadiness:
 
 def readiness(store: Store, now: datetime | None = None) -> list[DatasetReadiness]:
     """Every stored dataset's readiness, by name."""
-    names = sorted({(d.name, d.kind) for d in store.catalog.datasets()})
+    if on_spark(store):  # nothing is uploaded there: the datasets are the sources' own
+        found = source_table(store)
+        names = sorted(set(zip(found["dataset"], found["kind"], strict=True)))
+    else:
+        names = sorted({(d.name, d.kind) for d in store.catalog.datasets()})
     return [dataset_readiness(store, name, kind, now) for name, kind in names]
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from impact.config import Settings
 from impact.store import Store
 
@@ -26,6 +28,28 @@ def register_demo(store: Store, config: Settings) -> tuple[Path, Path]:
     return folder, target
 
 
+def on_spark(store: Store) -> bool:
+    """Whether the facts are read on Spark (IMPACT_ENGINE=spark): read-only, no uploads."""
+    return getattr(store.warehouse, "engine", "duckdb") == "spark"
+
+
+def source_table(store: Store) -> pd.DataFrame:
+    """The datasets the Spark sources hold (the Data page's list on Spark, where nothing is
+    uploaded): name, kind, where it is read from, rows (when the table records them)."""
+    from impact.queries.portfolio import loads
+
+    frame = loads(store.warehouse)
+    return pd.DataFrame(
+        {
+            "dataset": frame["name"],
+            "kind": frame["kind"],
+            "source": frame["file_name"],
+            "rows": frame["row_count"],
+            "registered_at": frame["loaded_at"],
+        }
+    )
+
+
 def check_sources(store: Store) -> list:
     """The data contract's report for every dataset of the Spark sources file, computed by
     SQL on Spark (impact.queries.source_checks); InvalidInput when not on Spark."""
@@ -33,7 +57,7 @@ def check_sources(store: Store) -> list:
     from impact.queries.source_checks import check_source
 
     warehouse = store.warehouse
-    if getattr(warehouse, "engine", "duckdb") != "spark":
+    if not on_spark(store):
         raise InvalidInput(
             "Sources are checked on Spark: set IMPACT_ENGINE=spark (or impact --engine spark "
             "sources); uploads to DuckDB are checked as they are stored."

@@ -151,3 +151,11 @@ def data_version(warehouse: Warehouse) -> str:
     """Changes whenever an upload lands or is removed, from any process."""
     count, last = warehouse.execute("SELECT count(*), max(loaded_at) FROM loads").rows[0]
     return f"{count}:{last}"
+
+
+def loads(warehouse: Warehouse) -> pd.DataFrame:
+    """The loads fact table, newest first: what the warehouse holds per dataset (on Spark,
+    one row per configured source, with no row count unless the table keeps one)."""
+    return warehouse.frame("""
+        SELECT dataset_id, name, kind, file_name, row_count, uploaded_by, loaded_at
+        FROM loads ORDER BY loaded_at DESC, name""")

@@ -59,7 +59,7 @@ def spark_session(master: str, conf: dict[str, str] | None = None):
             settings = {**LOCAL_CONF, **(conf or {})}
             if master.startswith("sc://"):
                 builder = SparkSession.builder.remote(master)
-                settings = {"spark.sql.session.timeZone": "UTC"}
+                settings = {"spark.sql.session.timeZone": "UTC", **(conf or {})}
             else:
                 builder = SparkSession.builder.master(master).appName("impact")
             for key, value in settings.items():
