@@ -185,8 +185,17 @@ def test_the_demo_prepares_the_overview_so_a_fresh_process_reads_no_rows(small_d
         assert done.returncode == 0, done.stderr[-2000:]
         return json.loads(done.stdout)
 
+    def rounded(value):  # DuckDB's parallel sums may differ in the last digits run to run
+        if isinstance(value, float):
+            return float(f"{value:.10g}")
+        if isinstance(value, dict):
+            return {k: rounded(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rounded(v) for v in value]
+        return value
+
     kept, scanned = overview("kept"), overview("scan")
-    assert kept == scanned
+    assert rounded(kept) == rounded(scanned)
     assert kept["value_per_year"]["estimate"] != 0 and len(kept["lines"]) >= 4
 
 

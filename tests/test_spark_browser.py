@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit_server import browser_page, serve
+from streamlit_server import browser_page
 
 from impact.config import ENGINE_ENV, SPARK_CONF_ENV, SPARK_MASTER_ENV, SPARK_SOURCES_ENV
+from impact.serve import serve
 from tests.spark_support import SPARK_TEST_CONF, skip_without_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.browser]
