@@ -219,12 +219,7 @@ class Warehouse:
 
     def _read(self, how: str, sql: str, params: Params) -> Any:
         """One statement on the current version; a result kept from an earlier read of that
-        version is returned without opening it."""
-        current = versions.current_file(self.path) if results.enabled() else None
-        if current is not None and current != self.path:
-            kept = results.get(current, how, sql, params)
-            if kept is not results.MISSING:
-                return kept
+        version is returned without opening it (the session opens the file lazily)."""
         with self.session() as s:
             return getattr(s, how)(sql, params)
 
