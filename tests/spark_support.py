@@ -67,7 +67,7 @@ def assert_same(a, b, where: str = "") -> None:
 def _plain(value):
     if isinstance(value, pd.Timestamp):
         return value.tz_convert("UTC") if value.tzinfo else value.tz_localize("UTC")
-    if value is pd.NaT:
+    if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, np.generic):
         return value.item()

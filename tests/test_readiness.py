@@ -267,3 +267,85 @@ def test_cli_datasets_shows_readiness(shop, tmp_path):
     assert "null_spike" in [f["kind"] for f in ready["findings"]]
     text = runner.invoke(app, ["datasets"])
     assert "Readiness" in text.stdout and "FAILED" in text.stdout and "null_spike" in text.stdout
+
+
+def _mixed(weekly: bool) -> pd.DataFrame:
+    """Two metrics (nps blank on the last days), a third on rows of its own, a vanishing
+    segment value, a stranger unit; daily, or weekly (START is a Sunday, so rows of one
+    week fall in two of date_trunc's Monday weeks)."""
+    frame = outcome_rows()
+    if weekly:
+        since = frame["observed_at"] - START
+        frame["observed_at"] = START + since.dt.floor("D") * 7 + since % timedelta(days=1)
+    late = frame["observed_at"] >= frame["observed_at"].max() - timedelta(days=2 * (1 + 6 * weekly))
+    frame.loc[late, "nps"] = None
+    frame = frame[~(late & (frame["region"] == "south") & (frame["unit_id"] != "u1"))]
+    own = frame.iloc[::7].assign(
+        revenue=None,
+        nps=None,
+        retained=1.0,
+        observed_at=lambda f: f["observed_at"] + timedelta(0, 60),
+    )
+    stranger = frame[frame["unit_id"] == "u3"].assign(unit_id="stranger")
+    return pd.concat([frame.assign(retained=None), own, stranger]).astype(
+        {"revenue": float, "nps": float, "retained": float}
+    )
+
+
+def _same(a, b) -> None:
+    assert (a.latest, a.period, a.unknown_units) == (b.latest, b.period, b.unknown_units)
+    assert [f.message for f in a.findings] == [f.message for f in b.findings]
+    for frame in ("volume", "columns"):
+        x, y = getattr(a, frame), getattr(b, frame)
+        assert x["rows"].tolist() == y["rows"].tolist(), frame
+        assert [pd.Timestamp(p).date() for p in x["period"]] == [
+            pd.Timestamp(p).date() for p in y["period"]
+        ]
+    assert a.columns["column"].tolist() == b.columns["column"].tolist()
+    assert a.columns["filled"].tolist() == b.columns["filled"].tolist()
+
+
+@pytest.mark.parametrize("weekly", [False, True], ids=["daily", "weekly"])
+def test_one_scan_of_outcomes_gives_what_one_query_per_figure_gives(
+    shop, tmp_path, monkeypatch, weekly
+):
+    """The one scan per outcome dataset (metrics as bits) against the queries it replaced,
+    which are still the fallback beyond MAX_METRICS metrics."""
+    from impact.analysis import readiness as module
+    from impact.queries import readiness_outcomes
+
+    frame = _mixed(weekly)
+    (tmp_path / "o.csv").write_text(frame.to_csv(index=False))
+    ingest_file(shop, tmp_path / "o.csv", "outcomes", dataset="shop", allow_unknown_units=True)
+    now = frame["observed_at"].max() + timedelta(hours=1)
+    scanned = dataset_readiness(shop, "shop", "outcomes", now=now)
+    assert isinstance(module._figures(shop, "shop", "outcomes"), module.OutcomeScan)
+    monkeypatch.setattr(readiness_outcomes, "MAX_METRICS", 2)  # 3 metrics: too many bits
+    assert isinstance(module._figures(shop, "shop", "outcomes"), module._Queries)
+    _same(scanned, dataset_readiness(shop, "shop", "outcomes", now=now))
+    assert scanned.period == ("week" if weekly else "day")
+    assert set(kinds(scanned)) >= {"null_spike", "vanished_value", "unknown_units"}
+    assert scanned.unknown_units == 1
+    assert set(scanned.columns["column"]) == {"nps", "retained", "revenue"}
+
+
+def test_a_dataset_with_more_metrics_than_bits_is_read_one_query_per_figure(shop, tmp_path):
+    from impact.queries.readiness_outcomes import MAX_METRICS
+
+    frame = outcome_rows().drop(columns="nps").head(UNITS * 3)
+    for i in range(MAX_METRICS + 1):
+        frame[f"m{i:02}"] = float(i)
+    result = stored(shop, tmp_path, frame)
+    assert result.columns["column"].nunique() == MAX_METRICS + 2
+    assert (result.columns["null_share"] == 0).all() and result.volume["rows"].tolist() == [40] * 3
+
+
+def test_repeated_outcome_rows_fill_no_more_cells_than_there_are(shop, tmp_path):
+    """A unit-time row stored twice (the upload allows repeats) is still one row with its
+    cells filled once: the empty share is 0, not below it."""
+    frame = outcome_rows()
+    (tmp_path / "o.csv").write_text(pd.concat([frame, frame.head(5)]).to_csv(index=False))
+    ingest_file(shop, tmp_path / "o.csv", "outcomes", dataset="shop", allow_duplicate_rows=True)
+    result = dataset_readiness(shop, "shop", "outcomes", now=NOW)
+    assert (result.columns["filled"] == result.columns["rows"]).all()
+    assert (result.columns["null_share"] == 0).all() and result.passed

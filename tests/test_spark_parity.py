@@ -130,9 +130,10 @@ def test_health_summaries(engines):
 
 def test_readiness_summaries(engines):
     from impact.queries import readiness as R
+    from impact.queries.readiness_outcomes import outcome_scan
 
     def compute(db):
-        out = []
+        out = [outcome_scan(db, "orders"), outcome_scan(db, "customer-revenue")]
         for name, kind in (
             ("orders", "outcomes"),
             ("churn-model", "predictions"),

@@ -1,7 +1,7 @@
 """Data readiness: is each stored dataset fit to carry an executive number?
 
 One `DatasetReadiness` per dataset (uploads of one name and kind): freshness against its
-cadence, rows per period, empty cells and distinct values per column over time, new and
+cadence, rows per period, empty cells per column over time, new and
 vanished segment values, label coverage and delay (predictions), units no study knows
 (outcomes), and the findings of the rules in `impact.monitor.readiness`. A study's
 readouts carry a "readiness" caveat for each finding of the datasets they use.
@@ -14,12 +14,15 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
+from impact.analysis.readiness_outcomes import OutcomeScan
 from impact.analysis.spark import on_spark, source_table
 from impact.catalog import Study
 from impact.monitor import readiness as rules
 from impact.queries import readiness as q
+from impact.queries.readiness_outcomes import outcome_scan
 from impact.stats.estimate import Caveat
 from impact.store import Store
+from impact.warehouse import Warehouse
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class DatasetReadiness:
     cadence: rules.Cadence
     period: str  # "day" or "week": the unit of `volume` and `columns`
     volume: pd.DataFrame  # period, rows (every period from the first to the last)
-    columns: pd.DataFrame  # period, column, rows, filled, distinct, null_share
+    columns: pd.DataFrame  # period, column, rows, filled, null_share
     labels: dict = field(default_factory=dict)  # predictions only
     unknown_units: int | None = None  # outcomes only
     findings: list[rules.Finding] = field(default_factory=list)
@@ -79,13 +82,14 @@ def readiness(store: Store, now: datetime | None = None) -> list[DatasetReadines
 def dataset_readiness(
     store: Store, name: str, kind: str, now: datetime | None = None
 ) -> DatasetReadiness:
-    wh, now = store.warehouse, now or datetime.now(UTC)
-    days = q.event_days(wh, name, kind)
+    now = now or datetime.now(UTC)
+    figures = _figures(store, name, kind)
+    days = figures.event_days()
     latest = _utc(days["latest"].max()) if len(days) else None
     rhythm = rules.cadence([pd.Timestamp(d).date() for d in days["day"]])
     period = rules.period_for(rhythm)
-    volume = _every_period(q.rows_per_period(wh, name, kind, period), period)
-    columns = q.column_profile(wh, name, kind, period)
+    volume = _every_period(figures.rows_per_period(period), period)
+    columns = figures.column_profile(period)
     columns["null_share"] = 1 - columns["filled"] / columns["rows"].where(columns["rows"] > 0)
     findings = [f for f in [rules.staleness(latest, now, rhythm)] if f and kind in rules.STREAMS]
     findings += rules.volume_drops(
@@ -99,7 +103,7 @@ def dataset_readiness(
         findings += rules.null_spikes(str(column), shares, period)
     if len(volume):
         first, last = (pd.Timestamp(volume["period"].iloc[i]).date() for i in (0, -1))
-        seen = q.segment_seen(wh, name, kind, period)
+        seen = figures.segment_seen(period)
         for column, per in seen.groupby("column", sort=True):
             values = {
                 str(v): (pd.Timestamp(a).date(), pd.Timestamp(b).date())
@@ -109,17 +113,50 @@ def dataset_readiness(
             findings += rules.segment_changes(str(column), values, last, first, last_rows)
     labels, unknown = {}, None
     if kind == "predictions":
-        labels = q.labels(wh, name)
+        labels = q.labels(store.warehouse, name)
         findings += [
             f for f in [rules.label_coverage(labels["predictions"], labels["labeled"])] if f
         ]
     if kind == "outcomes":
-        units, unknown = q.unknown_units(wh, name)
+        units, unknown = figures.unknown_units()
         findings += [f for f in [rules.unknown_units(unknown, units)] if f]
     age = round((now - latest).total_seconds() / 86_400, 2) if latest else None
     return DatasetReadiness(
         name, kind, latest, age, rhythm, period, volume, columns, labels, unknown, findings
     )
+
+
+def _figures(store: Store, name: str, kind: str):
+    """Where the figures come from: an outcome dataset's one scan, else a query each."""
+    if kind == "outcomes":
+        scan = OutcomeScan.of(outcome_scan(store.warehouse, name))
+        if scan is not None:
+            return scan
+    return _Queries(store.warehouse, name, kind)
+
+
+@dataclass(frozen=True)
+class _Queries:
+    """The figures of any dataset, one query each (as OutcomeScan's methods)."""
+
+    warehouse: Warehouse
+    name: str
+    kind: str
+
+    def event_days(self) -> pd.DataFrame:
+        return q.event_days(self.warehouse, self.name, self.kind)
+
+    def rows_per_period(self, period: str) -> pd.DataFrame:
+        return q.rows_per_period(self.warehouse, self.name, self.kind, period)
+
+    def column_profile(self, period: str) -> pd.DataFrame:
+        return q.column_profile(self.warehouse, self.name, self.kind, period)
+
+    def segment_seen(self, period: str) -> pd.DataFrame:
+        return q.segment_seen(self.warehouse, self.name, self.kind, period)
+
+    def unknown_units(self) -> tuple[int, int]:
+        return q.unknown_units(self.warehouse, self.name)
 
 
 def readiness_table(results: list[DatasetReadiness]) -> pd.DataFrame:

@@ -67,7 +67,7 @@ def rows_per_period(warehouse: Warehouse, name: str, kind: str, period: str) -> 
 
 
 def column_profile(warehouse: Warehouse, name: str, kind: str, period: str) -> pd.DataFrame:
-    """period, column, rows, filled, distinct: per metric (outcomes: a unit-time row
+    """period, column, rows, filled: per metric (outcomes: a unit-time row
     without the metric is an empty cell) or per watched prediction column and feature."""
     p = _params(name, kind, period=period, **BOUNDS)
     if kind == "outcomes":
@@ -86,19 +86,18 @@ def column_profile(warehouse: Warehouse, name: str, kind: str, period: str) -> p
                  rows AS (SELECT p.m AS "column", o.period,
                                  count(DISTINCT (o.unit_id, o.observed_at)) AS rows
                           FROM o JOIN pairs p ON p.other = o.metric GROUP BY 1, 2),
-                 cells AS (SELECT period, metric AS "column", count(*) AS filled,
-                                  count(DISTINCT value) AS "distinct" FROM o GROUP BY 1, 2)
-            SELECT r.period, r."column", r.rows, coalesce(c.filled, 0) AS filled,
-                   coalesce(c."distinct", 0) AS "distinct"
+                 cells AS (SELECT period, metric AS "column", count(*) AS filled
+                           FROM o GROUP BY 1, 2)
+            SELECT r.period, r."column", r.rows, coalesce(c.filled, 0) AS filled
             FROM rows r LEFT JOIN cells c ON c.period = r.period AND c."column" = r."column"
             ORDER BY 2, 1""",
             p,
         )
     if kind != "predictions":
-        return pd.DataFrame(columns=["period", "column", "rows", "filled", "distinct"])
+        return pd.DataFrame(columns=["period", "column", "rows", "filled"])
     watched = " UNION ALL ".join(
-        f"""SELECT period, '{c}' AS "column", count(*) AS rows, count({c}) AS filled,
-                   count(DISTINCT {c}) AS "distinct" FROM p GROUP BY 1"""
+        f"""SELECT period, '{c}' AS "column", count(*) AS rows, count({c}) AS filled
+            FROM p GROUP BY 1"""
         for c in PREDICTION_COLUMNS
     )
     return warehouse.frame(
@@ -107,16 +106,13 @@ def column_profile(warehouse: Warehouse, name: str, kind: str, period: str) -> p
                           AS period FROM predictions WHERE dataset_id IN ({IDS})
                           AND {_in_range("predicted_at")}),
              per AS (SELECT period, count(*) AS rows FROM p GROUP BY 1),
-             f AS (SELECT p.period, x.feature AS "column", count(*) AS filled,
-                          count(DISTINCT coalesce(CAST(x.number_value AS VARCHAR),
-                                                  x.text_value)) AS "distinct"
+             f AS (SELECT p.period, x.feature AS "column", count(*) AS filled
                    FROM prediction_features x JOIN p USING (dataset_id, prediction_id)
                    GROUP BY 1, 2),
              names AS (SELECT DISTINCT "column" FROM f)
         {watched}
         UNION ALL
-        SELECT per.period, n."column", per.rows, coalesce(f.filled, 0),
-               coalesce(f."distinct", 0)
+        SELECT per.period, n."column", per.rows, coalesce(f.filled, 0)
         FROM per CROSS JOIN names n
         LEFT JOIN f ON f.period = per.period AND f."column" = n."column"
         ORDER BY 2, 1""",

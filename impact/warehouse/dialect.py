@@ -39,7 +39,7 @@ def _parse(sql: str) -> exp.Expression:
 def to_spark(sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Statement:
     tree = _parse(sql).copy()
     tree = _bind(tree, params)
-    for rewrite in (_doubles, _exact_percentiles, _utc, _epoch):
+    for rewrite in (_doubles, _exact_percentiles, _utc, _epoch, _epoch_us):
         tree = tree.transform(rewrite)
     if isinstance(tree, exp.Create) and tree.kind == "TABLE" and _temporary(tree):
         name = tree.this.name if isinstance(tree.this, exp.Table) else tree.this.this.name
@@ -138,6 +138,13 @@ def _epoch(node: exp.Expression) -> exp.Expression:
         ]
         difference = exp.Paren(this=exp.Sub(this=micros[0], expression=micros[1]))
         return exp.Div(this=difference, expression=exp.cast(exp.Literal.number(1e6), "DOUBLE"))
+    return node
+
+
+def _epoch_us(node: exp.Expression) -> exp.Expression:
+    """DuckDB's epoch_us(t), an instant's microseconds since 1970, is Spark's unix_micros."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "epoch_us":
+        return exp.Anonymous(this="unix_micros", expressions=[e.copy() for e in node.expressions])
     return node
 
 
