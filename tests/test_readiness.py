@@ -121,17 +121,24 @@ def test_a_null_spike_is_flagged_for_its_column_only(shop, tmp_path):
     assert kinds(result) == ["null_spike"] * 3
 
 
-def test_metrics_on_rows_of_their_own_are_no_null_spike(shop, tmp_path):
+@pytest.mark.parametrize("bits", [62, 0], ids=["one scan", "one query per figure"])
+def test_metrics_on_rows_of_their_own_are_no_null_spike(shop, tmp_path, monkeypatch, bits):
     """A file that records a second metric on its own rows (the demo's `retained`) has no
-    empty cells: revenue is not 'empty' on the rows that hold only the other metric."""
+    empty cells: revenue is not 'empty' on the rows that hold only the other metric, even
+    where the two fall on one unit and instant by chance (a 10M-prediction demo has some)."""
+    from impact.queries import readiness_outcomes
+
+    monkeypatch.setattr(readiness_outcomes, "MAX_METRICS", bits)
     frame = outcome_rows().drop(columns="nps")
     extra = frame[frame["observed_at"] >= LAST - timedelta(days=2)].assign(
         revenue=None, retained=1.0, observed_at=lambda f: f["observed_at"] + timedelta(minutes=1)
     )
+    extra.iloc[:3, extra.columns.get_loc("observed_at")] -= timedelta(minutes=1)
     both = pd.concat([frame.assign(retained=None), extra]).astype(
         {"revenue": float, "retained": float}
     )
     result = stored(shop, tmp_path, both)
+    assert (result.columns["null_share"] == 0).all()
     assert "null_spike" not in kinds(result), [f.message for f in result.findings]
 
 
@@ -286,6 +293,7 @@ def _mixed(weekly: bool) -> pd.DataFrame:
         retained=1.0,
         observed_at=lambda f: f["observed_at"] + timedelta(0, 60),
     )
+    own.iloc[:2, own.columns.get_loc("observed_at")] -= timedelta(0, 60)  # by chance
     stranger = frame[frame["unit_id"] == "u3"].assign(unit_id="stranger")
     return pd.concat([frame.assign(retained=None), own, stranger]).astype(
         {"revenue": float, "nps": float, "retained": float}
@@ -327,6 +335,22 @@ def test_one_scan_of_outcomes_gives_what_one_query_per_figure_gives(
     assert set(kinds(scanned)) >= {"null_spike", "vanished_value", "unknown_units"}
     assert scanned.unknown_units == 1
     assert set(scanned.columns["column"]) == {"nps", "retained", "revenue"}
+    empty = scanned.columns.groupby("column")["null_share"].max()
+    assert empty["revenue"] == 0 and empty["retained"] == 0 and empty["nps"] == 1
+
+
+@pytest.mark.parametrize("bits", [62, 0], ids=["one scan", "one query per figure"])
+def test_a_metric_blank_on_most_rows_still_has_empty_cells(shop, tmp_path, monkeypatch, bits):
+    """Recorded together means at least half the rarer metric's rows hold both: nps,
+    filled on a tenth of revenue's rows, is empty on the other nine tenths."""
+    from impact.queries import readiness_outcomes
+
+    monkeypatch.setattr(readiness_outcomes, "MAX_METRICS", bits)
+    frame = outcome_rows()
+    frame.loc[frame.index % 10 != 0, "nps"] = None
+    result = stored(shop, tmp_path, frame)
+    nps = result.columns[result.columns["column"] == "nps"]
+    assert nps["null_share"].mean() == pytest.approx(0.9, abs=0.01)
 
 
 def test_a_dataset_with_more_metrics_than_bits_is_read_one_query_per_figure(shop, tmp_path):

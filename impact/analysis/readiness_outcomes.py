@@ -17,6 +17,13 @@ from impact.contract import EARLIEST_TIME
 ORIGIN = EARLIEST_TIME.date()  # day 0 of the scan's day numbers
 
 
+def together(shared: int, rows: int, other_rows: int) -> bool:
+    """Two metrics are recorded together (one file's columns) when at least half the rows
+    of the rarer one hold both. A metric kept on rows of its own shares a few by chance
+    when two events fall on one unit and instant; those make no empty cells."""
+    return shared > 0 and 2 * shared >= min(rows, other_rows)
+
+
 def period_of(day: date, period: str) -> date:
     """The day itself, or the Monday of its week (DuckDB's date_trunc('week'))."""
     return day if period == "day" else day - timedelta(days=day.weekday())
@@ -73,21 +80,29 @@ class OutcomeScan:
 
     def column_profile(self, period: str) -> pd.DataFrame:
         """period, column, rows, filled per metric. A metric's rows are the unit-time rows
-        holding any metric it ever shares a row with (itself included), so a file that
-        records two metrics on rows of their own has no empty cells."""
+        holding it or a metric it is recorded with (`together`), so a file that records
+        two metrics on rows of their own has no empty cells."""
         days = self._periods(period)
-        reach = {m: 0 for m in self.metrics}  # the metrics each shares a row with, as bits
-        for combo in set(days["combo"]):
-            for m, bit in self.metrics.items():
-                if combo >> bit & 1:
-                    reach[m] |= combo
+        held = {m: 0 for m in self.metrics}  # unit-time rows holding each metric
+        shared: dict[tuple[str, str], int] = {}  # … and each pair of metrics
+        for combo, n in days.groupby("combo")["n"].sum().items():
+            present = [m for m, bit in self.metrics.items() if combo >> bit & 1]
+            for m in present:
+                held[m] += n
+                for other in present:
+                    shared[m, other] = shared.get((m, other), 0) + n
         rows = []
         for m in sorted(self.metrics):
-            bit, mask = self.metrics[m], reach[m]
-            shared = days[[c & mask != 0 for c in days["combo"]]]
-            filled = [c >> bit & 1 == 1 for c in shared["combo"]]
-            per = pd.DataFrame({"period": shared["period"], "rows": shared["n"]})
-            per["filled"] = shared["n"].where(filled, 0)
+            mask = sum(
+                1 << self.metrics[o]
+                for o in self.metrics
+                if together(shared.get((m, o), 0), held[m], held[o])
+            )
+            bit = self.metrics[m]
+            kept = days[[c & mask != 0 for c in days["combo"]]]
+            filled = [c >> bit & 1 == 1 for c in kept["combo"]]
+            per = pd.DataFrame({"period": kept["period"], "rows": kept["n"]})
+            per["filled"] = kept["n"].where(filled, 0)
             for p, sums in per.groupby("period", sort=True).sum().iterrows():
                 rows.append((p, m, int(sums["rows"]), int(sums["filled"])))
         return pd.DataFrame(rows, columns=["period", "column", "rows", "filled"])

@@ -71,18 +71,24 @@ def column_profile(warehouse: Warehouse, name: str, kind: str, period: str) -> p
     without the metric is an empty cell) or per watched prediction column and feature."""
     p = _params(name, kind, period=period, **BOUNDS)
     if kind == "outcomes":
-        # A metric's rows are the unit-time rows of the metrics it ever shares a row with
-        # (itself included): a file recording two metrics on rows of their own has no
-        # empty cells, while one leaving a metric blank on some rows has.
+        # A metric's rows are the unit-time rows of the metrics recorded with it (itself
+        # included): at least half the rows of the rarer of two metrics hold both
+        # (impact.analysis.readiness_outcomes.together), so a file recording two metrics on
+        # rows of their own has no empty cells, while one leaving a metric blank has. A
+        # row stored twice fills its cells once.
         return warehouse.frame(
             f"""
-            WITH o AS (SELECT unit_id, observed_at, metric, value,
+            WITH o AS (SELECT DISTINCT unit_id, observed_at, metric,
                               CAST(date_trunc($period, timezone('UTC', observed_at)) AS DATE)
                               AS period
                        FROM outcomes WHERE dataset_id IN ({IDS})
                        AND {_in_range("observed_at")}),
-                 pairs AS (SELECT DISTINCT a.metric AS m, b.metric AS other
-                           FROM o a JOIN o b USING (unit_id, observed_at)),
+                 held AS (SELECT metric, count(*) AS n FROM o GROUP BY 1),
+                 shared AS (SELECT a.metric AS m, b.metric AS other, count(*) AS n
+                            FROM o a JOIN o b USING (unit_id, observed_at) GROUP BY 1, 2),
+                 pairs AS (SELECT s.m, s.other FROM shared s
+                           JOIN held x ON x.metric = s.m JOIN held y ON y.metric = s.other
+                           WHERE 2 * s.n >= least(x.n, y.n)),
                  rows AS (SELECT p.m AS "column", o.period,
                                  count(DISTINCT (o.unit_id, o.observed_at)) AS rows
                           FROM o JOIN pairs p ON p.other = o.metric GROUP BY 1, 2),
