@@ -102,16 +102,17 @@ def column_profile(warehouse: Warehouse, name: str, kind: str, period: str) -> p
     if kind != "predictions":
         return pd.DataFrame(columns=["period", "column", "rows", "filled"])
     watched = " UNION ALL ".join(
-        f"""SELECT period, '{c}' AS "column", count(*) AS rows, count({c}) AS filled
-            FROM p GROUP BY 1"""
+        f"""SELECT period, '{c}' AS "column", rows, {c} AS filled FROM per"""
         for c in PREDICTION_COLUMNS
     )
+    counts = ", ".join(f"count({c}) AS {c}" for c in PREDICTION_COLUMNS)
     return warehouse.frame(
         f"""
-        WITH p AS (SELECT *, CAST(date_trunc($period, timezone('UTC', predicted_at)) AS DATE)
+        WITH p AS (SELECT dataset_id, prediction_id, {", ".join(PREDICTION_COLUMNS)},
+                          CAST(date_trunc($period, timezone('UTC', predicted_at)) AS DATE)
                           AS period FROM predictions WHERE dataset_id IN ({IDS})
                           AND {_in_range("predicted_at")}),
-             per AS (SELECT period, count(*) AS rows FROM p GROUP BY 1),
+             per AS (SELECT period, count(*) AS rows, {counts} FROM p GROUP BY 1),
              f AS (SELECT p.period, x.feature AS "column", count(*) AS filled
                    FROM prediction_features x JOIN p USING (dataset_id, prediction_id)
                    GROUP BY 1, 2),
