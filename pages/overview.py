@@ -6,6 +6,7 @@ import streamlit as st
 from impact import charts, report, ui
 from impact.analysis.model_cards import model_cards, selection
 from impact.analysis.portfolio import portfolio
+from impact.analysis.spark import on_spark
 from impact.analysis.verdict import MEANING, interval_name
 from impact.errors import ImpactError
 from impact.glossary import explain_check
@@ -262,12 +263,19 @@ else:
 # One under the other: side by side, both tables were cut at 1024 px.
 st.subheader("Studies")
 ui.table(summary.studies, hide_index=True)
-st.subheader("Latest uploads")
-ui.table(
-    summary.recent_uploads[["dataset", "kind", "rows", "uploaded_at"]],
-    hide_index=True,
-    column_config={"rows": ui.number(), "uploaded_at": ui.when("uploaded")},
-)
+if on_spark(ui.store()):  # nothing is uploaded there: the facts are read in place
+    st.subheader("Datasets")
+    st.caption(
+        "On Spark the facts are read where they are, from the tables named in the Spark "
+        "sources file; the **Data** page lists them with their readiness."
+    )
+else:
+    st.subheader("Latest uploads")
+    ui.table(
+        summary.recent_uploads[["dataset", "kind", "rows", "uploaded_at"]],
+        hide_index=True,
+        column_config={"rows": ui.number(), "uploaded_at": ui.when("uploaded")},
+    )
 
 st.subheader("Board report")
 st.caption(
