@@ -3,6 +3,7 @@ reached at sc://localhost:<port> as a Databricks or Spark 4 cluster would be."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -11,21 +12,20 @@ import time
 
 import pytest
 
-from tests.spark_support import assert_same, skip_without_spark
+from tests.spark_support import SPARK_TEST_CONF, assert_same, skip_without_spark
 
 pytestmark = pytest.mark.spark
 
 SERVER = """
-import sys, time
+import json, sys, time
 from pyspark.sql import SparkSession
-spark = (SparkSession.builder.master("local[1]")
-         .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
-         .config("spark.connect.grpc.binding.port", sys.argv[1])
-         .config("spark.sql.session.timeZone", "UTC")
-         .config("spark.sql.shuffle.partitions", "1")
-         .config("spark.sql.adaptive.enabled", "false")
-         .config("spark.sql.codegen.wholeStage", "false")
-         .config("spark.ui.enabled", "false").getOrCreate())
+builder = (SparkSession.builder.master("local[1]")
+           .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
+           .config("spark.connect.grpc.binding.port", sys.argv[1])
+           .config("spark.sql.session.timeZone", "UTC"))
+for key, value in json.loads(sys.argv[2]).items():  # the other Spark tests' settings
+    builder = builder.config(key, value)
+spark = builder.getOrCreate()
 print("ready", flush=True)
 while True:
     time.sleep(1)
@@ -44,7 +44,7 @@ def connect_url():
     pytest.importorskip("grpc", reason="Spark Connect needs grpcio (pip install 'impact[spark]')")
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port)],
+        [sys.executable, "-c", SERVER, str(port), json.dumps(SPARK_TEST_CONF)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -95,7 +95,6 @@ def _numbers(stats, within) -> dict:
 def test_ab_statistics_through_spark_connect(connect_url, demo_store, tmp_path):
     """The client runs in its own process: PySpark allows no remote session beside the
     local one the other Spark tests keep in this process."""
-    import json
     from pathlib import Path
 
     from impact.demo import truth as T
