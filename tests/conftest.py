@@ -51,6 +51,17 @@ def small_demo_files(tmp_path_factory):
     return data
 
 
+@pytest.fixture(scope="session")
+def small_demo_store(small_demo_files) -> Store:
+    """The small demo itself, read-only (the Spark tests: every readout's code path on a
+    sixteenth of the rows). Read from it, never write to it."""
+    from impact.catalog import Catalog
+    from impact.warehouse import Warehouse
+
+    catalog = Catalog(f"sqlite:///{small_demo_files}/catalog.sqlite")
+    return Store(Warehouse(small_demo_files / "impact.duckdb"), catalog)
+
+
 @pytest.fixture
 def small_demo(small_demo_files, tmp_path, monkeypatch) -> Store:
     """A private, writable copy of the small demo, also used by open_store() and the CLI."""

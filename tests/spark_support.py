@@ -16,6 +16,11 @@ SPARK_TEST_CONF = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.adaptive.enabled": "false",  # tiny data: planning costs more than it saves
     "spark.sql.codegen.wholeStage": "false",  # and compiling each plan more than running it
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",  # nor each expression: interpret them
+    "spark.sql.legacy.storeAnalyzedPlanForView": "true",  # not re-resolve the Parquet per query
+    "spark.sql.autoBroadcastJoinThreshold": "-1",  # a broadcast is a job of its own
+    # A short JVM's time is JIT warm-up: the quick compiler only, and the simplest collector
+    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
 }
 
 

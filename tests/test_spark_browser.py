@@ -130,12 +130,12 @@ def test_the_overview_and_an_experiment_on_spark_show_the_duckdb_numbers(spark_s
     from impact.analysis.ab import experiment_readout
     from impact.analysis.model_cards import model_cards
 
-    [card] = model_cards(store).cards
-    counts = experiment_readout(store, "checkout").readout.counts
-    assert "raises revenue" in card.sentence, card.sentence  # a real effect to compare
     with browser_page() as page:
         page.set_viewport_size({"width": 1024, "height": 1400})
-        page.goto(spark_server)
+        page.goto(spark_server)  # the server starts Spark: meanwhile DuckDB's numbers here
+        [card] = model_cards(store).cards
+        counts = experiment_readout(store, "checkout").readout.counts
+        assert "raises revenue" in card.sentence, card.sentence  # a real effect to compare
         page.get_by_text("Models and studies").wait_for(timeout=240_000)
         no_exception(page, "Overview")
         main = page.locator("[data-testid='stMain']")

@@ -3,6 +3,7 @@ reached at sc://localhost:<port> as a Databricks or Spark 4 cluster would be."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -11,21 +12,20 @@ import time
 
 import pytest
 
-from tests.spark_support import assert_same, skip_without_spark
+from tests.spark_support import SPARK_TEST_CONF, assert_same, skip_without_spark
 
 pytestmark = pytest.mark.spark
 
 SERVER = """
-import sys, time
+import json, sys, time
 from pyspark.sql import SparkSession
-spark = (SparkSession.builder.master("local[1]")
-         .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
-         .config("spark.connect.grpc.binding.port", sys.argv[1])
-         .config("spark.sql.session.timeZone", "UTC")
-         .config("spark.sql.shuffle.partitions", "1")
-         .config("spark.sql.adaptive.enabled", "false")
-         .config("spark.sql.codegen.wholeStage", "false")
-         .config("spark.ui.enabled", "false").getOrCreate())
+builder = (SparkSession.builder.master("local[1]")
+           .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
+           .config("spark.connect.grpc.binding.port", sys.argv[1])
+           .config("spark.sql.session.timeZone", "UTC"))
+for key, value in json.loads(sys.argv[2]).items():  # the other Spark tests' settings
+    builder = builder.config(key, value)
+spark = builder.getOrCreate()
 print("ready", flush=True)
 while True:
     time.sleep(1)
@@ -39,17 +39,23 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def connect_url():
+def connect(request, tmp_path_factory):
+    """(sc:// URL of a Connect server started here, the small demo's tables as Parquet):
+    the demo is exported while the server's JVM starts."""
     skip_without_spark()
     pytest.importorskip("grpc", reason="Spark Connect needs grpcio (pip install 'impact[spark]')")
+    from impact.warehouse.parquet import export_parquet
+
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port)],
+        [sys.executable, "-c", SERVER, str(port), json.dumps(SPARK_TEST_CONF)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
     try:
+        folder = tmp_path_factory.mktemp("parquet")
+        export_parquet(request.getfixturevalue("small_demo_store").warehouse, folder)
         assert server.stdout.readline().strip() == "ready", "the Connect server did not start"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -57,7 +63,7 @@ def connect_url():
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.5)
-        yield f"sc://localhost:{port}"
+        yield f"sc://localhost:{port}", folder
     finally:
         server.kill()
         server.wait(timeout=30)
@@ -92,22 +98,20 @@ def _numbers(stats, within) -> dict:
     }
 
 
-def test_ab_statistics_through_spark_connect(connect_url, demo_store, tmp_path):
+def test_ab_statistics_through_spark_connect(connect, small_demo_store):
     """The client runs in its own process: PySpark allows no remote session beside the
     local one the other Spark tests keep in this process."""
-    import json
     from pathlib import Path
 
     from impact.demo import truth as T
     from impact.queries.ab import MetricSource, arm_stats
     from impact.queries.did.panel import Panel
     from impact.queries.did.stored import PanelSource
-    from impact.warehouse.parquet import export_parquet
 
-    export_parquet(demo_store.warehouse, tmp_path / "parquet")
+    url, folder = connect
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
-        [sys.executable, "-c", CLIENT, connect_url, str(tmp_path / "parquet")],
+        [sys.executable, "-c", CLIENT, url, str(folder)],
         capture_output=True,
         text=True,
         cwd=root,
@@ -118,10 +122,11 @@ def test_ab_statistics_through_spark_connect(connect_url, demo_store, tmp_path):
     assert done.returncode == 0, "\n".join(errors[:5]) or done.stderr[-2000:]
     got = json.loads(done.stdout.strip().splitlines()[-1])
     revenue = MetricSource("customer-revenue", "revenue", "sum")
-    stats = arm_stats(demo_store.warehouse, T.EXPERIMENT, revenue, window_days=28, cap=(0.01, 0.99))
+    db = small_demo_store.warehouse
+    stats = arm_stats(db, T.EXPERIMENT, revenue, window_days=28, cap=(0.01, 0.99))
     source = PanelSource(T.ROLLOUT_STUDY, T.TICKETS_DATASET, "handling_minutes", "week", "mean")
-    with Panel.open(demo_store.warehouse, source) as panel:
+    with Panel.open(db, source) as panel:
         within = panel.within()
     expected = _numbers(stats, within)
     assert_same(expected, got)
-    assert expected["stats"]["control"][0] > 1000
+    assert expected["stats"]["control"][0] > 100  # 161 customers in the small demo

@@ -1,5 +1,9 @@
 """Every readout's reduction on DuckDB and on Spark (local mode) over the same facts: the
-demo's tables, written as Parquet and read by Spark in place, agree to 1e-9 relative."""
+demo's tables, written as Parquet and read by Spark in place, agree to 1e-9 relative.
+
+The small demo (3,000 predictions) is enough: every part of every result these tests
+compare (segments, CUPED, ratio, capping, event study, cohorts, health, readiness) has as
+many rows and non-empty values as on the full demo, at a sixteenth of the rows to scan."""
 
 from __future__ import annotations
 
@@ -13,16 +17,16 @@ pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
-def engines(demo_store, tmp_path_factory):
+def engines(small_demo_store, tmp_path_factory):
     """(DuckDB warehouse, Spark warehouse) over the demo's facts."""
     skip_without_spark()
     from impact.warehouse.parquet import export_parquet
     from impact.warehouse.spark import SparkWarehouse
 
-    sources = export_parquet(demo_store.warehouse, tmp_path_factory.mktemp("parquet"))
+    sources = export_parquet(small_demo_store.warehouse, tmp_path_factory.mktemp("parquet"))
     spark = SparkWarehouse("local[1]", sources, SPARK_TEST_CONF)
     spark.spark.sparkContext.setLogLevel("ERROR")
-    return demo_store.warehouse, spark
+    return small_demo_store.warehouse, spark
 
 
 def both(engines, compute):
@@ -59,17 +63,18 @@ def test_ab_sufficient_statistics(engines):
         ]
 
     stats = both(engines, compute)
-    assert stats[0]["absent"].y.n == 0 and stats[0]["control"].y.n > 1000
+    assert stats[0]["absent"].y.n == 0 and stats[0]["control"].y.n > 100  # 161 customers
     assert set(stats[4]) >= {"other"}
 
 
-def test_ab_readout_is_the_same_on_spark(engines, demo_store):
+def test_ab_readout_is_the_same_on_spark(engines, small_demo_store):
     """The whole readout (CUPED, SRM, guardrails, correction) from either engine."""
     from impact.analysis.ab import experiment_readout, readout_frame
     from impact.demo import truth as T
 
     def compute(db):
-        return readout_frame(experiment_readout(replace(demo_store, warehouse=db), T.EXPERIMENT))
+        on = replace(small_demo_store, warehouse=db)
+        return readout_frame(experiment_readout(on, T.EXPERIMENT))
 
     frame = both(engines, compute)
     assert len(frame) >= 2

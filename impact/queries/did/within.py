@@ -72,10 +72,13 @@ def _alternating_projections(
         f"SELECT unit_id, period, y AS yy, d AS dd FROM {cells}"
     )
     for _ in range(max_iterations):
-        for key in ("unit_id", "period"):
-            s.execute(f"""CREATE OR REPLACE TEMP TABLE {out} AS SELECT unit_id, period,
-                yy - avg(yy) OVER (PARTITION BY {key}) AS yy,
-                dd - avg(dd) OVER (PARTITION BY {key}) AS dd FROM {out}""")
+        # Both steps in one statement: one table written per iteration, not two (on Spark
+        # each is a job and a checkpoint).
+        s.execute(f"""CREATE OR REPLACE TEMP TABLE {out} AS SELECT unit_id, period,
+            yy - avg(yy) OVER (PARTITION BY period) AS yy,
+            dd - avg(dd) OVER (PARTITION BY period) AS dd
+            FROM (SELECT unit_id, period, yy - avg(yy) OVER (PARTITION BY unit_id) AS yy,
+                         dd - avg(dd) OVER (PARTITION BY unit_id) AS dd FROM {out})""")
         # After the period step, period means are 0; convergence = unit means are 0 too.
         moved = s.scalar(f"""SELECT max(greatest(abs(my), abs(md))) FROM (
             SELECT avg(yy) AS my, avg(dd) AS md FROM {out} GROUP BY unit_id)""")
