@@ -142,6 +142,8 @@ def test_the_overview_and_an_experiment_on_spark_show_the_duckdb_numbers(spark_s
         assert card.sentence.split(" (")[0] in main.inner_text()  # the effect, in words
         effect = card.sentence.split("(")[1].split(")")[0]  # its interval, as on DuckDB
         assert effect in main.inner_text(), effect
+        page.get_by_text("the facts are read where they are").wait_for(timeout=120_000)
+        assert "Latest uploads" not in main.inner_text()  # nothing is uploaded on Spark
 
         page.goto(f"{spark_server}/experiments?study=checkout")
         tile = page.get_by_test_id("stMetric").filter(has_text="Units in control")
