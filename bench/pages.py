@@ -37,7 +37,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from impact.serve import Runs, chromium, serve
+from impact.serve import chromium, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -152,6 +152,39 @@ def _change(timed, what: str, set_to: Callable, new, old) -> None:
 
 
 # --- Chromium --------------------------------------------------------------------------
+
+
+class Runs:
+    """Counts the server's finished script runs, read off the page's websockets."""
+
+    def __init__(self, page, timeout_s: float = 600) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self.finished = 0
+        self.timeout_s = timeout_s
+        self._msg = ForwardMsg
+        self._page = page
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload) -> None:
+        if not isinstance(payload, bytes):
+            return
+        msg = self._msg.FromString(payload)
+        finished = msg.WhichOneof("type") == "script_finished"
+        if finished and msg.script_finished == self._msg.FINISHED_SUCCESSFULLY:
+            self.finished += 1
+
+    def time(self, act: Callable[[], object]) -> float:
+        """Seconds from `act` to the end of the script run it started."""
+        before = self.finished
+        start = time.perf_counter()
+        act()
+        deadline = start + self.timeout_s
+        while self.finished == before:
+            if time.perf_counter() > deadline:
+                raise RuntimeError("no script run finished")
+            self._page.wait_for_timeout(10)  # lets Playwright deliver the frames
+        return time.perf_counter() - start
 
 
 def browser_side() -> dict[str, float]:

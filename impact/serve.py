@@ -1,6 +1,5 @@
 """A streamlit server on a free local port, and headless Chromium, for the browser tests,
-`python -m bench pages` and scripts/browse.py, and the count of the server's finished
-script runs they wait for. No page code: the server is `impact app`'s
+`python -m bench pages` and scripts/browse.py. No page code: the server is `impact app`'s
 command (`impact.launch`) in a subprocess, and Playwright is the caller's."""
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -73,36 +72,3 @@ def serve(
 def chromium(playwright):
     """Debian's chromium, headless, from a `sync_playwright()` context."""
     return playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-
-
-class Runs:
-    """Counts the server's finished script runs, read off the page's websockets."""
-
-    def __init__(self, page, timeout_s: float = 600) -> None:
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        self.finished = 0
-        self.timeout_s = timeout_s
-        self._msg = ForwardMsg
-        self._page = page
-        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
-
-    def _frame(self, payload) -> None:
-        if not isinstance(payload, bytes):
-            return
-        msg = self._msg.FromString(payload)
-        finished = msg.WhichOneof("type") == "script_finished"
-        if finished and msg.script_finished == self._msg.FINISHED_SUCCESSFULLY:
-            self.finished += 1
-
-    def time(self, act: Callable[[], object]) -> float:
-        """Seconds from `act` to the end of the script run it started."""
-        before = self.finished
-        start = time.perf_counter()
-        act()
-        deadline = start + self.timeout_s
-        while self.finished == before:
-            if time.perf_counter() > deadline:
-                raise RuntimeError("no script run finished")
-            self._page.wait_for_timeout(10)  # lets Playwright deliver the frames
-        return time.perf_counter() - start

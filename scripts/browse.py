@@ -11,7 +11,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from impact.serve import Runs, chromium
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench, beside scripts/
+
+from bench.pages import Runs  # noqa: E402
+from impact.serve import chromium  # noqa: E402
 
 PAGES = ["", "experiments", "rollouts", "model_health", "data", "metrics"]
 
