@@ -130,3 +130,32 @@ def test_mapped_tables_give_the_same_statistics(store, tmp_path):
     bad = check_source(spark, 2, {"exp-bad": {"control", "treat"}})
     failed = {r.rule for r in bad.failed}
     assert {"column_types", "unique_key", "declared_arms"} <= failed, bad.summary()
+
+
+def test_empty_keys_and_negative_values_are_counted_on_spark(tmp_path):
+    """The row rules' counts, taken in one pass over the user's table, each land on their
+    own rule: two empty unit ids, three negative latencies."""
+    skip_without_spark()
+    from impact.queries.source_checks import check_source
+    from impact.warehouse.sources import parse_sources
+    from impact.warehouse.spark import SparkWarehouse
+
+    n = 12
+    pd.DataFrame(
+        {
+            "prediction_id": [f"p{i}" for i in range(n)],
+            "model": "m",
+            "model_version": "v1",
+            "unit_id": [None if i in (3, 7) else f"u{i}" for i in range(n)],
+            "predicted_at": [START + timedelta(hours=i) for i in range(n)],
+            "score": 0.5,
+            "latency_ms": [-1.0 if i % 4 == 0 else 20.0 for i in range(n)],
+        }
+    ).to_parquet(tmp_path / "preds.parquet")
+    spec = {
+        "datasets": [{"name": "m", "kind": "predictions", "path": str(tmp_path / "preds.parquet")}]
+    }
+    report = check_source(SparkWarehouse("local[1]", parse_sources(spec), SPARK_TEST_CONF), 0, {})
+    failed = {r.rule: r.failed_rows for r in report.failed}
+    assert report.rows == n
+    assert failed == {"no_empty_unit_id": 2, "non_negative_latency_ms": 3}, report.summary()

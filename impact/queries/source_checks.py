@@ -26,7 +26,7 @@ _ACCEPTS = {
 def check_source(warehouse, index: int, declared_arms: dict[str, set[str]]) -> ValidationReport:
     """The report of source number `index` of a SparkWarehouse; `declared_arms` maps an
     experiment to the arms its study declares (assignments only)."""
-    source = warehouse.sources.datasets[index]
+    source = warehouse.source(index)  # not sources.datasets: those may not be resolved yet
     fact = FACTS[source.kind]
     view = f"source_{index}"
     report = ValidationReport(source.where(), source.kind)

@@ -190,6 +190,12 @@ class SparkWarehouse:
         )
         yield  # pragma: no cover
 
+    def source(self, index: int):
+        """Source `index` with its table's columns noted, so an optional contract column
+        present by its own name counts as read."""
+        self._resolve(self.spark)
+        return self.sources.datasets[index]
+
     def column_types(self, index: int) -> dict[str, str]:
         """Contract column → Spark type of source `index` (the plan's schema; no data read).
         A mapped column the table lacks is left out."""
