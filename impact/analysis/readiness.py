@@ -1,10 +1,10 @@
 """Data readiness: is each stored dataset fit to carry an executive number?
 
 One `DatasetReadiness` per dataset (uploads of one name and kind): freshness against its
-cadence, rows per period, empty cells per column over time, new and
-vanished segment values, label coverage and delay (predictions), units no study knows
-(outcomes), and the findings of the rules in `impact.monitor.readiness`. A study's
-readouts carry a "readiness" caveat for each finding of the datasets they use.
+cadence, rows per period, empty cells per column over time, new and vanished segment
+values, label coverage and delay (predictions), units no study knows (outcomes), and the
+findings of the rules in `impact.monitor.readiness`. A study's readouts carry a
+"readiness" caveat for each finding of the datasets they use.
 """
 
 from __future__ import annotations

@@ -21,18 +21,12 @@ from __future__ import annotations
 import pandas as pd
 
 from impact.contract import EARLIEST_TIME
-from impact.queries.readiness import BOUNDS, IDS, _in_range
+from impact.queries.readiness import BOUNDS, IDS, KNOWN_FACTS, _in_range
 from impact.warehouse import Warehouse
 
 MAX_METRICS = 62  # bits of a signed 64-bit integer, with room to spare
 # Days count from the earliest time that counts, so they are never negative and integer
 # division is a floor on both engines; it is cheaper than a time zone conversion per row.
-# Every unit a study knows, with repeats: the dataset's few units are looked up in it,
-# rather than the many known units made distinct first.
-KNOWN_FACTS = (
-    "SELECT unit_id FROM assignments UNION ALL SELECT unit_id FROM rollouts "
-    "UNION ALL SELECT unit_id FROM predictions"
-)
 ORIGIN_US = int(EARLIEST_TIME.timestamp()) * 1_000_000
 DAY_US = 86_400_000_000
 

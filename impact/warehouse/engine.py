@@ -234,9 +234,7 @@ class Warehouse:
         current = versions.current_file(self.path)
         if current is None or current == self.path or not results.enabled():
             with self._connect_version() as (con, version):
-                session = ReadSession(None, lambda: nullcontext((con, version)))
-                session.version = session._version = None
-                yield session
+                yield ReadSession(None, lambda: nullcontext((con, version)))
             return
         session = ReadSession(current, self._connect_version)
         try:

@@ -28,7 +28,7 @@ MAX_CELLS = 1_000_000  # rows × columns of the largest table kept
 MAX_BYTES = 32 * 2**20  # of any result kept (a panel's per-cluster scores can be big)
 SUFFIX = ".results"
 SWITCH = "IMPACT_RESULT_CACHE"
-_MISSING = object()
+MISSING = object()  # what get() returns when nothing is kept
 
 
 def enabled() -> bool:
@@ -49,7 +49,7 @@ def get(version: Path, how: str, sql: str, params: Any) -> Any:
         with open(folder(version) / _key(how, sql, params), "rb") as f:
             return pickle.load(f)
     except (OSError, EOFError, pickle.UnpicklingError):
-        return _MISSING
+        return MISSING
 
 
 def put(version: Path, how: str, sql: str, params: Any, result: Any) -> None:
@@ -68,6 +68,3 @@ def put(version: Path, how: str, sql: str, params: Any, result: Any) -> None:
     except OSError:  # full or removed: the next read computes it again
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
-
-
-MISSING = _MISSING
